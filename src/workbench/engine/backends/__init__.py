@@ -1,0 +1,1 @@
+"""Model backends the engine can generate with (llama.cpp, OpenAI-compatible, scripted)."""
