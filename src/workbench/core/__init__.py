@@ -1,0 +1,1 @@
+"""App services without Qt: paths, secrets, the engine process, stream accumulation, history."""

@@ -1,0 +1,109 @@
+"""Connect a profile: start (or find) the local engine, build the one long-lived client.
+
+The local profile needs no key and no network: it runs ``workbench-engine`` as a child on a
+free loopback port with a per-launch token, data under the app's data dir. Other profiles
+read their key from the keyring (``SecretStore``) and fail with plain words when it is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+
+from workbench.client import Client, ModelInfo
+
+from .engine_process import EngineInfo, EngineProcess, read_engine_file
+from .paths import Paths
+from .profiles import GEMINI_URL, Profile
+from .secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+KNOWN_AGENTS = (
+    "deep-research-preview-04-2026",
+    "deep-research-pro-preview-12-2025",
+    "antigravity-preview-05-2026",
+)
+"""Built-in Gemini agent ids offered in the target picker (the set is open)."""
+
+
+class ConnectionProblem(Exception):
+    """The profile cannot be used yet; the message says what to do."""
+
+
+@dataclass
+class Connection:
+    """A usable server: the client, and the engine process when we started one."""
+
+    profile: Profile
+    client: Client
+    engine: EngineProcess | None = None
+    engine_info: EngineInfo | None = None
+    models: list[ModelInfo] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.engine_info is not None:
+            return f"{self.profile.name} · 127.0.0.1:{self.engine_info.port}"
+        return f"{self.profile.name} · {self.client.base_url}"
+
+    def model_ids(self) -> list[str]:
+        return [m.model_id for m in self.models if m.model_id]
+
+    async def refresh_models(self) -> list[ModelInfo]:
+        self.models = await self.client.models.list()
+        return self.models
+
+    async def close(self, *, stop_engine: bool = True) -> None:
+        await self.client.aclose()
+        if not stop_engine:
+            return
+        if self.engine is not None:
+            await self.engine.stop()
+        elif self.engine_info is not None:
+            # An engine left running by an earlier app session: ask it to stop.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.engine_info.pid, signal.SIGTERM)
+
+
+async def connect(
+    profile: Profile,
+    secrets: SecretStore,
+    paths: Paths,
+    *,
+    reuse_engine: bool = True,
+) -> Connection:
+    """Open ``profile``; raise ConnectionProblem (plain words) if it cannot be used."""
+    if profile.is_local:
+        return await _connect_local(profile, paths, reuse_engine)
+    key = secrets.get(profile.id)
+    if not key:
+        raise ConnectionProblem(
+            f"No API key is set for “{profile.name}”. Open Settings (Ctrl+,) and enter one, "
+            f"or switch to the Local engine profile."
+        )
+    base = profile.base_url or (GEMINI_URL if profile.kind == "gemini" else "")
+    try:
+        client = Client(base, api_version=profile.api_version, api_key=key)
+    except ValueError as exc:
+        raise ConnectionProblem(f"“{profile.name}” has an unusable server URL: {exc}") from None
+    agents = list(KNOWN_AGENTS) if profile.kind == "gemini" else []
+    return Connection(profile, client, agents=agents)
+
+
+async def _connect_local(profile: Profile, paths: Paths, reuse: bool) -> Connection:
+    engine_dir = paths.engine_dir
+    info = read_engine_file(engine_dir) if reuse else None
+    engine: EngineProcess | None = None
+    if info is None:
+        engine = EngineProcess(engine_dir, backend=profile.local_backend, model=profile.local_model)
+        try:
+            info = await engine.start()
+        except Exception as exc:
+            raise ConnectionProblem(f"The local engine could not start. {exc}") from exc
+    client = Client(info.url, api_version=profile.api_version, api_key=info.token)
+    return Connection(profile, client, engine=engine, engine_info=info)

@@ -1,0 +1,220 @@
+"""What one turn shows: a reading of an interaction's steps that the UI and export share.
+
+Works on plain JSON dicts (``Interaction.to_wire()`` or what the history stored), so unknown
+step types are shown as raw JSON rather than failing (protocol.md §12 item 4).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["text", "thought", "tool", "error", "media", "raw"]
+
+STATUS_WORDS = {
+    "in_progress": "Running…",
+    "queued": "Queued — waiting for the server to start it.",
+    "requires_action": "Waiting for you: the model asked for a function result.",
+    "requires_continuation": "Paused at the server's output limit; continue to get the rest.",
+    "incomplete": "Stopped early at the output token limit; raise “Max output tokens” to get more.",
+    "budget_exceeded": "Stopped: the run reached its token or round budget.",
+    "cancelled": "Stopped before it finished.",
+    "failed": "The server reported a failure.",
+}
+
+
+@dataclass
+class Block:
+    """One piece of a turn: answer text, a thought, a tool card, an error, a media item."""
+
+    kind: BlockKind
+    text: str = ""
+    name: str = ""
+    arguments: Any = None
+    result: Any = None
+    is_error: bool = False
+    pending: bool = False
+    duration: float | None = None
+    mime_type: str = ""
+    raw: Any = None
+
+
+@dataclass
+class TurnView:
+    """The blocks of one interaction, plus its status line and usage footer."""
+
+    interaction_id: str
+    status: str
+    user_text: str = ""
+    user_media: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answer_text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks if b.kind == "text" and b.text)
+
+    def status_words(self) -> str:
+        return STATUS_WORDS.get(self.status, "")
+
+
+def user_parts(input_steps: list[Any]) -> tuple[str, list[str]]:
+    """The text and media labels of what the user sent."""
+    texts: list[str] = []
+    media: list[str] = []
+    for step in input_steps:
+        if not isinstance(step, dict):
+            continue
+        blocks = step.get("content") if step.get("type") == "user_input" else [step]
+        if step.get("type") == "function_result":
+            texts.append(f"Function result for {step.get('name') or step.get('call_id')}")
+            continue
+        for block in blocks or []:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "text":
+                texts.append(str(block.get("text", "")))
+            elif block.get("type") in ("image", "audio", "video", "document"):
+                media.append(f"{block.get('type')} ({block.get('mime_type', '?')})")
+    return "\n\n".join(texts), media
+
+
+def _call_name(step: dict[str, Any]) -> str:
+    kind = str(step.get("type", ""))
+    if kind == "function_call":
+        return str(step.get("name", "function"))
+    if kind == "mcp_server_tool_call":
+        return f"{step.get('server_name', 'mcp')}.{step.get('name', '')}"
+    return kind.removesuffix("_call")
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(
+            str(c.get("text", "")) for c in content if isinstance(c, dict) and "text" in c
+        )
+    return ""
+
+
+def read_turn(
+    data: dict[str, Any],
+    input_steps: list[Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> TurnView:
+    """Build the view of one interaction from its JSON and the input that was sent."""
+    metrics = metrics or {}
+    durations = [float(v) for v in (metrics.get("thought_seconds") or [])]
+    steps = [s for s in (data.get("steps") or []) if isinstance(s, dict)]
+    # Only the steps after the last echoed user input belong to the answer.
+    last_user = max((i for i, s in enumerate(steps) if s.get("type") == "user_input"), default=-1)
+    sent = input_steps if input_steps is not None else steps[: last_user + 1]
+    user_text, user_media = user_parts(list(sent))
+    view = TurnView(
+        interaction_id=str(data.get("id", "")),
+        status=str(data.get("status", "")),
+        user_text=user_text,
+        user_media=user_media,
+        usage=dict(data.get("usage") or {}),
+    )
+    calls: dict[str, Block] = {}
+    for pos, step in enumerate(steps):
+        if pos <= last_user:
+            continue
+        kind = str(step.get("type", ""))
+        if kind == "model_output":
+            for c in step.get("content") or []:
+                if not isinstance(c, dict):
+                    continue
+                if c.get("type") == "text":
+                    _append_text(view, str(c.get("text", "")))
+                elif c.get("type") in ("image", "audio", "video", "document"):
+                    view.blocks.append(
+                        Block("media", name=str(c.get("type")), mime_type=c.get("mime_type", ""))
+                    )
+            err = step.get("error")
+            if isinstance(err, dict):
+                view.blocks.append(Block("error", text=str(err.get("message", err))))
+        elif kind == "thought":
+            summary = _text_of(step.get("summary"))
+            nth = sum(1 for b in view.blocks if b.kind == "thought")
+            duration = durations[nth] if nth < len(durations) else None
+            view.blocks.append(Block("thought", text=summary, duration=duration))
+        elif kind.endswith("_call"):
+            block = Block(
+                "tool",
+                name=_call_name(step),
+                arguments=step.get("arguments"),
+                pending=True,
+                raw=step,
+            )
+            calls[str(step.get("id", ""))] = block
+            view.blocks.append(block)
+        elif kind.endswith("_result"):
+            target = calls.get(str(step.get("call_id", "")))
+            if target is not None:
+                target.result = step.get("result")
+                target.is_error = bool(step.get("is_error"))
+                target.pending = False
+            else:
+                view.blocks.append(Block("raw", name=kind, raw=step))
+        elif kind == "user_input":
+            continue
+        else:
+            view.blocks.append(Block("raw", name=kind or "unknown step", raw=step))
+    # Server-run tools always produce results; a function call stays pending until answered.
+    for block in calls.values():
+        if block.pending and view.status not in ("requires_action", "in_progress", "queued", ""):
+            block.pending = False
+    for err in data.get("errors") or []:
+        if isinstance(err, dict):
+            view.blocks.append(Block("error", text=_error_words(err)))
+    return view
+
+
+def _append_text(view: TurnView, text: str) -> None:
+    if view.blocks and view.blocks[-1].kind == "text":
+        view.blocks[-1].text += text
+    else:
+        view.blocks.append(Block("text", text=text))
+
+
+def _error_words(err: dict[str, Any]) -> str:
+    code = str(err.get("code", "")).strip()
+    message = str(err.get("message", "")).strip() or "no details were given"
+    return f"{message} ({code})" if code else message
+
+
+def pretty_json(value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def usage_line(usage: dict[str, Any], metrics: dict[str, Any] | None = None) -> str:
+    """The footer under an answer: tokens, time to first token, tokens per second."""
+    metrics = metrics or {}
+    parts: list[str] = []
+    tin = usage.get("total_input_tokens")
+    tout = usage.get("total_output_tokens")
+    if tin is not None:
+        parts.append(f"{tin} in")
+    if tout is not None:
+        parts.append(f"{tout} out")
+    thought = usage.get("total_thought_tokens")
+    if thought:
+        parts.append(f"{thought} thinking")
+    ttft = metrics.get("ttft")
+    if isinstance(ttft, int | float):
+        parts.append(f"first token {ttft:.2f} s")
+    elapsed = metrics.get("generation_seconds")
+    if isinstance(tout, int) and isinstance(elapsed, int | float) and elapsed > 0 and tout:
+        parts.append(f"{tout / elapsed:.1f} tok/s")
+    total = metrics.get("elapsed")
+    if isinstance(total, int | float):
+        parts.append(f"{total:.1f} s total")
+    return " · ".join(parts)

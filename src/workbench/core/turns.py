@@ -1,0 +1,223 @@
+"""Run one turn: send it, fold the stream, time it, keep it in the history.
+
+Qt-free. The UI calls :meth:`TurnRunner.run` through its task manager and receives
+:class:`TurnUpdate` snapshots through a callback; it repaints on its own timer, never per
+event. The interaction is saved as soon as its id is known and again when it ends, whether
+it completes, fails or is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.client import Client, InteractionSnapshot
+
+from .errors import explain
+from .history import AttachmentInfo, HistoryStore
+
+TERMINAL = frozenset(
+    {
+        "completed",
+        "requires_action",
+        "requires_continuation",
+        "incomplete",
+        "budget_exceeded",
+        "failed",
+        "cancelled",
+    }
+)
+
+
+@dataclass
+class TurnUpdate:
+    """The state of the running turn, as often as it changes."""
+
+    session_id: str
+    interaction_id: str | None
+    parent_id: str | None
+    input_steps: list[Any]
+    data: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    done: bool = False
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        return str(self.data.get("status") or "")
+
+
+class _Clock:
+    """Time to first token, thought durations, generation speed."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.first: float | None = None
+        self.thought_open: dict[int, float] = {}
+        self.thoughts: list[float] = []
+
+    def event(self, event: Any) -> None:
+        now = time.monotonic()
+        kind = getattr(event, "event_type", None)
+        index = getattr(event, "index", None)
+        if kind == "step.start":
+            step = getattr(event, "step", None)
+            if getattr(step, "type", None) == "thought" and isinstance(index, int):
+                self.thought_open[index] = now
+        elif kind == "step.delta" and self.first is None:
+            self.first = now
+        elif kind == "step.stop" and isinstance(index, int) and index in self.thought_open:
+            self.thoughts.append(round(now - self.thought_open.pop(index), 2))
+
+    def metrics(self) -> dict[str, Any]:
+        now = time.monotonic()
+        out: dict[str, Any] = {"elapsed": round(now - self.t0, 3)}
+        if self.first is not None:
+            out["ttft"] = round(self.first - self.t0, 3)
+            out["generation_seconds"] = round(now - self.first, 3)
+        live = [round(now - t, 2) for t in self.thought_open.values()]
+        if self.thoughts or live:
+            out["thought_seconds"] = self.thoughts + live
+        return out
+
+
+def _accumulator() -> Any:
+    # The pure accumulator (core/stream.py); imported late so this module loads without it.
+    stream = importlib.import_module("workbench.core.stream")
+    return stream.StreamAccumulator()
+
+
+def _wire(snapshot: Any) -> dict[str, Any]:
+    if isinstance(snapshot, dict):
+        return dict(snapshot)
+    to_wire = getattr(snapshot, "to_wire", None)
+    return dict(to_wire()) if callable(to_wire) else {}
+
+
+class TurnRunner:
+    """Sends turns with one long-lived client and records them."""
+
+    def __init__(self, client: Client, history: HistoryStore, *, poll_seconds: float = 2.0):
+        self.client = client
+        self.history = history
+        self.poll_seconds = poll_seconds
+
+    async def run(
+        self,
+        session_id: str,
+        body: dict[str, Any],
+        input_steps: list[Any],
+        attachments: Sequence[AttachmentInfo] = (),
+        on_update: Callable[[TurnUpdate], None] | None = None,
+    ) -> TurnUpdate:
+        """Run one turn to its end (or until cancelled) and return its last state."""
+        parent = body.get("previous_interaction_id")
+        update = TurnUpdate(session_id, None, parent, input_steps)
+        clock = _Clock()
+        saved_once = False
+
+        def publish() -> None:
+            update.metrics = clock.metrics()
+            if on_update is not None:
+                on_update(update)
+
+        def save() -> None:
+            nonlocal saved_once
+            if update.interaction_id is None:
+                return
+            stored = dict(body)
+            stored.pop("input", None)
+            self.history.save_interaction(
+                session_id,
+                update.interaction_id,
+                parent_id=parent,
+                input_blocks=input_steps,
+                request=stored,
+                data=update.data,
+                metrics=update.metrics,
+                attachments=() if saved_once else attachments,
+            )
+            saved_once = True
+
+        try:
+            if body.get("stream"):
+                await self._stream(body, update, clock, publish, save)
+            else:
+                await self._unary(body, update, publish, save)
+        except asyncio.CancelledError:
+            await self._cancelled(body, update)
+            update.done = True
+            publish()
+            save()
+            raise
+        except Exception as exc:
+            update.error = explain(exc, self.client.base_url)
+            if update.interaction_id is not None and update.status not in TERMINAL:
+                update.data["status"] = "failed"
+        update.done = True
+        publish()
+        save()
+        return update
+
+    async def _stream(
+        self,
+        body: dict[str, Any],
+        update: TurnUpdate,
+        clock: _Clock,
+        publish: Callable[[], None],
+        save: Callable[[], None],
+    ) -> None:
+        acc = _accumulator()
+        async with self.client.interactions.create_stream(body) as stream:
+            async for item in stream:
+                if isinstance(item, InteractionSnapshot):
+                    update.data = _wire(item.interaction)
+                else:
+                    clock.event(item)
+                    update.data = _wire(acc.feed(item))
+                    if getattr(item, "event_type", None) == "error":
+                        err = getattr(item, "error", None)
+                        update.error = str(getattr(err, "message", "") or "") or None
+                new_id = update.data.get("id") or stream.interaction_id
+                first = update.interaction_id is None and bool(new_id)
+                if new_id:
+                    update.interaction_id = str(new_id)
+                    update.data.setdefault("id", update.interaction_id)
+                publish()
+                if first:
+                    save()
+
+    async def _unary(
+        self,
+        body: dict[str, Any],
+        update: TurnUpdate,
+        publish: Callable[[], None],
+        save: Callable[[], None],
+    ) -> None:
+        interaction = await self.client.interactions.create(body)
+        update.data = _wire(interaction)
+        update.interaction_id = str(update.data.get("id") or "") or None
+        publish()
+        save()
+        while update.interaction_id and update.status not in TERMINAL:
+            await asyncio.sleep(self.poll_seconds)
+            update.data = _wire(await self.client.interactions.get(update.interaction_id))
+            publish()
+
+    async def _cancelled(self, body: dict[str, Any], update: TurnUpdate) -> None:
+        if update.interaction_id is None:
+            return
+        if body.get("background"):
+            # A background run goes on without us unless the server is told to stop it.
+            with contextlib.suppress(Exception):
+                cancelled = await asyncio.wait_for(
+                    asyncio.shield(self.client.interactions.cancel(update.interaction_id)), 5
+                )
+                update.data = _wire(cancelled) or update.data
+        if update.status not in TERMINAL:
+            update.data["status"] = "cancelled"

@@ -1,0 +1,97 @@
+"""Fixtures for core tests: a real Secret Service keyring on a private D-Bus session."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Start dbus-daemon and an unlocked gnome-keyring; yield the environment to use them."""
+    if not (shutil.which("dbus-daemon") and shutil.which("gnome-keyring-daemon")):
+        pytest.skip("dbus-daemon and gnome-keyring-daemon are needed (make setup installs them)")
+    root = tmp_path_factory.mktemp("keyring")
+    env = dict(os.environ)
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"):
+        folder = root / name.lower()
+        folder.mkdir(mode=0o700)
+        env[name] = str(folder)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        procs.append(bus)
+        assert bus.stdout is not None
+        env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().decode().strip()
+        daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        procs.append(daemon)
+        assert daemon.stdin is not None
+        daemon.stdin.write(b"test-password\n")
+        daemon.stdin.close()
+        _wait_unlocked(env)
+        yield {k: env[k] for k in (*_XDG, "DBUS_SESSION_BUS_ADDRESS")}
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+_XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR")
+
+
+def _wait_unlocked(env: dict[str, str]) -> None:
+    import secretstorage  # comes with keyring on Linux
+
+    old = {k: os.environ.get(k) for k in (*_XDG, "DBUS_SESSION_BUS_ADDRESS")}
+    os.environ.update({k: env[k] for k in old})
+    try:
+        deadline = time.monotonic() + 15
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                conn = secretstorage.dbus_init()
+                try:
+                    if not secretstorage.get_default_collection(conn).is_locked():
+                        return
+                finally:
+                    conn.close()
+            except Exception as exc:  # the daemon is still starting
+                last = exc
+            time.sleep(0.1)
+        raise RuntimeError(f"gnome-keyring did not unlock: {last!r}")
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def keyring_env(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point this test's process at the private Secret Service."""
+    for key, value in secret_service.items():
+        monkeypatch.setenv(key, value)
+    return Path(secret_service["XDG_DATA_HOME"])
