@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Strict
 
 
 class WireModel(BaseModel):
@@ -40,6 +40,24 @@ class Tagged(WireModel):
         self.__pydantic_fields_set__.add(self._tag_field)
 
 
+class CodeDefaults(WireModel):
+    """A model whose defaults are written when it is built in code but not when it is parsed.
+
+    Used for constants such as ``EnvironmentConfig.type == "remote"``: the SDK always sends them,
+    yet a parsed payload that lacked them must dump back without them (the round-trip rule).
+    """
+
+    _code_defaults: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+        self.__pydantic_fields_set__.update(self._code_defaults)
+
+    # Tell pydantic this __init__ is not a custom one, so ``model_validate`` (parsing) does not
+    # run it and a parsed payload keeps exactly the fields it had (pydantic's RootModel does this).
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
 class EventTagged(Tagged):
     """An SSE event: tagged by ``event_type`` instead of ``type``."""
 
@@ -48,10 +66,20 @@ class EventTagged(Tagged):
 
 UNKNOWN_TAG = "__unknown__"
 
+UNION_TAGS: set[str] = {UNKNOWN_TAG}
+"""Every tag of every tagged union; error messages leave them out of field paths."""
+
+
+def register_tags(tags: Iterable[str]) -> frozenset[str]:
+    """Record union tags so error messages can drop them from locations; returns them."""
+    known = frozenset(tags)
+    UNION_TAGS.update(known)
+    return known
+
 
 def tag_discriminator(known: Iterable[str], field: str = "type") -> Callable[[Any], str]:
     """Route a value to the union member named by its tag, or to the Unknown member."""
-    known_tags = frozenset(known)
+    known_tags = register_tags(known)
 
     def discriminate(value: Any) -> str:
         tag = value.get(field) if isinstance(value, dict) else getattr(value, field, None)
@@ -72,10 +100,20 @@ def _int64_in(value: Any) -> Any:
 
 Int64 = Annotated[
     int,
+    Strict(),
     BeforeValidator(_int64_in),
     PlainSerializer(lambda v: str(v), return_type=str, when_used="json"),
 ]
 """An int64 that is written as a JSON string and read from a string or a number."""
+
+Int = Annotated[int, Strict()]
+"""A JSON integer: a string, float or bool is a wrong type, not something to coerce."""
+
+Float = Annotated[float, Strict()]
+"""A JSON number (an integer is fine, a string or bool is not)."""
+
+Bool = Annotated[bool, Strict()]
+"""A JSON boolean: ``"true"`` or ``1`` is a wrong type."""
 
 Timestamp = str
 """RFC 3339 timestamp, kept verbatim so a parse never changes it (see ``parse_timestamp``)."""
