@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,10 @@ from workbench.client import Client, InteractionSnapshot
 
 from .errors import explain
 from .history import AttachmentInfo, HistoryStore
+from .stream import StreamAccumulator
+
+PUBLISH_SECONDS = 0.03
+"""Shortest gap between two snapshots handed to the UI while deltas stream in."""
 
 TERMINAL = frozenset(
     {
@@ -84,12 +87,6 @@ class _Clock:
         if self.thoughts or live:
             out["thought_seconds"] = self.thoughts + live
         return out
-
-
-def _accumulator() -> Any:
-    # The pure accumulator (core/stream.py); imported late so this module loads without it.
-    stream = importlib.import_module("workbench.core.stream")
-    return stream.StreamAccumulator()
 
 
 def _wire(snapshot: Any) -> dict[str, Any]:
@@ -172,17 +169,26 @@ class TurnRunner:
         publish: Callable[[], None],
         save: Callable[[], None],
     ) -> None:
-        acc = _accumulator()
+        acc = StreamAccumulator()
+        last_publish = 0.0
+        kind = ""
         async with self.client.interactions.create_stream(body) as stream:
             async for item in stream:
                 if isinstance(item, InteractionSnapshot):
                     update.data = _wire(item.interaction)
+                    kind = "snapshot"
                 else:
                     clock.event(item)
-                    update.data = _wire(acc.feed(item))
-                    if getattr(item, "event_type", None) == "error":
-                        err = getattr(item, "error", None)
-                        update.error = str(getattr(err, "message", "") or "") or None
+                    if not acc.feed(item):
+                        continue
+                    kind = str(getattr(item, "event_type", ""))
+                now = time.monotonic()
+                lifecycle = kind not in ("step.delta",)
+                if kind != "snapshot" and (lifecycle or now - last_publish >= PUBLISH_SECONDS):
+                    update.data = acc.snapshot_wire()
+                elif kind != "snapshot":
+                    continue  # coalesced: the next publish carries this delta too
+                last_publish = now
                 new_id = update.data.get("id") or stream.interaction_id
                 first = update.interaction_id is None and bool(new_id)
                 if new_id:
@@ -191,6 +197,10 @@ class TurnRunner:
                 publish()
                 if first:
                     save()
+        if kind != "snapshot":
+            final = acc.snapshot_wire()  # the deltas coalesced after the last publish
+            if final.get("id"):
+                update.data = final
 
     async def _unary(
         self,

@@ -1,0 +1,528 @@
+"""The chat controller: sessions, turns, branches and the connection, between panels and core.
+
+Panels emit requests; this object runs them through the one task manager and pushes facts
+back. It never blocks the loop: network work is awaited, and snapshots are handed to the
+transcript, which repaints on its own timer.
+
+Signals:
+    connection_changed(str, bool): a label for the header and whether it is usable.
+    status_message(str): a short message for the status bar.
+    run_started(): a turn began.
+    run_finished(str): a turn ended (its interaction id, or "" if none was created).
+    session_opened(str): the session now shown ("" for a new, unsaved one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
+
+from workbench.core.attachments import (
+    Attachment,
+    AttachmentError,
+    check_total,
+    from_bytes,
+    load_file,
+)
+from workbench.core.capabilities import capabilities_for
+from workbench.core.connection import Connection, ConnectionProblem, connect
+from workbench.core.conversation import ConversationTree
+from workbench.core.errors import explain
+from workbench.core.export import turn_markdown
+from workbench.core.history import AttachmentInfo, HistoryStore
+from workbench.core.paths import Paths
+from workbench.core.run_settings import RunSettings, build_request, user_turn
+from workbench.core.secrets import SecretStore
+from workbench.core.settings import Settings, save_settings
+from workbench.core.tasks import TaskManager
+from workbench.core.transcript import read_turn
+from workbench.core.turns import TurnRunner, TurnUpdate
+
+from .composer import Composer
+from .run_settings_dock import RunSettingsDock
+from .sessions_panel import SessionsPanel
+from .transcript import TranscriptView, TurnEntry
+
+log = logging.getLogger(__name__)
+
+_UNSET = object()
+
+
+class ChatController(QObject):
+    """Connects the panels to the history, the client and the task manager."""
+
+    connection_changed = Signal(str, bool)
+    status_message = Signal(str)
+    run_started = Signal()
+    run_finished = Signal(str)
+    session_opened = Signal(str)
+
+    def __init__(
+        self,
+        paths: Paths,
+        settings: Settings,
+        history: HistoryStore,
+        secrets: SecretStore,
+        tasks: TaskManager,
+        *,
+        sessions: SessionsPanel,
+        transcript: TranscriptView,
+        composer: Composer,
+        dock: RunSettingsDock,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths, self.settings, self.history = paths, settings, history
+        self.secrets, self.tasks = secrets, tasks
+        self.sessions, self.transcript, self.composer, self.dock = (
+            sessions,
+            transcript,
+            composer,
+            dock,
+        )
+        self.connection: Connection | None = None
+        self.runner: TurnRunner | None = None
+        self.session_id: str | None = None
+        self.leaf_id: str | None = None
+        self._send_parent: Any = _UNSET  # a branch point chosen by Edit / Branch from here
+        self._live: TurnUpdate | None = None
+        self._background: set[str] = set()
+        self._last_sent: tuple[str, list[Attachment]] | None = None
+        # Function calls waiting for results the user types: (turn id, pending, results so far)
+        self._answering: tuple[str, list[dict[str, Any]], list[dict[str, Any]]] | None = None
+
+        sessions.session_selected.connect(self.open_session)
+        sessions.new_session_requested.connect(self.new_session)
+        sessions.search_changed.connect(self.refresh_sessions)
+        sessions.rename_requested.connect(self.rename_session)
+        sessions.pin_requested.connect(self.pin_session)
+        sessions.delete_requested.connect(self.delete_session)
+        composer.send_requested.connect(self.send)
+        composer.stop_requested.connect(self.stop)
+        composer.files_requested.connect(self.attach_files)
+        composer.data_pasted.connect(self.attach_data)
+        transcript.branch_requested.connect(self.branch_from)
+        transcript.edit_requested.connect(self.edit_turn)
+        transcript.switch_requested.connect(self.switch_branch)
+        transcript.copy_markdown_requested.connect(self.copy_markdown)
+        transcript.answer_requested.connect(self.answer_calls)
+        dock.settings_changed.connect(self._dock_changed)
+        dock.load(settings.run)
+
+    # --- connection ----------------------------------------------------------------------
+
+    async def connect_active(self) -> bool:
+        """(Re)connect to the active profile; report problems in the transcript."""
+        profile = self.settings.profile()
+        self.connection_changed.emit(f"{profile.name} · connecting…", False)
+        old, self.connection, self.runner = self.connection, None, None
+        if old is not None:
+            await old.close()
+        try:
+            conn = await connect(profile, self.secrets, self.paths)
+        except ConnectionProblem as exc:
+            self.connection_changed.emit(f"{profile.name} · not connected", False)
+            self.transcript.set_notice(str(exc), problem=True)
+            return False
+        self.connection = conn
+        self.runner = TurnRunner(conn.client, self.history)
+        self.connection_changed.emit(conn.label, True)
+        self.transcript.set_notice("")
+        try:
+            await conn.refresh_models()
+        except Exception as exc:
+            self.status_message.emit(f"Could not list models: {explain(exc, conn.client.base_url)}")
+        models = conn.model_ids()
+        self.dock.set_targets(models, conn.agents)
+        if not self.dock.run_settings().target:
+            fallback = profile.default_target or (models[0] if models else "")
+            self.dock.target.setEditText(fallback)
+        self._apply_capabilities()
+        return True
+
+    def _apply_capabilities(self) -> None:
+        conn = self.connection
+        run = self.dock.run_settings()
+        caps = capabilities_for(
+            conn.profile if conn else None,
+            conn.models if conn else [],
+            run.target,
+            run.target_kind,
+            run.store,
+        )
+        self.dock.apply_capabilities(caps)
+
+    def _dock_changed(self) -> None:
+        self.settings.run = self.dock.run_settings()
+        self._apply_capabilities()
+        self.save_settings()
+
+    def save_settings(self) -> None:
+        try:
+            save_settings(self.settings, self.paths.settings_file)
+        except OSError as exc:
+            self.status_message.emit(f"Settings not saved: {exc.strerror}")
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def refresh_sessions(self, query: str | None = None) -> None:
+        text = self.sessions.search.text() if query is None else query
+        self.sessions.set_sessions(self.history.sessions(text), self.session_id)
+
+    def new_session(self) -> None:
+        if self.busy:
+            self.status_message.emit("Stop the running response first (Esc).")
+            return
+        self.session_id, self.leaf_id, self._send_parent = None, None, _UNSET
+        self._answering = None
+        self.transcript.set_notice("")
+        self.transcript.set_entries([])
+        self.sessions.list.clearSelection()
+        self.composer.edit.setFocus()
+        self.session_opened.emit("")
+
+    def open_session(self, session_id: str, leaf_id: str | None = None) -> None:
+        if self.busy and session_id != self.session_id:
+            self.status_message.emit("Stop the running response first (Esc).")
+            self.sessions.select(self.session_id or "")
+            return
+        try:
+            info = self.history.session(session_id)
+        except KeyError:
+            return
+        self.session_id = session_id
+        self.leaf_id = leaf_id or info.leaf_id
+        self._send_parent = _UNSET
+        self._answering = None
+        self.transcript.set_notice("")
+        self._show_path()
+        self.sessions.select(session_id)
+        self.session_opened.emit(session_id)
+
+    def _tree(self) -> ConversationTree:
+        return ConversationTree(self.history.interactions(self.session_id or ""))
+
+    def _show_path(self, upto: str | None = None) -> None:
+        if self.session_id is None:
+            self.transcript.set_entries([])
+            return
+        tree = self._tree()
+        path = tree.path(upto or self.leaf_id)
+        if path and upto is None:
+            self.leaf_id = path[-1].id
+        entries = []
+        for rec in path:
+            pos = tree.position(rec.id)
+            entries.append(
+                TurnEntry(
+                    interaction_id=rec.id,
+                    input_steps=rec.input,
+                    data=rec.data,
+                    metrics=rec.metrics,
+                    target=rec.target,
+                    branch_index=pos.index,
+                    branch_count=pos.count,
+                    attachments=[f"{a.name} ({a.mime_type})" for a in rec.attachments],
+                )
+            )
+        self.transcript.set_entries(entries)
+
+    def rename_session(self, session_id: str, title: str) -> None:
+        self.history.rename_session(session_id, title)
+        self.refresh_sessions()
+
+    def pin_session(self, session_id: str, pinned: bool) -> None:
+        self.history.set_pinned(session_id, pinned)
+        self.refresh_sessions()
+
+    def delete_session(self, session_id: str) -> None:
+        if self.busy and session_id == self.session_id:
+            self.status_message.emit("Stop the running response before deleting this session.")
+            return
+        self.history.delete_session(session_id)
+        if session_id == self.session_id:
+            self.new_session()
+        self.refresh_sessions()
+        self.status_message.emit("Session deleted.")
+
+    # --- branches ------------------------------------------------------------------------
+
+    def branch_from(self, interaction_id: str) -> None:
+        """The next message continues from ``interaction_id``; later turns stay as a branch."""
+        if self.busy:
+            return
+        self._send_parent = interaction_id
+        self._show_path(upto=interaction_id)
+        self.transcript.set_notice(
+            "Branching from here: your next message starts a new branch. "
+            "The other branch is kept — switch with ‹ ›."
+        )
+        self.composer.edit.setFocus()
+
+    def edit_turn(self, interaction_id: str) -> None:
+        """Put a turn's text back in the composer; sending makes a new version of it."""
+        rec = self.history.interaction(interaction_id)
+        if rec is None or self.busy:
+            return
+        self._send_parent = rec.parent_id
+        if rec.parent_id:
+            self._show_path(upto=rec.parent_id)
+        else:
+            self.transcript.set_entries([])
+        self.composer.set_text(read_turn(rec.data, rec.input).user_text)
+        self.transcript.set_notice(
+            "Editing: send to create a new version of this turn. The old one is kept (‹ 1/2 ›)."
+        )
+        self.composer.edit.setFocus()
+
+    def switch_branch(self, interaction_id: str, step: int) -> None:
+        if self.busy or self.session_id is None:
+            return
+        self.leaf_id = self._tree().switch(interaction_id, step)
+        self.history.set_leaf(self.session_id, self.leaf_id)
+        self._send_parent = _UNSET
+        self.transcript.set_notice("")
+        self._show_path()
+
+    def copy_markdown(self, interaction_id: str) -> None:
+        rec = self.history.interaction(interaction_id)
+        if rec is None:
+            return
+        view = read_turn(rec.data, rec.input, rec.metrics)
+        QGuiApplication.clipboard().setText(turn_markdown(view, rec))
+        self.status_message.emit("Answer copied as Markdown.")
+
+    # --- function results ----------------------------------------------------------------
+
+    def answer_calls(self, interaction_id: str) -> None:
+        """Ask for the result of each pending function call of a turn, one per Enter."""
+        rec = self.history.interaction(interaction_id)
+        if rec is None or self.busy:
+            return
+        steps = rec.data.get("steps") or []
+        answered = {s.get("call_id") for s in steps if s.get("type") == "function_result"}
+        pending = [
+            s for s in steps if s.get("type") == "function_call" and s.get("id") not in answered
+        ]
+        if not pending:
+            return
+        self.leaf_id = interaction_id
+        self._answering = (interaction_id, pending, [])
+        self._prompt_next_call()
+
+    def _prompt_next_call(self) -> None:
+        assert self._answering is not None
+        _iid, pending, results = self._answering
+        call = pending[len(results)]
+        count = f" ({len(results) + 1} of {len(pending)})" if len(pending) > 1 else ""
+        self.transcript.set_notice(
+            f"Type the result of {call.get('name')}{count} — JSON or plain text — and press "
+            "Enter. Start it with “error:” to report a failure."
+        )
+        self.composer.edit.setPlaceholderText(f"Result of {call.get('name')}…")
+        self.composer.edit.setFocus()
+
+    def _take_answer(self, text: str) -> list[dict[str, Any]] | None:
+        """Record one typed result; the function_result steps once every call has one."""
+        import json
+
+        assert self._answering is not None
+        iid, pending, results = self._answering
+        call = pending[len(results)]
+        is_error = text.lower().startswith("error:")
+        raw = text[6:].strip() if is_error else text
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        step: dict[str, Any] = {
+            "type": "function_result",
+            "call_id": call.get("id"),
+            "name": call.get("name"),
+            "result": value,
+        }
+        if is_error:
+            step["is_error"] = True
+        results.append(step)
+        self.composer.clear()
+        if len(results) < len(pending):
+            self._prompt_next_call()
+            return None
+        self._answering = None
+        self.composer.edit.setPlaceholderText(
+            "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
+        )
+        self._send_parent = iid
+        return results
+
+    # --- attachments ---------------------------------------------------------------------
+
+    def attach_files(self, files: list[str]) -> None:
+        self.tasks.start("attach", self._attach_files(files))
+
+    async def _attach_files(self, files: list[str]) -> None:
+        from pathlib import Path
+
+        loop = asyncio.get_running_loop()
+        for name in files:
+            try:
+                att = await loop.run_in_executor(None, load_file, Path(name))
+                check_total(self.composer.attachments(), att)
+            except AttachmentError as exc:
+                self.composer.refuse(str(exc))
+                continue
+            self.composer.add_attachment(att)
+
+    def attach_data(self, name: str, data: bytes, mime: str) -> None:
+        try:
+            att = from_bytes(name, data, mime)
+            check_total(self.composer.attachments(), att)
+        except AttachmentError as exc:
+            self.composer.refuse(str(exc))
+            return
+        self.composer.add_attachment(att)
+
+    # --- turns ---------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.tasks.running("turn")
+
+    @property
+    def background_active(self) -> bool:
+        return bool(self._background)
+
+    def send(self, text: str, attachments: list[Attachment]) -> None:
+        if self.busy:
+            return
+        if self.runner is None:
+            self.transcript.set_notice(
+                "Not connected. Check the profile in Settings (Ctrl+,), then try again.",
+                problem=True,
+            )
+            return
+        run = self.dock.run_settings()
+        if self._answering is not None:
+            results = self._take_answer(text)
+            if results is None:
+                return
+            input_steps: list[dict[str, Any]] = results
+        else:
+            content: list[dict[str, Any]] = []
+            if text:
+                content.append({"type": "text", "text": text})
+            content += [a.to_content() for a in attachments]
+            input_steps = user_turn(content)
+        parent = self.leaf_id if self._send_parent is _UNSET else self._send_parent
+        if not run.store:
+            parent = None  # nothing to chain to on the server
+        try:
+            body = build_request(run, input_steps, parent)
+        except ValueError as exc:
+            self.transcript.set_notice(f"{exc}.", problem=True)
+            return
+        if self.session_id is None:
+            title = " ".join(text.split())[:60] or (attachments[0].name if attachments else "")
+            self.session_id = self.history.create_session(title, self.settings.active_profile).id
+            self.refresh_sessions()
+            self.session_opened.emit(self.session_id)
+        infos = [
+            AttachmentInfo(a.name, a.mime_type, a.size, a.sha256, a.sent_as) for a in attachments
+        ]
+        self._last_sent = (text, list(attachments))
+        self.composer.clear()
+        self.composer.set_running(True)
+        self.transcript.set_notice("")
+        self._send_parent = _UNSET
+        self._live = TurnUpdate(self.session_id, None, parent, input_steps)
+        self._show_live(run, [f"{a.name} ({a.mime_type})" for a in attachments])
+        self.run_started.emit()
+        self.tasks.start("turn", self._run(self.session_id, body, input_steps, infos, run))
+
+    def _show_live(self, run: RunSettings, attachments: list[str] | None = None) -> None:
+        up = self._live
+        if up is None:
+            self.transcript.set_live(None)
+            return
+        self.transcript.set_live(
+            TurnEntry(
+                interaction_id=up.interaction_id,
+                input_steps=up.input_steps,
+                data=up.data,
+                metrics=up.metrics,
+                target=run.target,
+                attachments=attachments or [],
+                live=not up.done,
+                error=up.error,
+            )
+        )
+
+    async def _run(
+        self,
+        session_id: str,
+        body: dict[str, Any],
+        input_steps: list[Any],
+        infos: list[AttachmentInfo],
+        run: RunSettings,
+    ) -> None:
+        assert self.runner is not None
+        names = [f"{a.name} ({a.mime_type})" for a in infos]
+
+        def on_update(update: TurnUpdate) -> None:
+            self._live = update
+            if run.background and update.interaction_id and not update.done:
+                self._background.add(update.interaction_id)
+            self._show_live(run, names)
+
+        result: TurnUpdate | None = None
+        try:
+            result = await self.runner.run(session_id, body, input_steps, infos, on_update)
+        finally:
+            if result is None and self._live is not None:
+                result = self._live
+            self._finish(session_id, result)
+
+    def _finish(self, session_id: str, result: TurnUpdate | None) -> None:
+        self.composer.set_running(False)
+        self._live = None
+        self.transcript.set_live(None)
+        iid = result.interaction_id if result else None
+        if iid:
+            self._background.discard(iid)
+        if session_id == self.session_id:
+            if iid:
+                self.leaf_id = iid
+            self._show_path()
+        if result is not None and result.error:
+            if iid is None and self._last_sent is not None:
+                # Nothing reached the server: give the message back so nothing is lost.
+                text, atts = self._last_sent
+                if not self.composer.text():
+                    self.composer.set_text(text)
+                for att in atts:
+                    self.composer.add_attachment(att)
+            if iid is None or result.status == "failed":
+                self.transcript.set_notice(result.error, problem=True)
+        self.refresh_sessions()
+        self.composer.edit.setFocus()
+        self.run_finished.emit(iid or "")
+
+    def stop(self) -> None:
+        if self.tasks.cancel("turn"):
+            self.status_message.emit("Stopped.")
+
+    # --- shutdown ------------------------------------------------------------------------
+
+    async def shutdown(self, *, stop_engine: bool = True) -> None:
+        await self.tasks.cancel_all()
+        if self.connection is not None:
+            await self.connection.close(stop_engine=stop_engine)
+            self.connection = None
+        self.save_settings()
+
+    def loaded_entries(self) -> list[TurnEntry]:
+        return self.transcript.entries()
