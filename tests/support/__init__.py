@@ -1,0 +1,1 @@
+"""Reusable test doubles: a protocol-faithful fake server and a connection-cutting proxy."""
