@@ -1,0 +1,256 @@
+"""``workbench-engine``: start the engine on a loopback port and announce where it listens.
+
+When it is ready to answer it prints exactly one JSON line on stdout,
+``{"url": "http://127.0.0.1:PORT", "port": PORT, "pid": PID}``, and writes the same plus the
+token to ``DATA_DIR/engine.json`` (mode 0600, atomically). SIGTERM or SIGINT shut it down
+cleanly: running foreground work is cancelled, background runs end ``failed`` with a reason,
+the database is closed and the process exits with status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from .backends.registry import BACKENDS, BackendLoadError, create_backend
+from .config import DEFAULT_KEEPALIVE_SECONDS, DEFAULT_MAX_BODY_BYTES, EngineConfig
+from .runner import Runner
+from .security import is_loopback_host
+from .server import StartupState, create_app
+
+ENGINE_FILE = "engine.json"
+log = logging.getLogger("workbench.engine")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    p = argparse.ArgumentParser(
+        prog="workbench-engine",
+        description="Serve the Gemini Interactions API on a loopback port with a local model.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    p.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one)")
+    p.add_argument("--data-dir", type=Path, required=True, help="where the database lives")
+    p.add_argument("--token", help="API key clients must send (generated when omitted)")
+    p.add_argument("--no-auth", action="store_true", help="accept requests without a key")
+    p.add_argument("--backend", choices=sorted(BACKENDS), default="llama")
+    p.add_argument("--model", help="model id for the backend to serve")
+    p.add_argument("--openai-base-url", help="base URL of the OpenAI-compatible server")
+    p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    p.add_argument(
+        "--keepalive-seconds",
+        type=float,
+        default=DEFAULT_KEEPALIVE_SECONDS,
+        help="idle interval between SSE keep-alive comments",
+    )
+    p.add_argument(
+        "--continuation-cap",
+        type=int,
+        default=None,
+        help="stop foreground decodes after N output chunks with "
+        "requires_continuation (off by default)",
+    )
+    p.add_argument(
+        "--max-background-runs",
+        type=int,
+        default=4,
+        help="background runs at once; later ones wait queued",
+    )
+    p.add_argument("--path-prefix", default="", help="extra path prefix to serve under")
+    p.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    return p
+
+
+def write_engine_file(data_dir: Path, info: dict[str, Any]) -> Path:
+    """Write ``engine.json`` atomically with mode 0600."""
+    target = data_dir / ENGINE_FILE
+    tmp = data_dir / f".{ENGINE_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(info, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
+
+
+class EngineServer(uvicorn.Server):
+    """uvicorn's server with an announcement when ready and a clean shutdown on signals."""
+
+    def __init__(
+        self, config: uvicorn.Config, engine: EngineConfig, state: StartupState, sock: socket.socket
+    ) -> None:
+        super().__init__(config)
+        self.engine = engine
+        self.state = state
+        self.sock = sock
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.shutdown_task: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().startup(sockets=sockets)
+        if self.started and not self.should_exit:
+            try:
+                self.announce()
+            except OSError as exc:
+                self.state.error = exc
+                self.should_exit = True
+
+    def announce(self) -> None:
+        port = int(self.sock.getsockname()[1])
+        host = self.engine.host
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{port}{self.engine.path_prefix.rstrip('/')}"
+        info: dict[str, Any] = {"url": url, "port": port, "pid": os.getpid()}
+        write_engine_file(
+            self.engine.data_dir, {**info, "token": self.engine.token, "auth": self.engine.auth}
+        )
+        sys.stdout.write(json.dumps(info) + "\n")
+        sys.stdout.flush()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._begin_shutdown)
+
+    def _begin_shutdown(self) -> None:
+        runner: Runner | None = self.state.runner
+        if runner is not None and self.shutdown_task is None:
+            self.shutdown_task = asyncio.ensure_future(runner.shutdown())
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # Like uvicorn's, but without re-raising the signal afterwards: a SIGTERM is a
+        # request for a clean exit with status 0.
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        signals = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    sys.stderr.write(f"workbench-engine: error: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workbench-engine`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not is_loopback_host(args.host):
+        return _fail(
+            f"--host {args.host!r} is not a loopback address; the engine only "
+            "listens on 127.0.0.1, ::1 or localhost"
+        )
+    if args.max_body_bytes <= 0:
+        return _fail("--max-body-bytes must be positive")
+    if args.keepalive_seconds <= 0:
+        return _fail("--keepalive-seconds must be positive")
+    data_dir: Path = args.data_dir.expanduser().resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        return _fail(f"cannot create data directory {data_dir}: {exc}")
+    token = args.token or secrets.token_urlsafe(32)
+    config = EngineConfig(
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        token=token,
+        auth=not args.no_auth,
+        backend=args.backend,
+        model=args.model,
+        openai_base_url=args.openai_base_url,
+        max_body_bytes=args.max_body_bytes,
+        keepalive_seconds=args.keepalive_seconds,
+        continuation_cap=args.continuation_cap,
+        max_background_runs=args.max_background_runs,
+        path_prefix=args.path_prefix.rstrip("/"),
+    )
+    try:
+        backend = create_backend(
+            args.backend,
+            model=args.model,
+            openai_base_url=args.openai_base_url,
+            data_dir=data_dir,
+            api_key=os.environ.get("WORKBENCH_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY"),
+        )
+    except BackendLoadError as exc:
+        return _fail(str(exc))
+    app = create_app(config, backend)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+        sock.listen(128)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc}")
+    uv_config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        access_log=args.log_level in ("info", "debug"),
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,
+        proxy_headers=False,
+        server_header=False,
+    )
+    state: StartupState = app.state.startup
+    server = EngineServer(uv_config, config, state, sock)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        _remove_engine_file(data_dir)
+    if state.error is not None:
+        return _fail(f"startup failed: {type(state.error).__name__}: {state.error}", 1)
+    if not server.started:
+        return _fail("the server did not start", 1)
+    return 0
+
+
+def _remove_engine_file(data_dir: Path) -> None:
+    path = data_dir / ENGINE_FILE
+    with contextlib.suppress(OSError, ValueError):
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if info.get("pid") == os.getpid():
+            path.unlink()

@@ -1,0 +1,57 @@
+"""The engine's settings, filled from the command line (``cli.py``) or directly by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+"""Largest request body accepted (64 MiB); larger bodies get 413."""
+
+DEFAULT_KEEPALIVE_SECONDS = 15.0
+"""An idle SSE stream gets a ``: keep-alive`` comment at least this often (protocol.md §6.2)."""
+
+VERSION_PREFIXES: tuple[str, ...] = ("/v1", "/v1beta", "/v1alpha")
+"""Plain version segments served identically (protocol.md §1.2)."""
+
+VERTEX_PREFIX = "/v1beta1/projects/{project}/locations/{location}"
+"""The Vertex-style version prefix, also served identically."""
+
+
+@dataclass
+class EngineConfig:
+    """Everything the engine needs to start.
+
+    Attributes:
+        data_dir: where ``engine.db`` and ``engine.json`` live.
+        host: interface to bind; only loopback addresses are accepted by ``cli.py``.
+        port: TCP port, 0 for a free one.
+        token: the API key every request must carry, unless ``auth`` is off.
+        auth: whether the token is checked.
+        backend: ``llama``, ``openai`` or ``scripted``.
+        model: the model id the backend should serve (backend-specific default when None).
+        openai_base_url: base URL of the OpenAI-compatible server for the ``openai`` backend.
+        max_body_bytes: request bodies above this size get 413.
+        keepalive_seconds: interval of SSE keep-alive comments on idle streams.
+        continuation_cap: when set, a foreground model call stops after this many output
+            chunks with ``requires_continuation`` (protocol.md §6.7); off by default.
+        max_background_runs: background runs allowed at once; later ones wait ``queued``.
+        path_prefix: an extra path prefix the engine is mounted under (e.g. ``/gem``).
+        shutdown_grace_seconds: how long a cancelled generation may take to stop before its
+            task is cancelled outright.
+    """
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str = ""
+    auth: bool = True
+    backend: str = "llama"
+    model: str | None = None
+    openai_base_url: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS
+    continuation_cap: int | None = None
+    max_background_runs: int = 4
+    path_prefix: str = ""
+    shutdown_grace_seconds: float = 1.0

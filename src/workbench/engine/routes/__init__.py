@@ -1,0 +1,1 @@
+"""HTTP routes of the engine, mounted under every version prefix by ``server.py``."""

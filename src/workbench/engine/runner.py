@@ -1,0 +1,464 @@
+"""Runs interactions: the status machine, generation tasks, cancel, shutdown and recovery.
+
+A create becomes a ``Run``: its record is written, ``interaction.created`` is logged, and a
+task drives the backend, turning chunks into steps and events (``convert.OutputAssembler``).
+Every status change goes through ``_transition``, which allows only the transitions of
+protocol.md §7.2, bumps ``updated``, logs ``interaction.status_update`` and persists the row.
+Whatever happens, a run ends with ``interaction.completed`` carrying its real final status,
+and its log is closed so streams end with ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backends.base import (
+    Backend,
+    BackendError,
+    FinishChunk,
+    GenerationRequest,
+    ModelInfo,
+    TextChunk,
+    ThoughtChunk,
+    ToolCallChunk,
+    UsageChunk,
+)
+from .config import EngineConfig
+from .convert import OutputAssembler, generation_request, usage_dict
+from .errors import ApiError, bad_request, not_found
+from .eventlog import Channel, EventLog
+from .parsing import CreateRequest
+from .recovery import recover
+from .status import (
+    LEGAL,
+    STOPPED,
+    TERMINAL,
+    lifecycle_view,
+    new_interaction_id,
+    now,
+    resource_view,
+)
+from .steps import check_function_results, pending_calls
+from .store import InteractionRecord, Store
+
+log = logging.getLogger("workbench.engine.runner")
+MAX_HISTORY = 10_000
+
+
+@dataclass(eq=False)
+class Run:
+    """One live interaction."""
+
+    record: InteractionRecord
+    channel: Channel
+    request: GenerationRequest
+    background: bool
+    store: bool
+    continuable: bool
+    assembler: OutputAssembler
+    thought_summaries: bool = True
+    cancel_event: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    abort_status: str = "cancelled"
+    abort_errors: list[dict[str, str]] | None = None
+    task: asyncio.Task[None] | None = None
+    gen_task: asyncio.Task[tuple[str, list[dict[str, str]] | None]] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    def snapshot(self, include_input: bool = False) -> dict[str, Any]:
+        """The Interaction resource as of now (partial steps included)."""
+        return resource_view(self.record, self.assembler.steps, include_input)
+
+
+class Runner:
+    """Owns every live run and the rules they follow."""
+
+    def __init__(
+        self, config: EngineConfig, store: Store, events: EventLog, backend: Backend
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.events = events
+        self.backend = backend
+        self.runs: dict[str, Run] = {}
+        self._unstored: set[Run] = set()
+        self._slots = asyncio.Semaphore(max(1, config.max_background_runs))
+        self.stopping = False
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def model_info(self, model: str) -> ModelInfo | None:
+        """The backend's model with this id, if it serves one."""
+        return next((m for m in self.backend.models() if m.id == model), None)
+
+    async def record(self, interaction_id: str) -> InteractionRecord | None:
+        """A stored interaction, live or finished."""
+        run = self.runs.get(interaction_id)
+        if run is not None:
+            return run.record
+        return await self.store.get_interaction(interaction_id)
+
+    async def view(self, interaction_id: str, include_input: bool = False) -> dict[str, Any]:
+        """The Interaction resource for GET; 404 when unknown."""
+        run = self.runs.get(interaction_id)
+        if run is not None:
+            return run.snapshot(include_input)
+        rec = await self.store.get_interaction(interaction_id)
+        if rec is None:
+            raise not_found(f"interaction {interaction_id!r} not found")
+        return resource_view(rec, include_input=include_input)
+
+    async def history(self, first: InteractionRecord) -> list[dict[str, Any]]:
+        """All steps of the conversation ending with ``first`` (oldest first)."""
+        chain = [first]
+        seen = {first.id}
+        rec = first
+        while rec.previous_interaction_id and len(chain) < MAX_HISTORY:
+            prev = await self.record(rec.previous_interaction_id)
+            if prev is None or prev.id in seen:
+                break
+            chain.append(prev)
+            seen.add(prev.id)
+            rec = prev
+        steps: list[dict[str, Any]] = []
+        for item in reversed(chain):
+            run = self.runs.get(item.id)
+            steps.extend(item.input_steps + (run.assembler.steps if run else item.output_steps))
+        return steps
+
+    # -- create -------------------------------------------------------------------------
+
+    async def create(self, req: CreateRequest) -> Run:
+        """Validate against stored state, then start the run. Raises ``ApiError`` before work."""
+        if req.agent is not None:
+            raise not_found(
+                f"agent {req.agent!r} is not available: the local engine does not run agents "
+                "yet (they arrive with the agents feature); use a model instead"
+            )
+        assert req.model is not None
+        info = self.model_info(req.model)
+        if info is None:
+            served = ", ".join(m.id for m in self.backend.models())
+            raise not_found(f"model {req.model!r} is not served here; available: {served}")
+        history: list[dict[str, Any]] = []
+        prev: InteractionRecord | None = None
+        if req.previous_interaction_id is not None:
+            prev = await self.record(req.previous_interaction_id)
+            if prev is None:
+                raise not_found(f"previous interaction {req.previous_interaction_id!r} not found")
+            if prev.status not in TERMINAL:
+                raise bad_request(
+                    f"previous interaction {prev.id!r} is still {prev.status}; wait for it to "
+                    "finish or cancel it"
+                )
+            history = await self.history(prev)
+        if req.continuation_token is not None and (
+            prev is None
+            or prev.status != "requires_continuation"
+            or prev.continuation_token != req.continuation_token
+        ):
+            raise bad_request(
+                "continuation_token was not issued by the interaction named in "
+                "previous_interaction_id"
+            )
+        check_function_results(req.input_steps, pending_calls(history))
+        # Decoding media and extracting PDF text can take a while: keep it off the loop.
+        gen = await asyncio.to_thread(generation_request, req, history, info)
+        if self.stopping:
+            raise ApiError(503, "the engine is shutting down")
+        return await self._start(req, gen, prev)
+
+    async def _start(
+        self, req: CreateRequest, gen: GenerationRequest, prev: InteractionRecord | None
+    ) -> Run:
+        queued = req.background and self._slots.locked()
+        if req.background and not queued:
+            await self._slots.acquire()
+        stamp = now()
+        resource: dict[str, Any] = {
+            "id": new_interaction_id(),
+            "object": "interaction",
+            "status": "queued" if queued else "in_progress",
+            "model": req.model,
+            "created": stamp,
+            "updated": stamp,
+        }
+        if prev is not None:
+            resource["previous_interaction_id"] = prev.id
+        resource.update(req.echo)
+        record = InteractionRecord(
+            id=resource["id"],
+            status=resource["status"],
+            created=stamp,
+            updated=stamp,
+            resource=resource,
+            input_steps=req.input_steps,
+            previous_interaction_id=prev.id if prev else None,
+            request_input=req.body.get("input"),
+            has_request_input=req.input_present,
+        )
+        try:
+            if req.store:
+                await self.store.insert_interaction(record)
+        except BaseException:
+            if req.background and not queued:
+                self._slots.release()
+            raise
+        channel = self.events.open(record.id, persist=req.store)
+        run = Run(
+            record=record,
+            channel=channel,
+            request=gen,
+            background=req.background,
+            store=req.store,
+            continuable=(
+                not req.background and req.store and self.config.continuation_cap is not None
+            ),
+            assembler=OutputAssembler(len(req.input_steps), lambda p: None),
+            thought_summaries=req.thought_summaries,
+        )
+        run.assembler.emit = lambda payload: self._emit(run, payload)
+        if req.store:
+            self.runs[run.id] = run
+        else:
+            self._unstored.add(run)
+        self._emit(
+            run, {"event_type": "interaction.created", "interaction": lifecycle_view(resource)}
+        )
+        run.task = asyncio.create_task(self._execute(run, queued, holds_slot=req.background))
+        return run
+
+    # -- execution ----------------------------------------------------------------------
+
+    def _emit(self, run: Run, payload: dict[str, Any]) -> None:
+        self.events.emit(run.channel, payload)
+
+    async def _transition(self, run: Run, status: str, **extra: Any) -> None:
+        current = run.record.status
+        if status not in LEGAL.get(current, frozenset()):
+            raise RuntimeError(f"illegal transition {current} -> {status} for {run.id}")
+        stamp = now()
+        run.record.status = status
+        run.record.updated = stamp
+        run.record.resource["status"] = status
+        run.record.resource["updated"] = stamp
+        event: dict[str, Any] = {
+            "event_type": "interaction.status_update",
+            "interaction_id": run.id,
+            "status": status,
+        }
+        event.update(extra)
+        self._emit(run, event)
+        await self._persist(run)
+
+    async def _persist(self, run: Run) -> None:
+        if not run.store:
+            return
+        run.record.output_steps = run.assembler.steps
+        try:
+            await self.store.update_interaction(run.record)
+        except Exception:
+            log.exception("could not store interaction %s", run.id)
+
+    async def _execute(self, run: Run, queued: bool, holds_slot: bool) -> None:
+        status = "failed"
+        errors: list[dict[str, str]] | None = None
+        try:
+            if queued:
+                acquired = await self._wait_for_slot(run)
+                holds_slot = acquired
+                if not acquired:
+                    await self._finish(run, run.abort_status, run.abort_errors)
+                    return
+                await self._transition(run, "in_progress")
+            run.gen_task = asyncio.create_task(self._generate(run))
+            try:
+                status, errors = await run.gen_task
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                status, errors = run.abort_status, run.abort_errors
+            await self._finish(run, status, errors)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await self._finish(run, "failed", [STOPPED])
+            raise
+        except Exception as exc:
+            log.exception("run %s crashed", run.id)
+            with contextlib.suppress(Exception):
+                await self._finish(run, "failed", [{"code": "internal", "message": str(exc)}])
+        finally:
+            if holds_slot:
+                self._slots.release()
+            run.done.set()
+            self.runs.pop(run.id, None)
+            self._unstored.discard(run)
+
+    async def _wait_for_slot(self, run: Run) -> bool:
+        acquire = asyncio.ensure_future(self._slots.acquire())
+        cancelled = asyncio.ensure_future(run.cancel_event.wait())
+        try:
+            await asyncio.wait({acquire, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancelled.cancel()
+        if acquire.done() and not acquire.cancelled() and not run.cancel_event.is_set():
+            return True
+        if acquire.done() and not acquire.cancelled():
+            self._slots.release()
+        else:
+            acquire.cancel()
+        return False
+
+    async def _generate(self, run: Run) -> tuple[str, list[dict[str, str]] | None]:
+        out = run.assembler
+        cap = self.config.continuation_cap if run.continuable else None
+        finish: str | None = None
+        usage: UsageChunk | None = None
+        capped = False
+        failure: dict[str, str] | None = None
+        stream = self.backend.generate(run.request, run.cancel_event)
+        try:
+            async for chunk in stream:
+                if run.cancel_event.is_set():
+                    break
+                if isinstance(chunk, TextChunk | ThoughtChunk):
+                    if cap is not None and out.output_chunks >= cap:
+                        capped = True
+                        break
+                    if isinstance(chunk, TextChunk):
+                        out.text(chunk.text)
+                    elif run.thought_summaries:
+                        out.thought(chunk.text)
+                elif isinstance(chunk, ToolCallChunk):
+                    out.call(chunk.name, dict(chunk.arguments))
+                elif isinstance(chunk, UsageChunk):
+                    usage = chunk
+                elif isinstance(chunk, FinishChunk):
+                    finish = chunk.reason
+        except BackendError as exc:
+            failure = {"code": exc.code or "internal", "message": str(exc) or "generation failed"}
+        except Exception as exc:
+            log.exception("backend failed for %s", run.id)
+            failure = {"code": "internal", "message": f"generation failed: {exc}"}
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+            out.close()
+        run.record.resource["usage"] = usage_dict(run.request, out, usage)
+        if run.cancel_event.is_set():
+            return run.abort_status, run.abort_errors
+        if failure is not None:
+            self._emit(run, {"event_type": "error", "error": failure})
+            return "failed", [failure]
+        if out.calls():
+            return "requires_action", None
+        if capped:
+            return "requires_continuation", None
+        if finish == "length":
+            return "incomplete", None
+        return "completed", None
+
+    async def _finish(self, run: Run, status: str, errors: list[dict[str, str]] | None) -> None:
+        if run.record.status in TERMINAL:
+            return
+        run.assembler.close()
+        extra: dict[str, Any] = {}
+        if status == "requires_continuation":
+            token = "ct_" + secrets.token_urlsafe(18)
+            run.record.continuation_token = token
+            run.record.resource["continuation_token"] = token
+            extra["continuation_token"] = token
+        if errors:
+            run.record.resource["errors"] = errors
+        if "usage" in run.record.resource:
+            extra["usage"] = run.record.resource["usage"]
+        await self._transition(run, status, **extra)
+        view = lifecycle_view(resource_view(run.record, run.assembler.steps))
+        self._emit(run, {"event_type": "interaction.completed", "interaction": view})
+        await self.events.finish(run.channel)
+
+    # -- cancel, delete, shutdown ---------------------------------------------------------
+
+    def request_cancel(
+        self,
+        run: Run,
+        *,
+        status: str = "cancelled",
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        """Ask a run to stop; it ends with ``status`` (cancelled, or failed on shutdown)."""
+        if run.cancel_event.is_set() or run.record.status in TERMINAL:
+            return
+        run.abort_status = status
+        run.abort_errors = errors
+        run.cancel_event.set()
+        gen = run.gen_task
+        if gen is not None:
+            grace = self.config.shutdown_grace_seconds
+            asyncio.get_running_loop().call_later(
+                grace, lambda: None if gen.done() else gen.cancel()
+            )
+
+    async def cancel(
+        self, interaction_id: str, errors: list[dict[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """Cancel a running interaction and wait for it to stop; unchanged when terminal."""
+        run = self.runs.get(interaction_id)
+        if run is not None:
+            self.request_cancel(run, errors=errors)
+            await run.done.wait()
+        return await self.view(interaction_id)
+
+    async def cancel_run(self, run: Run, errors: list[dict[str, str]] | None = None) -> None:
+        """Cancel a run object (also unstored ones) and wait for it to stop."""
+        self.request_cancel(run, errors=errors)
+        await run.done.wait()
+
+    async def delete(self, interaction_id: str) -> None:
+        """Delete a stored interaction (cancelling it first when it runs); 404 when unknown."""
+        run = self.runs.get(interaction_id)
+        if run is not None:
+            self.request_cancel(run)
+            await run.done.wait()
+        if not await self.store.delete_interaction(interaction_id):
+            raise not_found(f"interaction {interaction_id!r} not found")
+
+    async def shutdown(self, wait_seconds: float = 5.0) -> None:
+        """Stop every run: foreground ones cancelled, background ones failed with a reason."""
+        self.stopping = True
+        runs = list(self.runs.values()) + list(self._unstored)
+        for run in runs:
+            if run.background:
+                self.request_cancel(run, status="failed", errors=[STOPPED])
+            else:
+                self.request_cancel(
+                    run, errors=[{"code": "cancelled", "message": "the engine shut down"}]
+                )
+        waits = [asyncio.ensure_future(run.done.wait()) for run in runs]
+        if waits:
+            _, pending = await asyncio.wait(waits, timeout=wait_seconds)
+            for waiter in pending:
+                waiter.cancel()
+            for run in runs:
+                if run.task is not None and not run.task.done():
+                    run.task.cancel()
+        await self.events.flush()
+
+    async def recover(self) -> int:
+        """Apply the restart rule to runs a previous process left unfinished."""
+        return await recover(self.store, self.events)

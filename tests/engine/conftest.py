@@ -1,0 +1,49 @@
+"""Fixtures that run the real engine as a subprocess on loopback (scripted backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from engine_helpers import TOKEN, EngineProcess
+from google import genai
+
+
+@pytest.fixture
+def engine_factory(tmp_path: Path) -> Iterator[Any]:
+    """Start engines with extra options; every one is stopped at the end of the test."""
+    started: list[EngineProcess] = []
+
+    def start(*extra: str, data_dir: Path | None = None, token: str = TOKEN) -> EngineProcess:
+        eng = EngineProcess(data_dir or tmp_path / f"engine{len(started)}", *extra, token=token)
+        started.append(eng)
+        return eng.start()
+
+    yield start
+    for eng in started:
+        eng.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
+    """One shared engine for the tests that don't restart or reconfigure it."""
+    eng = EngineProcess(tmp_path_factory.mktemp("engine") / "data", "--keepalive-seconds", "0.3")
+    eng.start()
+    try:
+        yield eng
+    finally:
+        eng.stop()
+
+
+@pytest.fixture
+def client(engine: EngineProcess) -> genai.Client:
+    return engine.client()
+
+
+@pytest.fixture
+def http(engine: EngineProcess) -> Iterator[httpx.Client]:
+    with engine.http() as h:
+        yield h

@@ -1,0 +1,171 @@
+"""Fuzzing: schemathesis against the engine's own OpenAPI document, hypothesis on the parser."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from engine_helpers import EngineProcess
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.generation.modes import GenerationMode
+
+from workbench.engine.errors import ApiError
+from workbench.engine.parsing import CreateRequest, parse_create
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(
+    [
+        "model",
+        "agent",
+        "agent_config",
+        "input",
+        "tools",
+        "generation_config",
+        "stream",
+        "background",
+        "store",
+        "system_instruction",
+        "previous_interaction_id",
+        "continuation_token",
+        "response_format",
+        "response_mime_type",
+        "response_modalities",
+        "labels",
+        "environment",
+        "safety_settings",
+        "webhook_config",
+        "cached_content",
+    ]
+)
+TAGS = st.sampled_from(
+    [
+        "user_input",
+        "model_output",
+        "function_call",
+        "function_result",
+        "thought",
+        "text",
+        "image",
+        "audio",
+        "document",
+        "weird",
+    ]
+)
+CONTENTISH = st.fixed_dictionaries(
+    {"type": TAGS | JSON},
+    optional={
+        "text": JSON,
+        "data": JSON | st.just("aGVsbG8="),
+        "uri": JSON,
+        "mime_type": st.sampled_from(["text/plain", "application/pdf", "x/y"]) | JSON,
+    },
+)
+STEPISH = st.fixed_dictionaries(
+    {"type": TAGS | JSON},
+    optional={
+        "content": JSON | st.lists(CONTENTISH, max_size=3),
+        "text": JSON,
+        "data": JSON,
+        "id": JSON,
+        "name": JSON,
+        "arguments": JSON,
+        "call_id": JSON,
+        "result": JSON,
+        "role": JSON,
+        "signature": JSON,
+    },
+)
+BODIES = st.one_of(
+    JSON,
+    st.dictionaries(KEYS, JSON, max_size=6),
+    st.fixed_dictionaries(
+        {
+            "model": st.sampled_from(["scripted", "x", ""]),
+            "input": st.one_of(st.text(), STEPISH, st.lists(STEPISH, max_size=3)),
+        },
+        optional={
+            "tools": st.lists(
+                st.dictionaries(
+                    st.sampled_from(["type", "name", "parameters", "description"]), JSON
+                ),
+                max_size=2,
+            ),
+            "generation_config": st.dictionaries(
+                st.sampled_from(
+                    [
+                        "max_output_tokens",
+                        "temperature",
+                        "top_p",
+                        "seed",
+                        "stop_sequences",
+                        "tool_choice",
+                        "thinking_level",
+                    ]
+                ),
+                JSON,
+            ),
+            "response_format": JSON,
+        },
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BODIES)
+def test_parser_raises_only_api_errors(body: Any) -> None:
+    error: ApiError | None = None
+    try:
+        req = parse_create(body)
+    except ApiError as exc:
+        error = exc
+    if error is not None:
+        assert error.http_status in (400, 404)
+        assert error.message
+        return
+    assert isinstance(req, CreateRequest)
+    json.dumps(req.input_steps)  # always serializable
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schemathesis_against_live_engine(engine: EngineProcess, mode: GenerationMode) -> None:
+    schema = schemathesis.openapi.from_url(engine.url + "/openapi.json")
+    headers = {"x-goog-api-key": engine.token}
+    failures: list[str] = []
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(case=schema.as_strategy(generation_mode=mode), steer=st.booleans())
+    def check(case: Any, steer: bool) -> None:
+        if isinstance(case.body, dict):
+            # No long-running background work piling up during the fuzz run.
+            case.body.pop("background", None)
+            if steer:
+                # Half the bodies get a served model and no dangling references, so the
+                # run gets past validation and into generation.
+                case.body["model"] = "scripted"
+                for key in (
+                    "agent",
+                    "agent_config",
+                    "previous_interaction_id",
+                    "continuation_token",
+                ):
+                    case.body.pop(key, None)
+        response = case.call(base_url=engine.url, headers=headers, timeout=20)
+        if response.status_code >= 500:
+            failures.append(
+                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
+            )
+        ctype = (response.headers.get("content-type") or [""])[0]
+        assert ctype.startswith(("application/json", "text/event-stream")), ctype
+        assert response.status_code in (200, 400, 401, 404, 405, 413), response.text[:300]
+
+    check()
+    assert not failures, failures
