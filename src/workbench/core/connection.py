@@ -105,9 +105,5 @@ async def _connect_local(profile: Profile, paths: Paths, reuse: bool) -> Connect
             info = await engine.start()
         except Exception as exc:
             raise ConnectionProblem(f"The local engine could not start. {exc}") from exc
-        # Trust the engine's own record when it has one: it names the token it really uses.
-        recorded = read_engine_file(engine_dir)
-        if recorded is not None and recorded.pid == info.pid:
-            info = recorded
     client = Client(info.url, api_version=profile.api_version, api_key=info.token)
     return Connection(profile, client, engine=engine, engine_info=info)

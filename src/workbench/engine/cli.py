@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     p.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one)")
     p.add_argument("--data-dir", type=Path, required=True, help="where the database lives")
-    p.add_argument("--token", help="API key clients must send (generated when omitted)")
+    p.add_argument(
+        "--token",
+        help="API key clients must send (default: $WORKBENCH_ENGINE_TOKEN, else generated)",
+    )
     p.add_argument("--no-auth", action="store_true", help="accept requests without a key")
     p.add_argument("--backend", choices=sorted(BACKENDS), default="llama")
     p.add_argument("--model", help="model id for the backend to serve")
@@ -187,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         return _fail(f"cannot create data directory {data_dir}: {exc}")
-    token = args.token or secrets.token_urlsafe(32)
+    # The app hands the token over in the environment so it never shows up in `ps`.
+    token = args.token or os.environ.get("WORKBENCH_ENGINE_TOKEN") or secrets.token_urlsafe(32)
     config = EngineConfig(
         data_dir=data_dir,
         host=args.host,
