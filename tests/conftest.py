@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)
-def _workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every path the code derives goes under a fresh temporary directory."""
     home = tmp_path / "workbench-home"
     home.mkdir()
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
-    yield home
+    return home

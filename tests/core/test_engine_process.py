@@ -30,7 +30,7 @@ async def test_engine_starts_with_a_private_token(tmp_path: Path) -> None:
         info = await engine.start()
         assert info.token not in repr(info)
         # The token is not on the command line, where `ps` would show it.
-        cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().decode(errors="replace")
+        cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().decode(errors="replace")  # noqa: ASYNC240
         assert info.token not in cmdline
         assert _get(f"{info.url}/v1beta/models", info.token) == 200
         assert _get(f"{info.url}/v1beta/models", "wrong") == 401
