@@ -21,9 +21,14 @@ from workbench.core.secrets import SecretStore
 from workbench.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger("workbench")
+
+APP_ID = "io.github.workbench.Workbench"
+"""Reverse-DNS id: the .desktop file, AppStream id and icon name (see packaging/)."""
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -52,6 +57,21 @@ def prepare(
                 p.local_backend = backend
     history = HistoryStore(paths.history_db)
     return paths, settings, history, SecretStore()
+
+
+def app_icon() -> QIcon:
+    """The app icon, from the PNGs in ``workbench/resources/icons`` (scripts/render_icons.py)."""
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon, QPixmap
+
+    icon = QIcon()
+    folder = files("workbench") / "resources" / "icons"
+    for size in ICON_SIZES:
+        pixmap = QPixmap()
+        if pixmap.loadFromData((folder / f"workbench-{size}.png").read_bytes(), "PNG"):
+            icon.addPixmap(pixmap)
+    return icon
 
 
 def _quit_on_signals(window: QWidget) -> None:
@@ -89,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Workbench")
     app.setApplicationDisplayName("Workbench")
-    app.setDesktopFileName("workbench")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

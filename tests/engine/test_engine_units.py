@@ -229,7 +229,8 @@ async def test_store_and_event_log(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"interactions", "events", "agents", "environments"} <= tables
+    assert {"interactions", "events", "agents"} <= tables
+    assert "environments" not in tables  # environment metadata lives next to each sandbox
     conn.close()
     reopened = Store(tmp_path / "e.db")
     await reopened.open()  # migrations are idempotent

@@ -19,6 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TOKEN_ENV = "WORKBENCH_ENGINE_TOKEN"
+FROZEN_ENGINE = "workbench-engine.exe" if sys.platform == "win32" else "workbench-engine"
+"""The engine's executable beside the app's in a frozen (PyInstaller) bundle."""
+
+
+def engine_command(python: str | None = None) -> list[str]:
+    """How to run the engine: ``python -m workbench.engine``, or, in a frozen bundle (where
+    ``sys.executable`` is the app itself), the bundle's own ``workbench-engine``."""
+    if python is None and getattr(sys, "frozen", False):
+        return [str(Path(sys.executable).with_name(FROZEN_ENGINE))]
+    return [python or sys.executable, "-m", "workbench.engine"]
 
 
 class EngineStartError(Exception):
@@ -68,7 +78,7 @@ class EngineProcess:
         backend: str = "llama",
         model: str | None = None,
         extra_args: tuple[str, ...] = (),
-        python: str = sys.executable,
+        python: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.backend = backend
@@ -88,7 +98,7 @@ class EngineProcess:
         """Launch the engine and wait for its ready line."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(32)
-        args = [self.python, "-m", "workbench.engine", "--host", "127.0.0.1", "--port", "0"]
+        args = [*engine_command(self.python), "--host", "127.0.0.1", "--port", "0"]
         args += ["--data-dir", str(self.data_dir), "--backend", self.backend]
         if self.model:
             args += ["--model", self.model]

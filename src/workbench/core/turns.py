@@ -103,6 +103,9 @@ class TurnRunner:
         self.client = client
         self.history = history
         self.poll_seconds = poll_seconds
+        self.detach_background = False
+        """When set, cancelling a background turn only stops following it (the app is quitting
+        and keeps background work going; the Runs dock re-attaches on the next start)."""
 
     async def run(
         self,
@@ -222,6 +225,8 @@ class TurnRunner:
     async def _cancelled(self, body: dict[str, Any], update: TurnUpdate) -> None:
         if update.interaction_id is None:
             return
+        if body.get("background") and self.detach_background:
+            return  # still running on the server; the history keeps its last known state
         if body.get("background"):
             # A background run goes on without us unless the server is told to stop it.
             with contextlib.suppress(Exception):

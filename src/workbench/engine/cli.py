@@ -76,6 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--path-prefix", default="", help="extra path prefix to serve under")
     p.add_argument(
+        "--agent-max-steps",
+        type=int,
+        default=12,
+        help="tool calls per agent interaction before the agent must answer",
+    )
+    p.add_argument(
+        "--code-timeout",
+        type=float,
+        default=60.0,
+        help="wall-clock seconds one code_execution run may take",
+    )
+    p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     return p
@@ -185,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--max-body-bytes must be positive")
     if args.keepalive_seconds <= 0:
         return _fail("--keepalive-seconds must be positive")
+    if args.agent_max_steps < 1 or args.code_timeout <= 0:
+        return _fail("--agent-max-steps and --code-timeout must be positive")
     data_dir: Path = args.data_dir.expanduser().resolve()
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -206,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         continuation_cap=args.continuation_cap,
         max_background_runs=args.max_background_runs,
         path_prefix=args.path_prefix.rstrip("/"),
+        agent_max_steps=args.agent_max_steps,
+        code_timeout_seconds=args.code_timeout,
     )
     try:
         backend = create_backend(

@@ -19,6 +19,8 @@ from .inputs import content_parts, result_text
 from .parsing import CreateRequest
 
 NO_RESULT = "(no result was sent for this call)"
+IDENTITY_FIELDS = ("id", "call_id", "name", "server_name")
+"""Fields that travel in ``step.start`` only; deltas never carry them (protocol.md §6.5)."""
 
 
 def new_call_id() -> str:
@@ -225,6 +227,30 @@ class OutputAssembler:
         self.close()
         return call_id
 
+    def tool_step(self, step: dict[str, Any]) -> None:
+        """A complete tool step (a ``*_call`` or ``*_result``) as start, one delta, stop.
+
+        ``function_call`` steps stream their arguments as ``arguments_delta`` fragments like
+        model calls; every other kind starts with its identity fields (``id``, ``call_id``,
+        ``name``, ``server_name``) and sets the rest in one delta of the step's own type
+        (protocol.md §6.5).
+        """
+        kind = str(step["type"])
+        if kind == "function_call":
+            self._start(dict(step, arguments={}), dict(step, arguments={}))
+            text = json.dumps(step.get("arguments") or {}, ensure_ascii=False)
+            for fragment in _split_arguments(text):
+                self._delta({"type": "arguments_delta", "arguments": fragment})
+            self.steps[-1]["arguments"] = step.get("arguments") or {}
+            self.close()
+            return
+        head = {k: step[k] for k in ("type", *IDENTITY_FIELDS) if k in step}
+        rest = {k: v for k, v in step.items() if k not in head}
+        self._start(dict(step), head)
+        if rest:
+            self._delta({"type": kind, **rest})
+        self.close()
+
     def calls(self) -> list[dict[str, Any]]:
         """The function_call steps produced so far."""
         return [s for s in self.steps if s["type"] == "function_call"]
@@ -261,6 +287,15 @@ def fold_events(events: Iterable[dict[str, Any]]) -> tuple[dict[int, dict[str, A
                 step["signature"] = delta.get("signature")
             elif dtype == "arguments_delta":
                 args[index] = args.get(index, "") + str(delta.get("arguments", ""))
+            elif dtype == step.get("type"):
+                # Tool steps: the delta sets its fields (code results append their text).
+                for key, value in delta.items():
+                    if key == "type":
+                        continue
+                    if key == "result" and dtype == "code_execution_result" and "result" in step:
+                        step["result"] = str(step["result"]) + str(value)
+                    else:
+                        step[key] = value
         elif kind == "step.stop":
             if index in args and index in steps:
                 try:

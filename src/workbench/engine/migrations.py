@@ -47,6 +47,12 @@ MIGRATIONS: tuple[str, ...] = (
         resource TEXT NOT NULL
     );
     """,
+    # 2: environments keep their metadata as environment.json next to their files
+    # (sandbox/store.py), so the table made for them in 1 is dropped; agents get an index.
+    """
+    DROP TABLE environments;
+    CREATE INDEX agents_created ON agents(created, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from workbench.protocol import ProtocolError, parse_create_body
 
+from .agent_checks import parse_agent_fields
 from .backends.base import FunctionSpec
 from .errors import bad_request
 from .steps import normalize_input
@@ -65,6 +66,8 @@ class CreateRequest:
     response_schema: dict[str, Any] | None = None
     json_output: bool = False
     thought_summaries: bool = True
+    agent_tools: list[dict[str, Any]] | None = None
+    max_total_tokens: int | None = None
 
     @property
     def echo(self) -> dict[str, Any]:
@@ -156,7 +159,10 @@ def parse_create(body: Any) -> CreateRequest:
         req.input_steps = normalize_input(raw_input)
     elif req.continuation_token is None:
         raise bad_request("'input' is required")
-    _parse_tools(body.get("tools"), req)
+    if agentish:
+        parse_agent_fields(body, req)
+    else:
+        _parse_tools(body.get("tools"), req)
     _parse_generation_config(body.get("generation_config"), req)
     _parse_response_format(body, req)
     try:

@@ -14,24 +14,16 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .backends.base import (
-    Backend,
-    BackendError,
-    FinishChunk,
-    GenerationRequest,
-    ModelInfo,
-    TextChunk,
-    ThoughtChunk,
-    ToolCallChunk,
-    UsageChunk,
-)
+from .backends.base import Backend, GenerationRequest, ModelInfo
 from .config import EngineConfig
-from .convert import OutputAssembler, generation_request, usage_dict
+from .convert import OutputAssembler, generation_request
 from .errors import ApiError, bad_request, not_found
 from .eventlog import Channel, EventLog
+from .model_run import run_model
 from .parsing import CreateRequest
 from .recovery import recover
 from .status import (
@@ -46,8 +38,14 @@ from .status import (
 from .steps import check_function_results, pending_calls
 from .store import InteractionRecord, Store
 
+if TYPE_CHECKING:
+    from .agent_runs import AgentRuns
+
 log = logging.getLogger("workbench.engine.runner")
 MAX_HISTORY = 10_000
+
+Outcome = tuple[str, list[dict[str, str]] | None]
+"""A run's final status and its ``errors`` (None when there are none)."""
 
 
 @dataclass(eq=False)
@@ -67,7 +65,8 @@ class Run:
     abort_status: str = "cancelled"
     abort_errors: list[dict[str, str]] | None = None
     task: asyncio.Task[None] | None = None
-    gen_task: asyncio.Task[tuple[str, list[dict[str, str]] | None]] | None = None
+    gen_task: asyncio.Task[Outcome] | None = None
+    work: Callable[[Run], Awaitable[Outcome]] | None = None
 
     @property
     def id(self) -> str:
@@ -96,6 +95,7 @@ class Runner:
         self._unstored: set[Run] = set()
         self._slots = asyncio.Semaphore(max(1, config.max_background_runs))
         self.stopping = False
+        self.agents: AgentRuns | None = None
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -142,16 +142,17 @@ class Runner:
 
     async def create(self, req: CreateRequest) -> Run:
         """Validate against stored state, then start the run. Raises ``ApiError`` before work."""
-        if req.agent is not None:
-            raise not_found(
-                f"agent {req.agent!r} is not available: the local engine does not run agents "
-                "yet (they arrive with the agents feature); use a model instead"
-            )
-        assert req.model is not None
-        info = self.model_info(req.model)
-        if info is None:
-            served = ", ".join(m.id for m in self.backend.models())
-            raise not_found(f"model {req.model!r} is not served here; available: {served}")
+        info: ModelInfo | None = None
+        if req.agent is None:
+            assert req.model is not None
+            info = self.model_info(req.model)
+            if info is None:
+                served = ", ".join(m.id for m in self.backend.models())
+                raise not_found(f"model {req.model!r} is not served here; available: {served}")
+        elif self.agents is None:
+            raise not_found(f"agent {req.agent!r} is not available: agents are not enabled")
+        else:
+            await self.agents.resolve(req)  # 404 / 400 for the agent itself come first
         history: list[dict[str, Any]] = []
         prev: InteractionRecord | None = None
         if req.previous_interaction_id is not None:
@@ -174,6 +175,13 @@ class Runner:
                 "previous_interaction_id"
             )
         check_function_results(req.input_steps, pending_calls(history))
+        if self.agents is not None and req.agent is not None:
+            plan = await self.agents.prepare(req, history)
+            if self.stopping:
+                await plan.discard()
+                raise ApiError(503, "the engine is shutting down")
+            return await self._start(req, plan.request, prev, work=plan.work, extra=plan.resource)
+        assert info is not None
         # Decoding media and extracting PDF text can take a while: keep it off the loop.
         gen = await asyncio.to_thread(generation_request, req, history, info)
         if self.stopping:
@@ -181,7 +189,13 @@ class Runner:
         return await self._start(req, gen, prev)
 
     async def _start(
-        self, req: CreateRequest, gen: GenerationRequest, prev: InteractionRecord | None
+        self,
+        req: CreateRequest,
+        gen: GenerationRequest,
+        prev: InteractionRecord | None,
+        *,
+        work: Callable[[Run], Awaitable[Outcome]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Run:
         queued = req.background and self._slots.locked()
         if req.background and not queued:
@@ -191,13 +205,14 @@ class Runner:
             "id": new_interaction_id(),
             "object": "interaction",
             "status": "queued" if queued else "in_progress",
-            "model": req.model,
+            **({"agent": req.agent} if req.agent is not None else {"model": req.model}),
             "created": stamp,
             "updated": stamp,
         }
         if prev is not None:
             resource["previous_interaction_id"] = prev.id
         resource.update(req.echo)
+        resource.update(extra or {})
         record = InteractionRecord(
             id=resource["id"],
             status=resource["status"],
@@ -228,6 +243,7 @@ class Runner:
             ),
             assembler=OutputAssembler(len(req.input_steps), lambda p: None),
             thought_summaries=req.thought_summaries,
+            work=work,
         )
         run.assembler.emit = lambda payload: self._emit(run, payload)
         if req.store:
@@ -283,7 +299,7 @@ class Runner:
                     await self._finish(run, run.abort_status, run.abort_errors)
                     return
                 await self._transition(run, "in_progress")
-            run.gen_task = asyncio.create_task(self._generate(run))
+            run.gen_task = asyncio.create_task(self._work(run))
             try:
                 status, errors = await run.gen_task
             except asyncio.CancelledError:
@@ -322,56 +338,11 @@ class Runner:
             acquire.cancel()
         return False
 
-    async def _generate(self, run: Run) -> tuple[str, list[dict[str, str]] | None]:
-        out = run.assembler
+    async def _work(self, run: Run) -> Outcome:
+        if run.work is not None:
+            return await run.work(run)
         cap = self.config.continuation_cap if run.continuable else None
-        finish: str | None = None
-        usage: UsageChunk | None = None
-        capped = False
-        failure: dict[str, str] | None = None
-        stream = self.backend.generate(run.request, run.cancel_event)
-        try:
-            async for chunk in stream:
-                if run.cancel_event.is_set():
-                    break
-                if isinstance(chunk, TextChunk | ThoughtChunk):
-                    if cap is not None and out.output_chunks >= cap:
-                        capped = True
-                        break
-                    if isinstance(chunk, TextChunk):
-                        out.text(chunk.text)
-                    elif run.thought_summaries:
-                        out.thought(chunk.text)
-                elif isinstance(chunk, ToolCallChunk):
-                    out.call(chunk.name, dict(chunk.arguments))
-                elif isinstance(chunk, UsageChunk):
-                    usage = chunk
-                elif isinstance(chunk, FinishChunk):
-                    finish = chunk.reason
-        except BackendError as exc:
-            failure = {"code": exc.code or "internal", "message": str(exc) or "generation failed"}
-        except Exception as exc:
-            log.exception("backend failed for %s", run.id)
-            failure = {"code": "internal", "message": f"generation failed: {exc}"}
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
-            out.close()
-        run.record.resource["usage"] = usage_dict(run.request, out, usage)
-        if run.cancel_event.is_set():
-            return run.abort_status, run.abort_errors
-        if failure is not None:
-            self._emit(run, {"event_type": "error", "error": failure})
-            return "failed", [failure]
-        if out.calls():
-            return "requires_action", None
-        if capped:
-            return "requires_continuation", None
-        if finish == "length":
-            return "incomplete", None
-        return "completed", None
+        return await run_model(run, self.backend, cap)
 
     async def _finish(self, run: Run, status: str, errors: list[dict[str, str]] | None) -> None:
         if run.record.status in TERMINAL:

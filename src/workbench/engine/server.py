@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from .agent_defs import AgentDefinitions
+from .agent_runs import AgentRuns
 from .backends.base import Backend
 from .config import VERSION_PREFIXES, VERTEX_PREFIX, EngineConfig
 from .errors import install_error_handlers
 from .eventlog import EventLog
-from .routes import interactions, models
+from .routes import agents, environments, interactions, models
 from .runner import Runner
+from .sandbox import CodeRunner, EnvironmentStore, ExecLimits, UploadManager
 from .security import SecurityMiddleware
 from .store import DB_NAME, Store
 
@@ -50,6 +53,16 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
             await store.open()
             await backend.load()
             runner = Runner(config, store, EventLog(store), backend)
+            envs = EnvironmentStore(config.data_dir)
+            definitions = AgentDefinitions(store, envs)
+            timeout = config.code_timeout_seconds
+            code_runner = CodeRunner(
+                limits=ExecLimits(wall_seconds=timeout, cpu_seconds=max(1, int(timeout)))
+            )
+            runner.agents = AgentRuns(config, backend, envs, definitions, code_runner)
+            app.state.environments = envs
+            app.state.uploads = UploadManager(envs)
+            app.state.agents = definitions
             state.recovered = await runner.recover()
         except BaseException as exc:
             state.error = exc
@@ -83,6 +96,13 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         in_schema = prefix == SCHEMA_PREFIX
         app.include_router(interactions.router, prefix=prefix, include_in_schema=in_schema)
         app.include_router(models.router, prefix=prefix, include_in_schema=in_schema)
+        # Agents and environments stay out of the OpenAPI document (and so out of the
+        # schemathesis fuzz run): their creates have lasting effects and 409 answers.
+        app.include_router(agents.router, prefix=prefix, include_in_schema=False)
+        app.include_router(environments.router, prefix=prefix, include_in_schema=False)
+        app.include_router(
+            environments.upload_router, prefix="/upload" + prefix, include_in_schema=False
+        )
     app.add_middleware(
         SecurityMiddleware,
         token=config.token,

@@ -1,4 +1,7 @@
-"""Durable state in SQLite: interactions, their event logs, and (later) agents/environments.
+"""Durable state in SQLite: interactions, their event logs, and saved agents.
+
+Environments are not here: each keeps its metadata in ``environment.json`` next to its files
+(``sandbox/store.py``), so a sandbox and what describes it cannot drift apart.
 
 One connection lives on one dedicated worker thread; every call is submitted to that thread,
 so the event loop never waits on disk and the writes happen in the order they were made.
@@ -235,6 +238,69 @@ class Store:
                 (interaction_id, after),
             )
             return [StoredEvent(int(s), str(t), str(d)) for s, t, d in cur.fetchall()]
+
+        return await self._run(do)
+
+    # -- saved agents (protocol.md §8) -------------------------------------------------------
+
+    async def insert_agent(self, agent_id: str, created: str, resource: dict[str, Any]) -> bool:
+        """Store a new agent; False when the id is taken."""
+        row = (agent_id, created, created, _dumps(resource))
+
+        def do(conn: sqlite3.Connection) -> bool:
+            try:
+                conn.execute(
+                    "INSERT INTO agents (id, created, updated, resource) VALUES (?, ?, ?, ?)", row
+                )
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+        return await self._run(do)
+
+    async def get_agent(self, agent_id: str) -> dict[str, Any] | None:
+        """A saved agent's resource, or None."""
+
+        def do(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row = conn.execute("SELECT resource FROM agents WHERE id=?", (agent_id,)).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self._run(do)
+
+    async def list_agents(
+        self, limit: int, after: tuple[str, str] | None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Up to ``limit`` agents as ``(created, id, resource)``, oldest first, after a key."""
+
+        def do(conn: sqlite3.Connection) -> list[tuple[str, str, dict[str, Any]]]:
+            if after is None:
+                cur = conn.execute(
+                    "SELECT created, id, resource FROM agents ORDER BY created, id LIMIT ?",
+                    (limit,),
+                )
+            else:
+                cur = conn.execute(
+                    "SELECT created, id, resource FROM agents WHERE (created, id) > (?, ?)"
+                    " ORDER BY created, id LIMIT ?",
+                    (*after, limit),
+                )
+            return [(str(c), str(i), json.loads(r)) for c, i, r in cur.fetchall()]
+
+        return await self._run(do)
+
+    async def count_agents(self) -> int:
+        """How many agents are saved."""
+
+        def do(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT COUNT(*) FROM agents").fetchone()[0])
+
+        return await self._run(do)
+
+    async def delete_agent(self, agent_id: str) -> bool:
+        """Remove a saved agent; False when it did not exist."""
+
+        def do(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM agents WHERE id=?", (agent_id,)).rowcount > 0
 
         return await self._run(do)
 

@@ -10,6 +10,8 @@ Signals:
     run_started(): a turn began.
     run_finished(str): a turn ended (its interaction id, or "" if none was created).
     session_opened(str): the session now shown ("" for a new, unsaved one).
+    background_started(str, dict, str): a background turn's interaction id, its request
+        body and its session id (the Runs dock follows it).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class ChatController(QObject):
     run_started = Signal()
     run_finished = Signal(str)
     session_opened = Signal(str)
+    background_started = Signal(str, dict, str)
 
     def __init__(
         self,
@@ -474,8 +477,10 @@ class ChatController(QObject):
 
         def on_update(update: TurnUpdate) -> None:
             self._live = update
-            if run.background and update.interaction_id and not update.done:
-                self._background.add(update.interaction_id)
+            iid = update.interaction_id
+            if run.background and iid and not update.done and iid not in self._background:
+                self._background.add(iid)
+                self.background_started.emit(iid, body, session_id)
             self._show_live(run, names)
 
         result: TurnUpdate | None = None
@@ -518,6 +523,8 @@ class ChatController(QObject):
     # --- shutdown ------------------------------------------------------------------------
 
     async def shutdown(self, *, stop_engine: bool = True) -> None:
+        if self.runner is not None and not stop_engine:
+            self.runner.detach_background = True  # keep background turns going on the server
         await self.tasks.cancel_all()
         if self.connection is not None:
             await self.connection.close(stop_engine=stop_engine)

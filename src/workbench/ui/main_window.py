@@ -34,6 +34,7 @@ from workbench.core.tasks import TaskManager
 
 from .composer import Composer
 from .controller import ChatController
+from .docks import WorkbenchDocks
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
@@ -47,6 +48,7 @@ SHORTCUTS = """<table>
 <tr><td><b>Ctrl+K</b></td><td>Search sessions</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>Target picker</td></tr>
 <tr><td><b>Ctrl+B</b></td><td>Show/hide run settings</td></tr>
+<tr><td><b>Ctrl+Shift+R / F / A</b></td><td>Show/hide Runs, Sandbox files, Agents</td></tr>
 <tr><td><b>F2</b></td><td>Rename session</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
         self.controller.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.controller.session_opened.connect(self._session_opened)
         self.controller.run_finished.connect(lambda _iid: self._update_tokens())
+        self.docks = WorkbenchDocks(self)
         self._menus()
         self.settings_dialog: SettingsDialog | None = None
         self.composer.edit.setFocus()
@@ -160,6 +163,7 @@ class MainWindow(QMainWindow):
         toggle.setShortcut(QKeySequence("Ctrl+B"))
         view.addAction(toggle)
         self._action(view, "&Target picker", self._focus_target, "Ctrl+L")
+        self.docks.add_menu_actions(view)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self._shortcuts, "Ctrl+/")
@@ -192,7 +196,7 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self._closing:
             return
-        if self.controller.background_active:
+        if self.controller.background_active or self.docks.any_running:
             self._ask_about_background()
         else:
             self._begin_shutdown(stop_engine=True)
@@ -230,6 +234,7 @@ class MainWindow(QMainWindow):
     async def _shutdown(self, stop_engine: bool) -> None:
         try:
             await self.controller.shutdown(stop_engine=stop_engine)
+            self.docks.shutdown()
         finally:
             self._may_close = True
             self.close()
@@ -322,6 +327,7 @@ class MainWindow(QMainWindow):
         )
         dialog.settings_accepted.connect(self._settings_accepted)
         dialog.test_requested.connect(self._test_profile)
+        self.docks.add_settings(dialog)
         dialog.destroyed.connect(lambda: setattr(self, "settings_dialog", None))
         self.settings_dialog = dialog
         dialog.open()

@@ -141,6 +141,7 @@ class SettingsDialog(QDialog):
         test_row.addWidget(self.test_result, 1)
         right.addLayout(test_row)
         right.addStretch(1)
+        self._right = right
         body.addLayout(right, 1)
         outer.addLayout(body, 1)
 
@@ -159,6 +160,10 @@ class SettingsDialog(QDialog):
         self.test_button.clicked.connect(self._test)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._refill(active)
+
+    def add_section(self, widget: QWidget) -> None:
+        """Add a settings section (e.g. tool approvals) under the profile."""
+        self._right.insertWidget(self._right.count() - 1, widget)
 
     # --- profile list --------------------------------------------------------------------
 

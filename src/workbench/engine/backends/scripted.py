@@ -12,6 +12,8 @@ runs the directives in it, in order. Directive grammar (``[[NAME]]`` or ``[[NAME
     [[tokens: N, SECONDS]]    the same with SECONDS between tokens (for cancel/load tests)
     [[delay: SECONDS]]        wait (stops at once when cancelled)
     [[error: message]]        fail with BackendError(message)
+    [[loop]]                  keep running the directives after tool results (a model that
+                              repeats its calls, for the agent loop's repeat guard)
 
 Anything outside directives is ignored when at least one output directive (text, thought,
 call, json, tokens, error) is present. Without one the backend **echoes** the message text
@@ -21,7 +23,8 @@ JSON output without directives answers as ``[[json]]`` would.
 Rules that make it behave like a model:
 
 * When the conversation ends with function results (``tool`` messages) it answers
-  ``<name> returned <result>`` for each of them instead of re-running the directives.
+  ``<name> returned <result>`` for each of them instead of re-running the directives
+  (unless the message holds ``[[loop]]`` and tools may still be called).
 * ``tool_choice="none"`` drops calls; ``allowed_functions`` drops calls to other names;
   ``tool_choice="any"`` with no call directive calls the first allowed function.
 * Each text or thought chunk counts as one token: reaching ``max_output_tokens`` ends the
@@ -150,10 +153,11 @@ def plan(request: GenerationRequest) -> list[Action]:
         if message.role != "tool":
             break
         trailing_tools.append(message)
-    if trailing_tools:
+    user = next((m for m in reversed(messages) if m.role == "user"), Message(role="user"))
+    looping = "[[loop]]" in user.text and request.tool_choice != "none"
+    if trailing_tools and not looping:
         parts = [f"{m.name or 'function'} returned {m.text}" for m in reversed(trailing_tools)]
         return [Action("text", text=w) for w in _words("\n".join(parts))]
-    user = next((m for m in reversed(messages) if m.role == "user"), Message(role="user"))
     actions: list[Action] = []
     found_output = False
     for match in DIRECTIVE.finditer(user.text):

@@ -44,7 +44,7 @@ def _flag(request: Request, name: str) -> bool:
     raise bad_request(f"query parameter {name!r} must be true or false")
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         raise bad_request("the request body is empty; send a JSON object")
@@ -81,7 +81,7 @@ def _reject_constant(name: str) -> Any:
 )
 async def create_interaction(request: Request) -> Response:
     runner = _runner(request)
-    req = parse_create(await _json_body(request))
+    req = parse_create(await json_body(request))
     if request.query_params.get("alt") == "sse":
         req.stream = True
     run = await runner.create(req)
