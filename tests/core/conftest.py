@@ -63,23 +63,27 @@ _XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR")
 
 def _wait_unlocked(env: dict[str, str]) -> None:
     import secretstorage  # comes with keyring on Linux
+    from secretstorage.collection import get_collection_by_alias
 
     old = {k: os.environ.get(k) for k in (*_XDG, "DBUS_SESSION_BUS_ADDRESS")}
     os.environ.update({k: env[k] for k in old})
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
                 conn = secretstorage.dbus_init()
                 try:
-                    if not secretstorage.get_default_collection(conn).is_locked():
+                    # Look the collection up without creating it: creating one would ask for
+                    # a password prompt nobody can answer while the daemon is still starting.
+                    collection = get_collection_by_alias(conn, "default")
+                    if not collection.is_locked():
                         return
                 finally:
                     conn.close()
             except Exception as exc:  # the daemon is still starting
                 last = exc
-            time.sleep(0.1)
+            time.sleep(0.2)
         raise RuntimeError(f"gnome-keyring did not unlock: {last!r}")
     finally:
         for k, v in old.items():

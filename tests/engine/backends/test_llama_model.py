@@ -168,20 +168,24 @@ async def test_length_and_stop_sequences(llama_backend: LlamaBackend):
 
 async def test_cancel_stops_within_a_token(llama_backend: LlamaBackend):
     cancel = asyncio.Event()
-    seen = 0
+    seen = after_cancel = 0
+    output_tokens: int | None = None
     stream = llama_backend.generate(ask("Write a long story about a robot.", seed=1), cancel)
     async for chunk in stream:
         if isinstance(chunk, TextChunk):
             seen += 1
+            if cancel.is_set():
+                after_cancel += 1
             if seen == 3:
                 cancel.set()
-                started = time.perf_counter()
-    assert time.perf_counter() - started < 0.2
+        elif isinstance(chunk, UsageChunk):
+            output_tokens = chunk.output_tokens
+    # At most the token already being decoded arrives after the cancel.
+    assert after_cancel <= 1
+    assert output_tokens is None or output_tokens <= 5
     # The worker is free again at once: the next request is not stuck behind the story.
-    started = time.perf_counter()
     chunks = await collect(llama_backend, ask("Say hi.", max_output_tokens=3))
     assert isinstance(chunks[-1], FinishChunk)
-    assert time.perf_counter() - started < 5
 
 
 async def test_closing_the_iterator_stops_generation(llama_backend: LlamaBackend):
@@ -193,7 +197,9 @@ async def test_closing_the_iterator_stops_generation(llama_backend: LlamaBackend
     started = time.perf_counter()
     chunks = await collect(llama_backend, ask("Say hi.", max_output_tokens=3))
     assert isinstance(chunks[-1], FinishChunk)
-    assert time.perf_counter() - started < 5
+    # Had the story kept the worker busy, this would wait for up to 2,048 tokens (over a
+    # minute here); the bound is loose so a loaded CI machine cannot make it flaky.
+    assert time.perf_counter() - started < 25
 
 
 async def test_two_concurrent_requests_both_complete(llama_backend: LlamaBackend):
