@@ -1,0 +1,405 @@
+"""The run tracker: every background interaction launched from the app, on any server.
+
+Qt-free. A run is one background job as the user sees it: the interaction created first and
+the ones that continue it after client-side function calls (its *hops*). For each run the
+tracker keeps status, elapsed time, step count, tokens so far, the last ``event_id`` and the
+sandbox (``environment_id``) in ``runs.json`` (written atomically), so that after a restart
+the app re-attaches with ``GET …?stream=true&last_event_id=…`` — reconnecting, never
+re-creating: a create is POSTed exactly once per hop (protocol.md §6.6, §7.3, §12 #16–19).
+
+When a hop ends the tracker fetches the whole interaction once, saves it into the history
+(so "Open transcript" works offline), and lists the function calls still waiting for a
+result. The app's per-run token budget (:mod:`.budget`) cancels a run that reaches it.
+
+Callers (the UI controller) run :meth:`RunTracker.launch`, :meth:`attach` and
+:meth:`continue_run` as named tasks and get ``on_change(run)`` callbacks, throttled to
+``notify_seconds`` except on status changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.client import Client, InteractionSnapshot, InteractionStream, NotFoundError
+
+from .budget import budget_message, estimate_tokens, over_budget
+from .errors import explain
+from .history import HistoryStore
+from .run_records import (
+    _REQUEST_DROP,
+    RUNNING,
+    STORE_VERSION,
+    TERMINAL,
+    PendingCall,
+    RunRecord,
+    _wire,
+    format_elapsed,
+    output_steps,
+    pending_calls,
+)
+from .settings import write_atomic
+
+__all__ = [
+    "RUNNING",
+    "TERMINAL",
+    "PendingCall",
+    "RunRecord",
+    "RunTracker",
+    "format_elapsed",
+    "output_steps",
+    "pending_calls",
+]
+
+log = logging.getLogger(__name__)
+
+
+class RunTracker:
+    """Tracks runs, persists them in ``path`` and saves finished hops into ``history``."""
+
+    def __init__(
+        self,
+        path: Path,
+        history: HistoryStore,
+        *,
+        on_change: Callable[[RunRecord], None] | None = None,
+        notify_seconds: float = 0.1,
+        save_seconds: float = 1.0,
+    ) -> None:
+        self.path = path
+        self.history = history
+        self.on_change = on_change
+        self.notify_seconds = notify_seconds
+        self.save_seconds = save_seconds
+        self.runs: dict[str, RunRecord] = {}
+        self.default_budget: int | None = None
+        """The token budget given to new runs (the Runs dock's setting), kept in the file."""
+        self._notified: dict[str, float] = {}
+        self._saved_at = 0.0
+        self._load()
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("runs file %s unreadable (%s); starting empty", self.path, exc)
+            return
+        if not isinstance(raw, dict):
+            return
+        budget = raw.get("default_budget")
+        self.default_budget = budget if isinstance(budget, int) and budget > 0 else None
+        for item in raw.get("runs", []):
+            with contextlib.suppress(ValueError):
+                run = RunRecord.model_validate(item)
+                self.runs[run.id] = run
+
+    def save(self) -> None:
+        data = {
+            "version": STORE_VERSION,
+            "default_budget": self.default_budget,
+            "runs": [r.model_dump() for r in self.runs.values()],
+        }
+        try:
+            write_atomic(self.path, json.dumps(data, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            log.warning("runs not saved: %s", exc)
+        self._saved_at = time.monotonic()
+
+    def _changed(self, run: RunRecord, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._saved_at >= self.save_seconds:
+            self.save()
+        if self.on_change is None:
+            return
+        if force or now - self._notified.get(run.id, 0.0) >= self.notify_seconds:
+            self._notified[run.id] = now
+            self.on_change(run)
+
+    # --- queries -------------------------------------------------------------------------
+
+    def records(self) -> list[RunRecord]:
+        return sorted(self.runs.values(), key=lambda r: r.created, reverse=True)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        return self.runs.get(run_id)
+
+    def by_interaction(self, interaction_id: str) -> RunRecord | None:
+        for run in self.runs.values():
+            if interaction_id in run.interaction_ids:
+                return run
+        return None
+
+    def to_attach(self, profile_id: str) -> list[RunRecord]:
+        """Runs of this server that were still going when last seen."""
+        return [r for r in self.records() if r.profile_id == profile_id and r.running]
+
+    def forget(self, run_id: str) -> None:
+        self.runs.pop(run_id, None)
+        self.save()
+
+    # --- running -------------------------------------------------------------------------
+
+    def new_run(
+        self,
+        body: dict[str, Any],
+        *,
+        profile_id: str,
+        server: str = "",
+        title: str = "",
+        budget: int | None = None,
+        agent_name: str = "",
+        session_id: str = "",
+    ) -> RunRecord:
+        kind = "agent" if body.get("agent") else "model"
+        run = RunRecord(
+            id=uuid.uuid4().hex[:12],
+            profile_id=profile_id,
+            server=server,
+            target=str(body.get("agent") or body.get("model") or ""),
+            target_kind=kind,
+            title=title or agent_name or "Background run",
+            agent_name=agent_name,
+            budget=budget,
+            session_id=session_id,
+            request={k: v for k, v in body.items() if k not in _REQUEST_DROP},
+        )
+        self.runs[run.id] = run
+        self._changed(run, force=True)
+        return run
+
+    def adopt(
+        self,
+        interaction_id: str,
+        body: dict[str, Any],
+        *,
+        profile_id: str,
+        server: str = "",
+        title: str = "",
+        budget: int | None = None,
+        session_id: str = "",
+    ) -> RunRecord:
+        """Track a background interaction someone else created (e.g. a chat turn)."""
+        existing = self.by_interaction(interaction_id)
+        if existing is not None:
+            return existing
+        run = self.new_run(
+            body,
+            profile_id=profile_id,
+            server=server,
+            title=title,
+            budget=budget,
+            session_id=session_id,
+        )
+        run.interaction_ids.append(interaction_id)
+        run.status, run.origin = "in_progress", "chat"
+        self._changed(run, force=True)
+        return run
+
+    async def launch(self, client: Client, run: RunRecord, body: dict[str, Any]) -> RunRecord:
+        """POST the create (once) and follow its events to the end of the hop."""
+        wire = dict(body)
+        wire["background"] = True
+        wire["store"] = True
+        wire.pop("stream", None)
+        inputs = wire.get("input") or []
+        try:
+            await self._follow(client, run, client.interactions.create_stream(wire), inputs)
+        except Exception as exc:
+            if not run.interaction_id:
+                run.status = "failed"
+                run.ended = time.time()
+            run.error = explain(exc, client.base_url)
+            self._changed(run, force=True)
+            raise
+        return run
+
+    async def attach(self, client: Client, run: RunRecord) -> RunRecord:
+        """Re-attach to a run's stream after the last event seen (or fetch its end state)."""
+        if not run.interaction_id or run.status not in RUNNING:
+            return run
+        if run.last_event_id is None:  # nothing seen yet: the replay starts from scratch
+            run.hop_steps, run.hop_reported, run.hop_estimated = [], None, 0
+        stream = client.interactions.get_stream(run.interaction_id, last_event_id=run.last_event_id)
+        try:
+            await self._follow(client, run, stream, None)
+        except NotFoundError:
+            run.status, run.ended = "failed", time.time()
+            run.error = "The server no longer knows this run (it was deleted or expired)."
+            self._changed(run, force=True)
+        return run
+
+    async def _follow(
+        self,
+        client: Client,
+        run: RunRecord,
+        stream: InteractionStream,
+        inputs: list[Any] | None,
+    ) -> None:
+        run.error = ""
+        async with stream:
+            async for item in stream:
+                status_before = run.status
+                self._apply(run, item)
+                if stream.interaction_id and stream.interaction_id not in run.interaction_ids:
+                    run.interaction_ids.append(stream.interaction_id)
+                    self._save_to_history(run, {"id": stream.interaction_id}, inputs)
+                run.reconnects = stream.reconnects + stream.state.reconnects
+                if (
+                    over_budget(run.tokens, run.budget)
+                    and not run.budget_stopped
+                    and run.status in RUNNING
+                ):
+                    run.budget_stopped = True
+                    run.error = budget_message(run.budget or 0, run.tokens)
+                    self._changed(run, force=True)
+                    await client.interactions.cancel(run.interaction_id)
+                self._changed(run, force=run.status != status_before)
+        await self._finish_hop(client, run, inputs)
+
+    def _apply(self, run: RunRecord, item: Any) -> None:
+        if isinstance(item, InteractionSnapshot):
+            data = _wire(item.interaction)
+            run.status = str(data.get("status") or run.status)
+            run.hop_steps = list(range(len(output_steps(data.get("steps") or []))))
+            meter = run.meter()
+            meter.report(data.get("usage"))
+            run.hop_reported = meter.reported
+            return
+        event_id = getattr(item, "event_id", None)
+        if isinstance(event_id, str):
+            run.last_event_id = event_id
+        kind = getattr(item, "event_type", None)
+        if kind in ("interaction.created", "interaction.completed"):
+            inter = _wire(getattr(item, "interaction", None))
+            if inter.get("status"):
+                run.status = str(inter["status"])
+            self._usage(run, inter.get("usage"))
+            if inter.get("environment_id"):
+                run.environment_id = str(inter["environment_id"])
+        elif kind == "interaction.status_update":
+            status = getattr(item, "status", None)
+            if status:
+                run.status = str(status)
+            self._usage(run, _wire(getattr(item, "usage", None)) or None)
+        elif kind == "step.start":
+            index = getattr(item, "index", None)
+            step_type = getattr(getattr(item, "step", None), "type", None)
+            if isinstance(index, int) and step_type != "user_input" and index not in run.hop_steps:
+                run.hop_steps.append(index)
+        elif kind == "step.delta":
+            delta = _wire(getattr(item, "delta", None))
+            text = delta.get("text")
+            if delta.get("type") == "thought_summary":
+                content = delta.get("content")
+                text = content.get("text") if isinstance(content, dict) else None
+            if isinstance(text, str):
+                run.hop_estimated += estimate_tokens(text)
+            meta = _wire(getattr(item, "metadata", None))
+            self._usage(run, meta.get("total_usage"))
+        elif kind == "step.stop":
+            self._usage(run, _wire(getattr(item, "usage", None)) or None)
+        elif kind == "error":
+            err = _wire(getattr(item, "error", None))
+            run.error = str(err.get("message") or "The server reported an error.")
+
+    @staticmethod
+    def _usage(run: RunRecord, usage: Any) -> None:
+        if usage:
+            meter = run.meter()
+            meter.report(usage)
+            run.hop_reported = meter.reported
+
+    async def _finish_hop(self, client: Client, run: RunRecord, inputs: list[Any] | None) -> None:
+        if not run.interaction_id:
+            return
+        data: dict[str, Any] = {}
+        try:
+            data = _wire(await client.interactions.get(run.interaction_id))
+        except Exception as exc:
+            log.info("could not fetch the end state of %s: %s", run.interaction_id, exc)
+        if data:
+            run.status = str(data.get("status") or run.status)
+            self._usage(run, data.get("usage"))
+            if data.get("environment_id"):
+                run.environment_id = str(data["environment_id"])
+            outputs = output_steps(data.get("steps") or [])
+            if len(outputs) > len(run.hop_steps):
+                run.hop_steps = list(range(len(outputs)))
+            if inputs is None:
+                inputs = [s for s in data.get("steps") or [] if s.get("type") == "user_input"][:1]
+            self._save_to_history(run, data, inputs)
+            if run.status == "requires_action" and run.origin != "chat":
+                run.pending = pending_calls(data)
+        if run.status in TERMINAL:
+            run.ended = time.time()
+            if run.budget_stopped and run.status == "cancelled":
+                run.error = run.error or budget_message(run.budget or 0, run.tokens)
+        self._changed(run, force=True)
+
+    def _save_to_history(
+        self, run: RunRecord, data: dict[str, Any], inputs: list[Any] | None
+    ) -> None:
+        iid = run.interaction_id
+        if not iid:
+            return
+        try:
+            if not run.session_id:
+                run.session_id = self.history.session_of(iid) or ""
+            if not run.session_id:
+                run.session_id = self.history.create_session(run.title, run.profile_id).id
+            hops = run.interaction_ids
+            parent = hops[-2] if len(hops) > 1 else run.request.get("previous_interaction_id")
+            existing = self.history.interaction(iid)
+            self.history.save_interaction(
+                run.session_id,
+                iid,
+                parent_id=existing.parent_id if existing else parent,
+                input_blocks=inputs if inputs is not None else (existing.input if existing else []),
+                request=dict(run.request),
+                data=data if data.get("status") or not existing else existing.data,
+                metrics={"elapsed": round(run.elapsed(), 3)},
+            )
+        except Exception as exc:  # the history is a cache; a run goes on without it
+            log.warning("run %s not saved to the history: %s", run.id, exc)
+
+    async def cancel(self, client: Client, run: RunRecord) -> None:
+        """Stop a running run on the server; a run waiting for you just stops waiting."""
+        if run.status in RUNNING and run.interaction_id:
+            await client.interactions.cancel(run.interaction_id)
+            return
+        if run.status == "requires_action":
+            run.status, run.pending, run.ended = "cancelled", [], time.time()
+            self._changed(run, force=True)
+
+    def continuation_body(self, run: RunRecord, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The next hop: the function results, chained to the last interaction (§5.2)."""
+        body = dict(run.request)
+        body["previous_interaction_id"] = run.interaction_id
+        body["input"] = results
+        if run.environment_id and run.target_kind == "agent":
+            body["environment"] = run.environment_id
+        return body
+
+    async def continue_run(
+        self, client: Client, run: RunRecord, results: list[dict[str, Any]]
+    ) -> RunRecord:
+        """Send the function results as a new hop of the same run and follow it."""
+        body = self.continuation_body(run, results)
+        run.tokens_before = run.tokens
+        run.steps_before = run.steps
+        run.hop_steps, run.hop_reported, run.hop_estimated = [], None, 0
+        run.last_event_id = None
+        run.pending = []
+        run.status, run.ended = "queued", None
+        self._changed(run, force=True)
+        return await self.launch(client, run, body)

@@ -1,0 +1,1 @@
+"""Agents panel: agent folders edited in a form, run inline or published."""

@@ -1,0 +1,128 @@
+"""The Runs, Sandbox files and Agents docks, their controllers, and how they connect.
+
+The main window builds one :class:`WorkbenchDocks`; it places the docks (users may move
+them), adds their toggles to the View menu and wires them to the chat controller: a
+background chat turn appears in Runs, a run's transcript opens in the transcript, the
+selected run's (or session's) sandbox shows in Sandbox files, and a sandbox file can be
+attached to the next turn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from workbench.core.agent_library import AgentLibrary
+from workbench.core.approvals import AllowList
+
+from .agents.controller import AgentsController
+from .agents.panel import AgentsDock
+from .approvals_settings import AllowListEditor
+from .files.controller import FilesController
+from .files.dock import FilesDock
+from .runs.controller import RunsController
+from .runs.dock import RunsDock
+from .runs.notifier import Notifier
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+    from .settings_dialog import SettingsDialog
+
+
+class WorkbenchDocks(QObject):
+    """Owns the three docks and their controllers."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        paths = window.paths
+        self.allow_list = AllowList(paths.config_dir / "approvals.json")
+        self.notifier = Notifier(window)
+
+        def connection() -> Any:
+            return window.controller.connection
+
+        self.runs_dock = RunsDock(window)
+        self.files_dock = FilesDock(window)
+        self.agents_dock = AgentsDock(window)
+        self.runs = RunsController(
+            paths.data_dir / "runs.json",
+            window.history,
+            self.allow_list,
+            window.tasks,
+            self.runs_dock,
+            self.notifier,
+            connection,
+            self,
+        )
+        self.files = FilesController(
+            self.files_dock, window.tasks, window.history, connection, self
+        )
+        self.agents = AgentsController(
+            AgentLibrary(paths.agents_dir),
+            self.agents_dock,
+            window.tasks,
+            connection,
+            self.runs.launch,
+            self,
+        )
+        self._place()
+        self._wire()
+
+    def _place(self) -> None:
+        w = self.window
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        w.addDockWidget(bottom, self.runs_dock)
+        w.addDockWidget(bottom, self.files_dock)
+        w.splitDockWidget(self.runs_dock, self.files_dock, Qt.Orientation.Horizontal)
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.agents_dock)
+        w.tabifyDockWidget(w.dock, self.agents_dock)
+        w.dock.raise_()
+        w.resizeDocks([self.runs_dock], [250], Qt.Orientation.Vertical)
+
+    def _wire(self) -> None:
+        w = self.window
+        status = w.statusBar()
+        for source in (self.runs, self.files, self.agents):
+            source.status_message.connect(lambda m: status.showMessage(m, 8000))
+        self.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
+        w.controller.connection_changed.connect(self._connection_changed)
+        w.controller.background_started.connect(self.runs.adopt)
+        w.controller.session_opened.connect(self.files.session_opened)
+        self.runs.transcript_requested.connect(self._open_transcript)
+        self.runs.environment_selected.connect(
+            lambda env: self.files.set_environment(env, "from the selected run") if env else None
+        )
+        self.files.attachment_ready.connect(w.composer.add_attachment)
+
+    def add_menu_actions(self, view: QMenu) -> None:
+        view.addSeparator()
+        for dock, key in (
+            (self.runs_dock, "Ctrl+Shift+R"),
+            (self.files_dock, "Ctrl+Shift+F"),
+            (self.agents_dock, "Ctrl+Shift+A"),
+        ):
+            action = dock.toggleViewAction()
+            action.setShortcut(QKeySequence(key))
+            view.addAction(action)
+
+    def add_settings(self, dialog: SettingsDialog) -> None:
+        dialog.add_section(AllowListEditor(self.allow_list))
+
+    def _connection_changed(self, _label: str, ok: bool) -> None:
+        if ok:
+            self.runs.reattach_all()
+
+    def _open_transcript(self, session_id: str, interaction_id: str) -> None:
+        self.window.controller.open_session(session_id, interaction_id)
+
+    @property
+    def any_running(self) -> bool:
+        return self.runs.any_running
+
+    def shutdown(self) -> None:
+        self.agents.save_now()
+        self.runs.shutdown()

@@ -1,0 +1,1 @@
+"""Sandbox files dock: browse, preview, save, upload the files of a run's environment."""

@@ -1,0 +1,216 @@
+"""The Sandbox files dock: a lazy tree of the selected run's (or session's) sandbox.
+
+Signals:
+    refresh_requested(): list the sandbox again.
+    preview_requested(object): a SandboxEntry to preview.
+    save_requested(object, str): entry, local destination path.
+    download_all_requested(str): local destination of the tar archive.
+    upload_requested(list, str): local files, target directory in the sandbox.
+    attach_requested(object): attach this entry to the next turn.
+    cancel_requested(): stop the running transfer.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.sandbox_files import SandboxEntry
+
+from .model import FilesModel
+from .preview import PreviewPane
+
+
+class FilesDock(QDockWidget):
+    """Tree | preview, with transfer buttons and a progress bar."""
+
+    refresh_requested = Signal()
+    preview_requested = Signal(object)
+    save_requested = Signal(object, str)
+    download_all_requested = Signal(str)
+    upload_requested = Signal(list, str)
+    attach_requested = Signal(object)
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Sandbox files", parent)
+        self.setObjectName("filesDock")
+        self.model = FilesModel(self)
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(6, 6, 6, 6)
+        self.where = QLabel("No sandbox: select a run (or a session) that used one.")
+        self.where.setObjectName("sandboxLabel")
+        self.where.setWordWrap(True)
+        outer.addWidget(self.where)
+
+        bar = QHBoxLayout()
+        self.refresh_button = QPushButton("Refresh")
+        self.save_button = QPushButton("Save as…")
+        self.download_button = QPushButton("Download all (tar)…")
+        self.upload_button = QPushButton("Upload…")
+        self.attach_button = QPushButton("Attach to next turn")
+        for b in (
+            self.refresh_button,
+            self.save_button,
+            self.download_button,
+            self.upload_button,
+            self.attach_button,
+        ):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        outer.addLayout(bar)
+
+        progress_row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Transfer progress")
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel transfer")
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        self.progress_box = QWidget()
+        self.progress_box.setLayout(progress_row)
+        self.progress_box.hide()
+        outer.addWidget(self.progress_box)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #cf222e;")
+        self.problem.hide()
+        outer.addWidget(self.problem)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.tree = QTreeView()
+        self.tree.setObjectName("sandboxTree")
+        self.tree.setAccessibleName("Sandbox files")
+        self.tree.setModel(self.model)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setUniformRowHeights(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.setColumnWidth(1, 70)
+        self.tree.setColumnWidth(2, 120)
+        split.addWidget(self.tree)
+        self.preview = PreviewPane()
+        split.addWidget(self.preview)
+        split.setSizes([300, 420])
+        outer.addWidget(split, 1)
+        self.setWidget(body)
+
+        self.tree.selectionModel().selectionChanged.connect(self._selection)
+        self.refresh_button.clicked.connect(self.refresh_requested.emit)
+        self.save_button.clicked.connect(self._pick_save)
+        self.download_button.clicked.connect(self._pick_download_all)
+        self.upload_button.clicked.connect(self._pick_upload)
+        self.attach_button.clicked.connect(self._attach)
+        self.cancel_button.clicked.connect(self.cancel_requested.emit)
+        self.dialog: QFileDialog | None = None
+        self._update_buttons()
+
+    # --- state ---------------------------------------------------------------------------
+
+    def set_environment(self, environment_id: str, label: str = "") -> None:
+        self.model.reset(environment_id)
+        self.preview.show_message("Select a file to preview it.")
+        self.problem.hide()
+        if environment_id:
+            self.where.setText(
+                f"Sandbox <code>{environment_id}</code>" + (f" · {label}" if label else "")
+            )
+        else:
+            self.where.setText("No sandbox: select a run (or a session) that used one.")
+        self._update_buttons()
+
+    def current_entry(self) -> SandboxEntry | None:
+        rows = self.tree.selectionModel().selectedRows()
+        return self.model.entry(rows[0]) if rows else None
+
+    def current_dir(self) -> str:
+        entry = self.current_entry()
+        if entry is None:
+            return ""
+        if entry.is_dir:
+            return entry.path
+        return entry.path.rsplit("/", 1)[0] if "/" in entry.path else ""
+
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
+    def set_progress(self, what: str, done: int, total: int) -> None:
+        self.progress_box.show()
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(done * 1000 / total))
+            self.progress.setFormat(f"{what}: {done * 100 // total}%")
+        else:
+            self.progress.setRange(0, 0)  # busy: the size is unknown
+            self.progress.setFormat(what)
+
+    def transfer_done(self) -> None:
+        self.progress_box.hide()
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        has_env = bool(self.model.environment_id)
+        entry = self.current_entry()
+        is_file = entry is not None and not entry.is_dir
+        for b in (self.refresh_button, self.download_button, self.upload_button):
+            b.setEnabled(has_env)
+        self.save_button.setEnabled(is_file)
+        self.attach_button.setEnabled(is_file)
+
+    def _selection(self, _new: QItemSelection, _old: QItemSelection) -> None:
+        self._update_buttons()
+        entry = self.current_entry()
+        if entry is not None and not entry.is_dir:
+            self.preview.show_message(f"Loading {entry.name}…")
+            self.preview_requested.emit(entry)
+
+    def _file_dialog(self, title: str, mode: QFileDialog.AcceptMode) -> QFileDialog:
+        dialog = QFileDialog(self, title)
+        dialog.setAcceptMode(mode)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.dialog = dialog
+        dialog.destroyed.connect(lambda: setattr(self, "dialog", None))
+        return dialog
+
+    def _pick_save(self) -> None:
+        entry = self.current_entry()
+        if entry is None or entry.is_dir:
+            return
+        dialog = self._file_dialog("Save file", QFileDialog.AcceptMode.AcceptSave)
+        dialog.selectFile(entry.name)
+        dialog.fileSelected.connect(lambda path: self.save_requested.emit(entry, path))
+        dialog.open()
+
+    def _pick_download_all(self) -> None:
+        dialog = self._file_dialog("Download the sandbox", QFileDialog.AcceptMode.AcceptSave)
+        dialog.selectFile(f"{self.model.environment_id or 'sandbox'}.tar")
+        dialog.fileSelected.connect(self.download_all_requested.emit)
+        dialog.open()
+
+    def _pick_upload(self) -> None:
+        dialog = self._file_dialog("Upload into the sandbox", QFileDialog.AcceptMode.AcceptOpen)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        target = self.current_dir()
+        dialog.filesSelected.connect(lambda paths: self.upload_requested.emit(list(paths), target))
+        dialog.open()
+
+    def _attach(self) -> None:
+        entry = self.current_entry()
+        if entry is not None and not entry.is_dir:
+            self.attach_requested.emit(entry)

@@ -1,0 +1,1 @@
+"""Runs dock: background runs, their progress, approvals and notifications."""

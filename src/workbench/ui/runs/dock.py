@@ -1,0 +1,223 @@
+"""The Runs dock: every background run, its live progress, approvals, cancel, transcript.
+
+Signals:
+    run_selected(str): the selected run id ("" when none).
+    cancel_requested(str): stop this run on the server.
+    open_requested(str): open this run's transcript.
+    forget_requested(str): drop a finished run from the list.
+    decision_made(str, str, str, object, object): run id, call id, decision, arguments,
+        typed result — from an approval card.
+    budget_changed(int): the token budget for new runs (0 = none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.runs import PendingCall, RunRecord
+
+from .approval_card import ApprovalCard
+from .model import STATUS_COL, ChipDelegate, RunIdRole, RunsModel
+
+
+class RunsDock(QDockWidget):
+    """A table of runs above the selected run's details and approval cards."""
+
+    run_selected = Signal(str)
+    cancel_requested = Signal(str)
+    open_requested = Signal(str)
+    forget_requested = Signal(str)
+    decision_made = Signal(str, str, str, object, object)
+    budget_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Runs", parent)
+        self.setObjectName("runsDock")
+        self.model = RunsModel(self)
+        self.has_handler: Callable[[str], bool] = lambda _name: False
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(6, 6, 6, 6)
+
+        bar = QHBoxLayout()
+        self.cancel_button = QPushButton("Cancel run")
+        self.open_button = QPushButton("Open transcript")
+        self.forget_button = QPushButton("Remove from list")
+        for button in (self.cancel_button, self.open_button, self.forget_button):
+            button.setEnabled(False)
+            bar.addWidget(button)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("Budget for new runs:"))
+        self.budget = QSpinBox()
+        self.budget.setRange(0, 100_000_000)
+        self.budget.setSingleStep(1000)
+        self.budget.setSpecialValueText("no limit")
+        self.budget.setSuffix(" tokens")
+        self.budget.setAccessibleName("Token budget for new runs")
+        self.budget.setToolTip(
+            "Workbench cancels a run when it reaches this many tokens (its own cap, "
+            "separate from an agent's max_total_tokens)."
+        )
+        bar.addWidget(self.budget)
+        outer.addLayout(bar)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = QTableView()
+        self.table.setObjectName("runsTable")
+        self.table.setAccessibleName("Background runs")
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(STATUS_COL, ChipDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, 7):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(lambda _i: self._emit(self.open_requested))
+        split.addWidget(self.table)
+
+        detail = QWidget()
+        dl = QVBoxLayout(detail)
+        dl.setContentsMargins(0, 0, 0, 0)
+        self.empty = QLabel(
+            "No background runs yet. Run an agent from the Agents panel, or tick "
+            "“Run in the background” in Run settings and send a message."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: palette(mid); padding: 8px;")
+        dl.addWidget(self.empty)
+        self.detail = QLabel()
+        self.detail.setObjectName("runDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dl.addWidget(self.detail)
+        self.cards_box = QWidget()
+        self.cards = QVBoxLayout(self.cards_box)
+        self.cards.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.cards_box)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        dl.addWidget(scroll, 1)
+        split.addWidget(detail)
+        split.setSizes([180, 320])
+        outer.addWidget(split, 1)
+        self.setWidget(body)
+
+        self.table.selectionModel().selectionChanged.connect(self._selection)
+        self.cancel_button.clicked.connect(lambda: self._emit(self.cancel_requested))
+        self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
+        self.forget_button.clicked.connect(lambda: self._emit(self.forget_requested))
+        self.budget.valueChanged.connect(self.budget_changed.emit)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.model.tick)
+        self._timer.start()
+        self.card_widgets: list[ApprovalCard] = []
+        self._shown_cards: tuple[str, tuple[str, ...]] = ("", ())
+        self._refresh_empty()
+
+    # --- data ----------------------------------------------------------------------------
+
+    def set_runs(self, runs: list[RunRecord]) -> None:
+        self.model.set_runs(runs)
+        self._refresh_empty()
+
+    def update_run(self, run: RunRecord) -> None:
+        self.model.update_run(run)
+        self._refresh_empty()
+        if run.id == self.current_run_id():
+            self._show_detail(run)
+
+    def select_run(self, run_id: str) -> None:
+        row = self.model.row_of(run_id)
+        if row >= 0:
+            self.table.selectRow(row)
+            self.show()
+            self.raise_()
+
+    def current_run_id(self) -> str:
+        rows = self.table.selectionModel().selectedRows()
+        return str(rows[0].data(RunIdRole)) if rows else ""
+
+    def current_run(self) -> RunRecord | None:
+        return self.model.run_at(self.model.row_of(self.current_run_id()))
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _refresh_empty(self) -> None:
+        self.empty.setVisible(self.model.rowCount() == 0)
+
+    def _emit(self, signal: SignalInstance) -> None:
+        run_id = self.current_run_id()
+        if run_id:
+            signal.emit(run_id)
+
+    def _selection(self, _new: QItemSelection, _old: QItemSelection) -> None:
+        run = self.current_run()
+        self._show_detail(run)
+        self.run_selected.emit(run.id if run else "")
+
+    def _show_detail(self, run: RunRecord | None) -> None:
+        self.cancel_button.setEnabled(bool(run and (run.running or run.needs_you)))
+        self.open_button.setEnabled(bool(run and run.interaction_id))
+        self.forget_button.setEnabled(bool(run and not run.running))
+        if run is None:
+            self.detail.setText("")
+            self._set_cards("", [])
+            return
+        parts = [f"<b>{run.title}</b> · {run.target_kind} <code>{run.target}</code>"]
+        if run.interaction_id:
+            parts.append(f"interaction <code>{run.interaction_id}</code>")
+        if run.environment_id:
+            parts.append(f"sandbox <code>{run.environment_id}</code>")
+        if run.reconnects:
+            parts.append(f"re-attached {run.reconnects}×")
+        text = " · ".join(parts)
+        if run.error:
+            text += f"<br><span style='color:#cf222e'>{run.error}</span>"
+        if run.needs_you:
+            text += "<br>Waiting for your approval below."
+        self.detail.setText(text)
+        self._set_cards(run.id, [c for c in run.pending if not c.decision] if run.needs_you else [])
+
+    def _set_cards(self, run_id: str, calls: list[PendingCall]) -> None:
+        key = (run_id, tuple(c.call_id for c in calls))
+        if key == self._shown_cards:
+            return
+        self._shown_cards = key
+        while self.cards.count():
+            item = self.cards.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        self.card_widgets = []
+        for call in calls:
+            card = ApprovalCard(call, has_handler=self.has_handler(call.name))
+            card.decided.connect(
+                lambda cid, d, a, r, rid=run_id: self.decision_made.emit(rid, cid, d, a, r)
+            )
+            self.cards.addWidget(card)
+            self.card_widgets.append(card)
+        if calls:
+            self.cards.addStretch(1)
