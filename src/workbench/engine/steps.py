@@ -10,34 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench.protocol import CONTENT_TAGS, STEP_TAGS
+
 from .errors import ApiError, bad_request
 
-CONTENT_TYPES = frozenset({"text", "image", "audio", "video", "document"})
-STEP_TYPES = frozenset(
-    {
-        "user_input",
-        "model_output",
-        "thought",
-        "function_call",
-        "function_result",
-        "code_execution_call",
-        "code_execution_result",
-        "url_context_call",
-        "url_context_result",
-        "google_search_call",
-        "google_search_result",
-        "google_maps_call",
-        "google_maps_result",
-        "file_search_call",
-        "file_search_result",
-        "mcp_server_tool_call",
-        "mcp_server_tool_result",
-        "retrieval_call",
-        "retrieval_result",
-        "processing_call",
-        "processing_result",
-    }
-)
+CONTENT_TYPES = CONTENT_TAGS
+STEP_TYPES = STEP_TAGS
 """The step kinds of protocol.md §4.4; others are refused in input (they cannot be used)."""
 
 
