@@ -29,6 +29,8 @@ import uvicorn
 
 from .backends.registry import BACKENDS, BackendLoadError, create_backend
 from .config import DEFAULT_KEEPALIVE_SECONDS, DEFAULT_MAX_BODY_BYTES, EngineConfig
+from .dbcheck import DatabaseLocked, check_database
+from .faults import FaultSpecError, OverloadPlan, install_overload, parse_overload
 from .runner import Runner
 from .security import is_loopback_host
 from .server import StartupState, create_app
@@ -82,10 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="tool calls per agent interaction before the agent must answer",
     )
     p.add_argument(
+        "--agent-first-call",
+        choices=["auto", "any"],
+        default=None,
+        help="whether an agent's first turn must call a tool (default: any with the llama "
+        "backend's small model, auto otherwise)",
+    )
+    p.add_argument(
         "--code-timeout",
         type=float,
         default=60.0,
         help="wall-clock seconds one code_execution run may take",
+    )
+    p.add_argument(
+        "--inject-overload",
+        metavar="SPEC",
+        default=os.environ.get("WORKBENCH_ENGINE_INJECT_OVERLOAD"),
+        help="tests only: answer each request with a burst first, e.g. 429:3,503:2@0.2 "
+        "(see workbench/engine/faults.py)",
     )
     p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
@@ -124,6 +140,8 @@ class EngineServer(uvicorn.Server):
         self.sock = sock
         self.loop: asyncio.AbstractEventLoop | None = None
         self.shutdown_task: asyncio.Task[None] | None = None
+        self.notice = ""
+        """Something the user should know (a damaged database moved aside), announced too."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
@@ -141,6 +159,8 @@ class EngineServer(uvicorn.Server):
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}{self.engine.path_prefix.rstrip('/')}"
         info: dict[str, Any] = {"url": url, "port": port, "pid": os.getpid()}
+        if self.notice:
+            info["notice"] = self.notice
         write_engine_file(
             self.engine.data_dir, {**info, "token": self.engine.token, "auth": self.engine.auth}
         )
@@ -199,11 +219,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--keepalive-seconds must be positive")
     if args.agent_max_steps < 1 or args.code_timeout <= 0:
         return _fail("--agent-max-steps and --code-timeout must be positive")
+    overload: OverloadPlan | None = None
+    if args.inject_overload:
+        try:
+            overload = parse_overload(args.inject_overload)
+        except FaultSpecError as exc:
+            return _fail(f"--inject-overload: {exc}")
     data_dir: Path = args.data_dir.expanduser().resolve()
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         return _fail(f"cannot create data directory {data_dir}: {exc}")
+    try:
+        notice = check_database(data_dir)
+    except DatabaseLocked as exc:
+        return _fail(str(exc), 1)
+    if notice:
+        log.warning("%s", notice)
     # The app hands the token over in the environment so it never shows up in `ps`.
     token = args.token or os.environ.get("WORKBENCH_ENGINE_TOKEN") or secrets.token_urlsafe(32)
     config = EngineConfig(
@@ -222,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path_prefix=args.path_prefix.rstrip("/"),
         agent_max_steps=args.agent_max_steps,
         code_timeout_seconds=args.code_timeout,
+        agent_first_call=args.agent_first_call or ("any" if args.backend == "llama" else "auto"),
     )
     try:
         backend = create_backend(
@@ -234,8 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackendLoadError as exc:
         return _fail(str(exc))
     app = create_app(config, backend)
+    if overload is not None:
+        install_overload(app, overload)
+        log.warning("fault injection is on: every request first gets %s", args.inject_overload)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only turns Nagle off (TCP_NODELAY) on accepted sockets
+    # whose proto says TCP; with proto 0 every reply on a kept-alive connection waited ~40 ms
+    # for the peer's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.host, args.port))
@@ -256,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     state: StartupState = app.state.startup
     server = EngineServer(uv_config, config, state, sock)
+    server.notice = notice
     try:
         server.run(sockets=[sock])
     finally:

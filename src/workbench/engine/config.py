@@ -44,6 +44,8 @@ class EngineConfig:
         agent_turn_tokens: output tokens of one model turn inside the agent loop.
         agent_result_chars: characters of one tool result shown to the agent's model.
         code_timeout_seconds: wall-clock limit of one ``code_execution`` run.
+        agent_first_call: ``any`` makes an agent's first model turn call a tool (for small
+            models, which otherwise tend to describe the work instead of doing it).
     """
 
     data_dir: Path
@@ -64,3 +66,4 @@ class EngineConfig:
     agent_turn_tokens: int = 1024
     agent_result_chars: int = 2000
     code_timeout_seconds: float = 60.0
+    agent_first_call: str = "auto"

@@ -158,6 +158,10 @@ class AgentTool:
         """Run the tool; failures come back as an outcome with ``is_error``."""
         raise NotImplementedError
 
+    def normalize(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The arguments as they will run (and be recorded); the default changes nothing."""
+        return args
+
     def call_step(self, call_id: str, args: Mapping[str, Any]) -> WireStep:
         """The ``*_call`` step of this call."""
         if self.kind == "code_execution":

@@ -9,6 +9,8 @@ environment root; ``..``, and symlinks that lead outside, are refused.
 from __future__ import annotations
 
 import asyncio
+import io
+import tokenize
 from typing import Any
 
 from workbench.engine.sandbox import ExecResult, SandboxError
@@ -49,6 +51,37 @@ def describe_exec(result: ExecResult, *, network_note: str | None = None) -> str
     return "\n".join(parts) if parts else "[no output]"
 
 
+def _compiles(code: str) -> bool:
+    try:
+        compile(code, "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def repair_python(code: str) -> str:
+    """A one-line program that does not compile, split at its top-level ``;`` into lines.
+
+    Small models write ``import csv; rows = …; with open(…) as f: f.write(…)`` on one line,
+    which Python refuses (a compound statement cannot follow ``;``). When the split version
+    compiles it is used instead; anything else is returned unchanged. Nothing is executed.
+    """
+    if "\n" in code.strip() or ";" not in code or _compiles(code):
+        return code
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return code
+    cuts = [t.start[1] for t in tokens if t.type == tokenize.OP and t.string == ";"]
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(code[start:cut].strip())
+        start = cut + 1
+    pieces.append(code[start:].strip())
+    fixed = "\n".join(p for p in pieces if p)
+    return fixed if _compiles(fixed) else code
+
+
 class CodeExecutionTool(AgentTool):
     """Run Python or bash in the environment (working directory = its root)."""
 
@@ -56,8 +89,8 @@ class CodeExecutionTool(AgentTool):
         super().__init__(
             name="code_execution",
             description=(
-                "Run Python or bash code in the sandbox. The working directory is the "
-                "environment root; files you write there are kept. Returns stdout and stderr."
+                "Run Python (or bash) code in the working folder and return what it prints. "
+                "Put each statement on its own line. Files the code writes are kept."
             ),
             parameters={
                 "type": "object",
@@ -70,6 +103,13 @@ class CodeExecutionTool(AgentTool):
             },
             kind="code_execution",
         )
+
+    def normalize(self, args: dict[str, Any]) -> dict[str, Any]:
+        if str(args.get("language", "python")).lower() == "python" and isinstance(
+            args.get("code"), str
+        ):
+            return {**args, "code": repair_python(args["code"])}
+        return args
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
         note = None
@@ -124,7 +164,7 @@ class ReadFileTool(_FileTool):
     def __init__(self) -> None:
         super().__init__(
             name="read_file",
-            description="Read a text file from the environment (path relative to its root).",
+            description="Read a text file and return its content.",
             parameters=_path_schema(),
         )
 
@@ -144,7 +184,7 @@ class WriteFileTool(_FileTool):
     def __init__(self) -> None:
         super().__init__(
             name="write_file",
-            description="Create or replace a text file in the environment; folders are created.",
+            description="Create or replace a text file with the given content.",
             parameters=_path_schema({"content": {"type": "string"}}, ("path", "content")),
         )
 
@@ -160,7 +200,7 @@ class ListFilesTool(_FileTool):
     def __init__(self) -> None:
         super().__init__(
             name="list_files",
-            description="List the files under a folder of the environment ('.' is the root).",
+            description="List the files in a folder ('.' is the working folder).",
             parameters=_path_schema(),
         )
 
@@ -184,7 +224,7 @@ class DeleteFileTool(_FileTool):
     def __init__(self) -> None:
         super().__init__(
             name="delete_file",
-            description="Delete a file (or an empty folder) from the environment.",
+            description="Delete a file or an empty folder.",
             parameters=_path_schema(),
         )
 

@@ -1,0 +1,165 @@
+"""Validation shared by agent interactions and saved agents (protocol.md §3.2, §3.6, §5.1, §8).
+
+Pure checks on JSON values that raise only ``ApiError`` (400), so they can run inside
+``parse_create`` before any work starts:
+
+* tools: only ``function``, ``code_execution``, ``url_context``, ``google_search`` and
+  ``mcp_server``; ``file_search``, ``computer_use`` and ``google_maps`` are named as
+  unsupported by Antigravity; an MCP server ``name`` must match ``^[a-z0-9_-]+$``;
+* ``agent_config``: an object with a string ``type``; for ``antigravity`` an optional string
+  ``model`` and a positive ``max_total_tokens`` (int64: a JSON string or number);
+* agents read only text and inline images, and give no structured output.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .errors import bad_request
+
+if TYPE_CHECKING:
+    from .parsing import CreateRequest
+
+AGENT_TOOL_TYPES = ("code_execution", "function", "google_search", "mcp_server", "url_context")
+NOT_FOR_ANTIGRAVITY = frozenset({"file_search", "computer_use", "google_maps"})
+MCP_NAME = re.compile(r"^[a-z0-9_-]+$")
+INT64_MAX = 2**63 - 1
+
+
+def check_agent_tools(tools: Any, where: str = "tools") -> list[dict[str, Any]]:
+    """The tool declarations of an agent, checked; 400 for anything an agent cannot use."""
+    if not isinstance(tools, list):
+        raise bad_request(f"{where} must be a list")
+    names: set[str] = set()
+    for i, tool in enumerate(tools):
+        here = f"{where}[{i}]"
+        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+            raise bad_request(f"{here}: a tool must be an object with a string 'type'")
+        kind = tool["type"]
+        if kind in NOT_FOR_ANTIGRAVITY:
+            raise bad_request(
+                f"{here}: Antigravity agents do not support {kind!r} tools; agents can use "
+                + ", ".join(AGENT_TOOL_TYPES)
+            )
+        if kind not in AGENT_TOOL_TYPES:
+            raise bad_request(
+                f"{here}: tool type {kind!r} is not available for agents; use one of "
+                + ", ".join(AGENT_TOOL_TYPES)
+            )
+        if kind == "function":
+            name = tool.get("name")
+            if not isinstance(name, str) or not name:
+                raise bad_request(f"{here}: a function tool needs a string 'name'")
+            if name in names:
+                raise bad_request(f"{here}: function {name!r} is declared twice")
+            names.add(name)
+            if tool.get("description") is not None and not isinstance(tool["description"], str):
+                raise bad_request(f"{here}: 'description' must be a string")
+            if tool.get("parameters") is not None and not isinstance(tool["parameters"], dict):
+                raise bad_request(f"{here}: 'parameters' must be a JSON Schema object")
+        elif kind == "mcp_server":
+            name = tool.get("name")
+            if not isinstance(name, str) or not MCP_NAME.match(name):
+                raise bad_request(
+                    f"{here}: mcp_server 'name' must match ^[a-z0-9_-]+$ (lower-case letters, "
+                    "digits, '_' and '-')"
+                )
+            if not isinstance(tool.get("url"), str) or not tool["url"]:
+                raise bad_request(f"{here}: mcp_server needs a string 'url'")
+            headers = tool.get("headers")
+            if headers is not None and (
+                not isinstance(headers, dict)
+                or not all(isinstance(v, str) for v in headers.values())
+            ):
+                raise bad_request(f"{here}: mcp_server 'headers' must map names to strings")
+        elif kind == "google_search":
+            types = tool.get("search_types")
+            if types is not None and (
+                not isinstance(types, list) or not all(isinstance(t, str) for t in types)
+            ):
+                raise bad_request(f"{here}: 'search_types' must be a list of strings")
+    return [dict(t) for t in tools]
+
+
+def parse_int64(value: Any, where: str) -> int:
+    """A positive int64 given as a JSON number or a decimal string (protocol.md §11.7)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise bad_request(f"{where} must be a positive integer (a number or a decimal string)")
+    if not 0 < number <= INT64_MAX:
+        raise bad_request(f"{where} must be a positive integer")
+    return number
+
+
+def check_agent_config(config: Any, where: str = "agent_config") -> dict[str, Any]:
+    """An ``agent_config`` object, checked; ``max_total_tokens`` comes back as a string
+    (int64 fields travel as JSON strings, §11.7)."""
+    if not isinstance(config, dict):
+        raise bad_request(f"{where} must be an object")
+    out: dict[str, Any] = dict(config)
+    kind = out.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise bad_request(f"{where} needs a string 'type' (e.g. 'antigravity')")
+    if kind == "antigravity":
+        model = out.get("model")
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise bad_request(f"{where}.model must be a non-empty string")
+        if out.get("max_total_tokens") is not None:
+            budget = parse_int64(out["max_total_tokens"], f"{where}.max_total_tokens")
+            out["max_total_tokens"] = str(budget)
+    return out
+
+
+def max_total_tokens(config: dict[str, Any] | None) -> int | None:
+    """The token budget of a checked antigravity config (None without one)."""
+    if not config or config.get("max_total_tokens") is None:
+        return None
+    return parse_int64(config["max_total_tokens"], "agent_config.max_total_tokens")
+
+
+def _check_agent_input(steps: list[dict[str, Any]]) -> None:
+    for i, step in enumerate(steps):
+        if step.get("type") != "user_input":
+            continue
+        for j, block in enumerate(step.get("content") or []):
+            kind = block.get("type")
+            here = f"input[{i}].content[{j}]"
+            if kind == "text":
+                continue
+            if kind != "image":
+                raise bad_request(
+                    f"{here}: agents accept text and inline images only, not {kind}; put the "
+                    "file into the environment (a source or an upload) and name its path"
+                )
+            if block.get("data") is None:
+                raise bad_request(
+                    f"{here}: agents accept inline images only (base64 'data'), not URIs"
+                )
+
+
+def parse_agent_fields(body: dict[str, Any], req: CreateRequest) -> None:
+    """The agent-only checks of a create body (the built-in agent's validation, §11.9)."""
+    if body.get("tools") is not None:
+        req.agent_tools = check_agent_tools(body["tools"])
+    config = body.get("agent_config")
+    if config is not None:
+        config = body["agent_config"] = check_agent_config(config)
+        if config.get("type") == "antigravity":
+            req.max_total_tokens = max_total_tokens(config)
+    if body.get("response_format") is not None or body.get("response_mime_type") not in (
+        None,
+        "text/plain",
+    ):
+        raise bad_request(
+            "agents do not support structured output (response_format / response_mime_type); "
+            "ask for the format in the input instead"
+        )
+    if req.continuation_token is not None:
+        raise bad_request(
+            "agents never return requires_continuation, so continuation_token does not apply"
+        )
+    _check_agent_input(req.input_steps)

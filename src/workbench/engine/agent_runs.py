@@ -1,0 +1,257 @@
+"""Agent interactions: which agent, which model, which sandbox, which tools (protocol.md §3.7, §8).
+
+``AgentRuns.resolve`` decides whether ``agent`` names something the engine runs: a built-in
+Antigravity id, or a saved agent (404 otherwise; deep-research ids get a message saying they
+are not served). ``AgentRuns.prepare`` turns a validated create into an ``AgentPlan`` before
+any work starts, so every 400/404 is still an HTTP error:
+
+1. the agent's settings: a saved agent's ``agent_config`` (a call may not override it) or
+   the call's; per-call ``system_instruction`` and ``tools`` replace the saved ones;
+2. the model: ``agent_config.model`` when the backend serves it, otherwise the backend's
+   default model (so code written for Gemini, naming a Gemini model, runs unchanged);
+3. the tools (``agent.build_registry``), the conversation as chat messages;
+4. the sandbox (``EnvironmentStore.materialize``): a fresh one, a fresh fork of the saved
+   agent's ``base_environment``, a reused id, or an updated config;
+5. the workspace's ``.agents/AGENTS.md`` and skills (with the ``load_skill`` tool), and the
+   short system prompt of ``agent/prompt.py``.
+
+The plan's ``work`` runs ``agent.AgentLoop`` inside the runner's run (events, statuses,
+cancel and background handling are the runner's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from .agent import (
+    LoadSkillTool,
+    ToolContext,
+    build_registry,
+    combine_instructions,
+    discover_skills,
+    skills_catalog,
+)
+from .agent.history import agent_messages
+from .agent.loop import AgentLoop, LoopLimits
+from .agent.prompt import system_prompt
+from .agent_checks import max_total_tokens
+from .agent_defs import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
+from .backends.base import Backend, GenerationRequest, Message, ModelInfo
+from .config import EngineConfig
+from .convert import new_call_id
+from .errors import ApiError, bad_request, not_found
+from .parsing import CreateRequest
+from .sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+
+if TYPE_CHECKING:
+    from .runner import Outcome, Run
+
+
+@dataclass
+class AgentPlan:
+    """Everything an agent run needs, prepared before the run starts."""
+
+    request: GenerationRequest
+    work: Callable[[Run], Awaitable[Outcome]]
+    resource: dict[str, Any]
+    discard: Callable[[], Awaitable[None]]
+
+
+def _sandbox_error(exc: SandboxError, where: str = "environment") -> ApiError:
+    return ApiError(exc.http_status, f"{where}: {exc.message}", exc.code)
+
+
+def _creates_new(spec: Any) -> bool:
+    """Whether ``environment`` makes a new sandbox (rather than reusing or updating one)."""
+    if isinstance(spec, str):
+        return spec.strip().lower() == "remote"
+    if isinstance(spec, dict):
+        return not spec.get("environment_id")
+    return True
+
+
+def _task_text(steps: list[dict[str, Any]]) -> str:
+    """The text of the newest ``user_input`` step (what the agent was asked to do)."""
+    for step in reversed(steps):
+        if step.get("type") == "user_input":
+            texts = [b.get("text", "") for b in step.get("content") or [] if "text" in b]
+            return " ".join(str(t) for t in texts)
+    return ""
+
+
+def _offered(names: list[str], network_mode: str) -> set[str]:
+    """The tools shown to the model: those that can do something in this environment.
+
+    ``google_search`` never can offline, and ``url_context`` cannot with the network
+    disabled; offering them only costs the small model prompt space and wrong turns. They are
+    still run (and answer with an error saying why) if the model calls them anyway.
+    """
+    hidden = {"google_search"} | ({"url_context"} if network_mode == "disabled" else set())
+    return {n for n in names if n not in hidden}
+
+
+class AgentRuns:
+    """Resolves and prepares agent interactions for the runner."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        backend: Backend,
+        envs: EnvironmentStore,
+        definitions: AgentDefinitions,
+        code_runner: CodeRunner,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.envs = envs
+        self.definitions = definitions
+        self.code_runner = code_runner
+
+    async def resolve(self, req: CreateRequest) -> dict[str, Any] | None:
+        """The saved agent named by ``req.agent`` (None for a built-in); 404/400 otherwise."""
+        assert req.agent is not None
+        agent_id = bare_agent_id(req.agent)
+        config = req.body.get("agent_config")
+        if agent_id in BUILTIN_AGENTS:
+            if config is not None and config.get("type") != "antigravity":
+                raise bad_request(
+                    f"agent {agent_id!r} takes an agent_config of type 'antigravity', "
+                    f"not {config.get('type')!r}"
+                )
+            return None
+        message = not_served_message(agent_id)
+        if message is not None:
+            raise not_found(message)
+        saved = await self.definitions.store.get_agent(agent_id)
+        if saved is None:
+            raise not_found(
+                f"agent {agent_id!r} not found: use a built-in agent "
+                f"({', '.join(sorted(BUILTIN_AGENTS))}) or the id of a saved agent"
+            )
+        if config is not None:
+            raise bad_request(
+                f"agent_config cannot be set when calling the saved agent {agent_id!r}: "
+                "its saved configuration applies (delete and re-create it to change it)"
+            )
+        return saved
+
+    def _model(self, wanted: str | None) -> ModelInfo:
+        served = self.backend.models()
+        for info in served:
+            if wanted is not None and info.id == wanted.removeprefix("models/"):
+                return info
+        return served[0]
+
+    async def prepare(self, req: CreateRequest, history: list[dict[str, Any]]) -> AgentPlan:
+        """Validate everything and make the sandbox; raises ``ApiError`` before any work."""
+        saved = await self.resolve(req)
+        config: dict[str, Any] = dict((saved or {}).get("agent_config") or {})
+        if saved is None:
+            config = dict(req.body.get("agent_config") or {})
+        model = self._model(config.get("model"))
+        budget = max_total_tokens(config)
+        tools = req.agent_tools if req.agent_tools is not None else (saved or {}).get("tools")
+        instruction = (
+            req.system_instruction
+            if req.system_instruction is not None
+            else (saved or {}).get("system_instruction")
+        )
+        try:
+            registry = await build_registry(tools)
+        except SandboxError as exc:
+            raise _sandbox_error(exc, "tools") from exc
+        except ValidationError as exc:
+            raise bad_request(f"tools: {exc.errors()[0]['msg']}") from exc
+        limits = LoopLimits(
+            max_steps=self.config.agent_max_steps,
+            turn_tokens=self.config.agent_turn_tokens,
+            result_chars=self.config.agent_result_chars,
+            max_total_tokens=budget,
+            first_call="any" if self.config.agent_first_call == "any" else "auto",
+        )
+        conversation = await asyncio.to_thread(
+            agent_messages, history + req.input_steps, model, limits.result_chars
+        )
+        spec = req.body.get("environment")
+        try:
+            env = await self.envs.materialize(spec, base=(saved or {}).get("base_environment"))
+        except SandboxError as exc:
+            raise _sandbox_error(exc) from exc
+        except ValidationError as exc:
+            raise bad_request(f"environment: {exc.errors()[0]['msg']}") from exc
+        fresh = _creates_new(spec)
+
+        async def discard() -> None:
+            if fresh:
+                with contextlib.suppress(SandboxError, OSError):
+                    await self.envs.delete(env.id)
+
+        try:
+            root = self.envs.root(env.id)
+            skills = await asyncio.to_thread(discover_skills, root)
+            if skills:
+                registry.add(LoadSkillTool(skills))
+            instructions = await asyncio.to_thread(combine_instructions, instruction, root)
+        except BaseException:
+            await discard()
+            raise
+        network = self.envs.network_policy(env)
+        offered = _offered(registry.names, network.mode)
+        system = system_prompt(offered, skills=skills_catalog(skills), instructions=instructions)
+        messages = [Message(role="system", text=system), *conversation]
+        request = GenerationRequest(messages=tuple(messages), model=model.id)
+        ctx = ToolContext(
+            root=root,
+            network=network,
+            runner=self.code_runner,
+            env={k: str(v) for k, v in (env.env or {}).items()},
+        )
+        task = _task_text(req.input_steps)
+        work = self._work(env, registry, ctx, messages, model.id, limits, offered, task)
+        return AgentPlan(
+            request=request, work=work, resource={"environment_id": env.id}, discard=discard
+        )
+
+    def _work(
+        self,
+        env: EnvironmentRecord,
+        registry: Any,
+        ctx: ToolContext,
+        messages: list[Message],
+        model: str,
+        limits: LoopLimits,
+        offered: set[str],
+        task: str,
+    ) -> Callable[[Run], Awaitable[Outcome]]:
+        async def work(run: Run) -> Outcome:
+            ctx.cancel = run.cancel_event
+            loop = AgentLoop(
+                backend=self.backend,
+                model=model,
+                registry=registry,
+                ctx=ctx,
+                out=run.assembler,
+                messages=messages,
+                limits=limits,
+                cancel=run.cancel_event,
+                new_call_id=new_call_id,
+                offered=offered,
+                task=task,
+            )
+            try:
+                status, errors = await loop.run()
+            finally:
+                run.record.resource["usage"] = loop.usage.wire()
+                with contextlib.suppress(SandboxError, OSError):
+                    await self.envs.touch(env.id, modified=True)
+            if run.cancel_event.is_set():
+                return run.abort_status, run.abort_errors
+            return status, errors
+
+        return work
