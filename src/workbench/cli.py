@@ -55,7 +55,7 @@ def _export(args: argparse.Namespace) -> int:
         print("workbench: there is no history yet", file=sys.stderr)
         return 1
     try:
-        store = HistoryStore(paths.history_db)
+        store = HistoryStore(paths.history_db, repair=False)
     except HistoryError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 1

@@ -183,6 +183,7 @@ async def test_create_is_retried_when_the_connection_is_refused(
         await client.interactions.create(BODY)
     assert type(info.value) is APIConnectionError
     assert len(sleeps.delays) == 4  # nothing was sent, so trying again is safe
+    assert info.value.resend_refused is False
 
 
 async def test_create_read_timeout_is_not_retried(
@@ -190,9 +191,10 @@ async def test_create_read_timeout_is_not_retried(
 ) -> None:
     server.add_fault(Fault("POST", "interactions", kind="hang", hang_seconds=1.0))
     client = make_client(server.url, timeout=httpx.Timeout(5.0, read=0.2))
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as info:
         await client.interactions.create(BODY)
     assert server.count("POST", "interactions") == 1
+    assert info.value.resend_refused is True  # it went out: the app must say so
 
 
 async def test_get_read_timeout_is_retried(

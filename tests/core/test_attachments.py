@@ -66,3 +66,12 @@ def test_human_size() -> None:
     assert A.human_size(12) == "12 B"
     assert A.human_size(2048) == "2.0 KB"
     assert A.human_size(3 * 1024 * 1024) == "3.0 MB"
+
+
+def test_a_file_that_only_claims_a_known_type_is_refused() -> None:
+    elf = b"\x7fELF\x02\x01\x01" + bytes(range(256))
+    for name, hint in (("photo.png", None), ("scan.pdf", None), ("pasted", "image/jpeg")):
+        with pytest.raises(A.AttachmentError, match="whatever its name says"):
+            A.from_bytes(name, elf, hint)
+    # The content decides when it is known: a JPEG named .png goes out as a JPEG.
+    assert A.from_bytes("photo.png", b"\xff\xd8\xff\xe0" + b"\1" * 10).mime_type == "image/jpeg"

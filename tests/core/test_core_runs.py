@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 from workbench.core.approvals import AllowList
 from workbench.core.budget import TokenMeter, estimate_tokens, over_budget, usage_total
@@ -92,4 +94,22 @@ def test_tracker_folds_events_and_persists(tmp_path: Path) -> None:
         run.model_copy(update={"interaction_ids": ["v1_a"]}), [{"type": "function_result"}]
     )
     assert body["previous_interaction_id"] == "v1_a" and body["model"] == "m"
+    history.close()
+
+
+async def test_a_burst_of_changes_is_saved_once(tmp_path: Path, monkeypatch: Any) -> None:
+    import workbench.core.runs as runs_module
+
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    writes: list[str] = []
+    real = runs_module.write_atomic
+    monkeypatch.setattr(runs_module, "write_atomic", lambda p, t: (writes.append(t), real(p, t)))
+    tracker = RunTracker(tmp_path / "runs.json", history, burst_seconds=0.05)
+    ids = [tracker.new_run({"model": "m"}, profile_id="local").id for _ in range(50)]
+    assert writes == []  # fifty status changes, nothing written yet …
+    await asyncio.sleep(0.15)
+    assert len(writes) == 1  # … then one write holding them all
+    assert [r["id"] for r in json.loads(writes[0])["runs"]] == ids
+    tracker.save()  # an explicit save writes at once
+    assert len(writes) == 2
     history.close()

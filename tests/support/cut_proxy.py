@@ -9,6 +9,10 @@ breaks a stream at an arbitrary point — mid-event, mid-line or mid-header incl
     with CutProxy("127.0.0.1", server.port) as proxy:
         proxy.plan = [1234]          # the first connection dies after 1234 bytes
         client = Client(proxy.url, ...)
+
+With ``match`` set (e.g. ``b"POST "``), plan entries are taken by *requests* instead: each
+request whose first bytes start with ``match`` takes the next entry, counted from the start
+of its response — also on a kept-alive connection. Other requests are never cut.
 """
 
 from __future__ import annotations
@@ -27,15 +31,24 @@ class ConnectionStats:
     down_bytes: int = 0  # server -> client
     up_bytes: int = 0  # client -> server
     cut: bool = False
+    matched_at: int | None = None  # down_bytes when a request matching ``match`` was seen
     upstream: bytearray = field(default_factory=bytearray)
     downstream: bytearray = field(default_factory=bytearray)  # kept when record=True
 
 
 class CutProxy:
-    def __init__(self, target_host: str, target_port: int, *, record: bool = False) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        record: bool = False,
+        match: bytes | None = None,
+    ) -> None:
         self.target_host = target_host
         self.target_port = target_port
         self.record = record
+        self.match = match
         self.plan: list[int | None] = []
         self.connections: list[ConnectionStats] = []
         self.port = 0
@@ -112,7 +125,7 @@ class CutProxy:
         assert task is not None
         self._tasks.add(task)
         with self._lock:
-            cut_after = self.plan.pop(0) if self.plan else None
+            cut_after = self.plan.pop(0) if self.plan and self.match is None else None
             stats = ConnectionStats(cut_after)
             self.connections.append(stats)
         up_writer: asyncio.StreamWriter | None = None
@@ -171,6 +184,11 @@ class CutProxy:
                     if self.record:
                         stats.downstream.extend(data)
                 else:
+                    if self.match is not None and data.startswith(self.match):
+                        stats.matched_at = stats.down_bytes
+                        with self._lock:
+                            if self.plan and stats.cut_after is None:
+                                stats.cut_after = stats.down_bytes + self.plan.pop(0)
                     stats.up_bytes += len(data)
                     if self.record:
                         stats.upstream.extend(data)

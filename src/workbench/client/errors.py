@@ -100,9 +100,15 @@ class ServerError(APIStatusError):
 
 
 class APIConnectionError(WorkbenchAPIError):
-    """No usable response: the connection failed or dropped."""
+    """No usable response: the connection failed or dropped.
+
+    ``resend_refused`` is true when a create may have reached the server (the connection broke
+    after the request went out, before anything identified the new interaction): the client
+    did not send it again, so it cannot run twice, but it may have started there.
+    """
 
     default_message = "Could not reach the server."
+    resend_refused: bool = False
 
 
 class APITimeoutError(APIConnectionError):

@@ -171,10 +171,12 @@ async def follow_events(
             failures = 0
         reason = type(drop).__name__ if drop is not None else "EOF"
         if state.interaction_id is None:
-            raise APIConnectionError(
+            lost = APIConnectionError(
                 f"{label}: the connection dropped before the interaction id was known "
                 f"({reason}); the request is not re-sent."
-            ) from drop
+            )
+            lost.resend_refused = True
+            raise lost from drop
         if state.last_event_id is None:
             log.info("%s: stream dropped (%s) without event ids; polling", label, reason)
             async for snap in _poll(transport, policy, state, label=label):

@@ -31,6 +31,7 @@ from .retry import (
     Idempotency,
     RetryPolicy,
     parse_retry_after,
+    request_never_sent,
     status_is_retryable,
     transport_error_is_retryable,
 )
@@ -211,6 +212,8 @@ class Transport:
                 )
             except httpx.TransportError as exc:
                 error = _transport_error(exc, label)
+                if idempotency is Idempotency.CREATE and isinstance(error, APIConnectionError):
+                    error.resend_refused = not request_never_sent(exc)
                 if attempt < policy.max_retries and transport_error_is_retryable(exc, idempotency):
                     delay = policy.backoff(attempt, self.rng)
                     self._log_retry(label, attempt, delay, type(exc).__name__)

@@ -187,10 +187,28 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
+_SIGNED = {
+    "image/png": "a PNG image",
+    "image/jpeg": "a JPEG image",
+    "image/gif": "a GIF image",
+    "image/webp": "a WebP image",
+    "application/pdf": "a PDF",
+    "audio/flac": "a FLAC file",
+    "audio/wav": "a WAV file",
+}
+"""Types whose first bytes are known: a file that only *claims* one of them is refused."""
+
+
 def from_bytes(name: str, data: bytes, mime_hint: str | None = None) -> Attachment:
     """Check and describe ``data``; raise AttachmentError if it cannot be sent."""
-    mime = sniff(data) or (_ALIASES.get(mime_hint, mime_hint) if mime_hint else None)
-    mime = mime or _guess(name)
+    sniffed = sniff(data)
+    claimed = (_ALIASES.get(mime_hint, mime_hint) if mime_hint else None) or _guess(name)
+    if sniffed is None and claimed in _SIGNED and data:
+        raise AttachmentError(
+            f"“{name}” is not {_SIGNED[claimed]}, whatever its name says (its content does "
+            "not match). Attach the original file, or save it in that format first."
+        )
+    mime = sniffed or claimed
     kind: Kind
     if mime in MEDIA_TYPES:
         kind = MEDIA_TYPES[mime]

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 TOKEN_ENV = "WORKBENCH_ENGINE_TOKEN"
 FROZEN_ENGINE = "workbench-engine.exe" if sys.platform == "win32" else "workbench-engine"
@@ -43,6 +46,9 @@ class EngineInfo:
     port: int
     pid: int
     token: str
+    notice: str = ""
+    """What the engine said the user should know when it started (e.g. a damaged database
+    was moved aside), or ""."""
 
     def __repr__(self) -> str:  # the token stays out of logs and tracebacks
         return f"EngineInfo(url={self.url!r}, port={self.port}, pid={self.pid}, token=<redacted>)"
@@ -128,7 +134,13 @@ class EngineProcess:
             raise EngineStartError(self._explain(f"exited with code {self._proc.returncode}"))
         try:
             ready = json.loads(line)
-            self.info = EngineInfo(str(ready["url"]), int(ready["port"]), int(ready["pid"]), token)
+            self.info = EngineInfo(
+                str(ready["url"]),
+                int(ready["port"]),
+                int(ready["pid"]),
+                token,
+                str(ready.get("notice") or ""),
+            )
         except (ValueError, KeyError, TypeError):
             await self.stop()
             raise EngineStartError(self._explain("printed an unreadable ready line")) from None
@@ -141,8 +153,10 @@ class EngineProcess:
             raw = await self._proc.stderr.readline()
             if not raw:
                 return
-            self._stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+            line = raw.decode("utf-8", "replace").rstrip()
+            self._stderr_tail.append(line)
             del self._stderr_tail[:-20]
+            log.info("engine: %s", line)
 
     def _explain(self, what: str) -> str:
         tail = "\n".join(self._stderr_tail[-8:])

@@ -8,11 +8,19 @@ which branch is shown.
 
 The database uses WAL and ``PRAGMA user_version`` migrations (see ``MIGRATIONS``); search is
 an FTS5 index over session titles, user input text and model output text.
+
+A file that is not a readable SQLite database (damaged, truncated, overwritten) is never
+deleted or changed: it is renamed aside with a timestamp (``history.sqlite3.damaged-…``, with
+its ``-wal``/``-shm`` companions) and a new history is started; ``recovery_note`` then says so
+in plain words for the window to show. A database locked by another program is left alone and
+opening fails with :class:`HistoryError` saying so.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import sqlite3
 import time
@@ -23,7 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 2
+
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+"""Databases up to this size get a full ``PRAGMA quick_check`` when opened (a few ms per MB)."""
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -148,21 +161,99 @@ def search_body(input_blocks: Sequence[Any], data: dict[str, Any]) -> str:
     return "\n".join([*_texts_of(list(input_blocks)), *_texts_of(data.get("steps", []))])
 
 
-class HistoryStore:
-    """The history database. One instance per process; call ``close`` when done."""
+def _is_locked(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
-    def __init__(self, path: Path) -> None:
+
+def move_aside(path: Path, label: str = "damaged") -> Path:
+    """Rename ``path`` (and its ``-wal``/``-shm`` files) to ``<name>.<label>-<time>``; never
+    deletes anything. Returns the new path of the main file."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.replace(companion, target.with_name(target.name + suffix))
+    return target
+
+
+class HistoryStore:
+    """The history database. One instance per process; call ``close`` when done.
+
+    Args:
+        path: the database file (created when missing).
+        repair: move a damaged file aside and start a new one (the app), instead of raising
+            :class:`HistoryError` (read-only commands such as ``workbench export``).
+        timeout: seconds to wait for another program's lock before giving up.
+    """
+
+    def __init__(self, path: Path, *, repair: bool = True, timeout: float = 5.0) -> None:
         self.path = path
+        self.recovered_from: Path | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(str(path), isolation_level=None)
+            self._db = self._open(timeout)
+        except sqlite3.DatabaseError as exc:
+            if _is_locked(exc):
+                raise HistoryError(
+                    f"the history database {path} is locked by another program (another "
+                    "Workbench, or a database tool). Close it and start Workbench again; "
+                    "nothing was changed."
+                ) from None
+            if not repair or not path.exists():
+                raise HistoryError(
+                    f"the history database {path} cannot be read ({exc}). Nothing was changed; "
+                    "start the app to move it aside and begin a new history."
+                ) from None
+            try:
+                self.recovered_from = move_aside(path)
+                self._db = self._open(timeout)
+            except (OSError, sqlite3.Error) as again:
+                raise HistoryError(
+                    f"the history database {path} is damaged and could not be replaced "
+                    f"({again}); nothing was deleted."
+                ) from None
+            log.warning(
+                "history database %s was damaged (%s); moved to %s", path, exc, self.recovered_from
+            )
+
+    def _open(self, timeout: float) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout)
         except sqlite3.Error as exc:
-            raise HistoryError(f"cannot open the history database {path}: {exc}") from exc
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+            raise HistoryError(f"cannot open the history database {self.path}: {exc}") from exc
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
+                result = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if result != "ok":
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {result}")
+            self._db = db
+            self._migrate()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @property
+    def recovery_note(self) -> str:
+        """Plain words for the user when a damaged file was moved aside ("" otherwise)."""
+        if self.recovered_from is None:
+            return ""
+        return (
+            f"The history database could not be read, so a new, empty history was started. "
+            f"The old file was kept as {self.recovered_from} — nothing was deleted."
+        )
 
     # --- plumbing ------------------------------------------------------------------------
 

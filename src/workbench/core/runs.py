@@ -14,10 +14,16 @@ result. The app's per-run token budget (:mod:`.budget`) cancels a run that reach
 Callers (the UI controller) run :meth:`RunTracker.launch`, :meth:`attach` and
 :meth:`continue_run` as named tasks and get ``on_change(run)`` callbacks, throttled to
 ``notify_seconds`` except on status changes.
+
+``runs.json`` is written at most every ``save_seconds`` while runs stream, and within
+``burst_seconds`` (0.2 s) of a status change: changes that come together (fifty runs launched
+at once, a wave of them ending) share one write instead of one write-and-fsync each on the
+UI's event loop. ``save()`` writes at once (quitting, forgetting a run).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -71,6 +77,7 @@ class RunTracker:
         on_change: Callable[[RunRecord], None] | None = None,
         notify_seconds: float = 0.1,
         save_seconds: float = 1.0,
+        burst_seconds: float = 0.2,
     ) -> None:
         self.path = path
         self.history = history
@@ -80,8 +87,10 @@ class RunTracker:
         self.runs: dict[str, RunRecord] = {}
         self.default_budget: int | None = None
         """The token budget given to new runs (the Runs dock's setting), kept in the file."""
+        self.burst_seconds = burst_seconds
         self._notified: dict[str, float] = {}
         self._saved_at = 0.0
+        self._pending_save: asyncio.TimerHandle | None = None
         self._load()
 
     # --- persistence ---------------------------------------------------------------------
@@ -104,6 +113,10 @@ class RunTracker:
                 self.runs[run.id] = run
 
     def save(self) -> None:
+        """Write ``runs.json`` now (atomically)."""
+        if self._pending_save is not None:
+            self._pending_save.cancel()
+            self._pending_save = None
         data = {
             "version": STORE_VERSION,
             "default_budget": self.default_budget,
@@ -115,10 +128,21 @@ class RunTracker:
             log.warning("runs not saved: %s", exc)
         self._saved_at = time.monotonic()
 
+    def _save_soon(self) -> None:
+        """Save within ``burst_seconds`` (at once when no event loop runs)."""
+        if self._pending_save is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.save()
+            return
+        self._pending_save = loop.call_later(self.burst_seconds, self.save)
+
     def _changed(self, run: RunRecord, *, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._saved_at >= self.save_seconds:
-            self.save()
+            self._save_soon()
         if self.on_change is None:
             return
         if force or now - self._notified.get(run.id, 0.0) >= self.notify_seconds:

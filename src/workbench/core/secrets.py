@@ -14,6 +14,8 @@ import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
+from .logs import add_secret
+
 log = logging.getLogger(__name__)
 
 SERVICE = "workbench"
@@ -89,15 +91,19 @@ class SecretStore:
         if not st.usable:
             return None
         try:
-            return self._kr().get_password(SERVICE, profile)
+            secret = self._kr().get_password(SERVICE, profile)
         except keyring.errors.KeyringError as exc:
             log.warning("keyring read failed for profile %r: %s", profile, type(exc).__name__)
             return None
+        if secret:
+            add_secret(secret)  # scrubbed from every log record from now on
+        return secret
 
     def set(self, profile: str, secret: str, *, session_only: bool = False) -> None:
         """Store ``secret`` for ``profile``; raise SecretStoreError if the keyring cannot."""
         if not secret:
             raise SecretStoreError("the key is empty")
+        add_secret(secret)
         if session_only:
             self._memory[profile] = secret
             return

@@ -134,7 +134,8 @@ class ChatController(QObject):
         self.connection = conn
         self.runner = TurnRunner(conn.client, self.history)
         self.connection_changed.emit(conn.label, True)
-        self.transcript.set_notice("")
+        notice = conn.engine_info.notice if conn.engine_info is not None else ""
+        self.transcript.set_notice(f"The local engine: {notice}" if notice else "", problem=True)
         try:
             await conn.refresh_models()
         except Exception as exc:
@@ -484,14 +485,18 @@ class ChatController(QObject):
             self._show_live(run, names)
 
         result: TurnUpdate | None = None
+        stopped = False
         try:
             result = await self.runner.run(session_id, body, input_steps, infos, on_update)
+        except asyncio.CancelledError:
+            stopped = True
+            raise
         finally:
             if result is None and self._live is not None:
                 result = self._live
-            self._finish(session_id, result)
+            self._finish(session_id, result, stopped=stopped)
 
-    def _finish(self, session_id: str, result: TurnUpdate | None) -> None:
+    def _finish(self, session_id: str, result: TurnUpdate | None, *, stopped: bool = False) -> None:
         self.composer.set_running(False)
         self._live = None
         self.transcript.set_live(None)
@@ -502,16 +507,19 @@ class ChatController(QObject):
             if iid:
                 self.leaf_id = iid
             self._show_path()
-        if result is not None and result.error:
-            if iid is None and self._last_sent is not None:
-                # Nothing reached the server: give the message back so nothing is lost.
-                text, atts = self._last_sent
-                if not self.composer.text():
-                    self.composer.set_text(text)
-                for att in atts:
-                    self.composer.add_attachment(att)
-            if iid is None or result.status == "failed":
-                self.transcript.set_notice(result.error, problem=True)
+        if iid is None and self._last_sent is not None and (stopped or (result and result.error)):
+            # The server never confirmed the message: give it back so nothing is lost.
+            text, atts = self._last_sent
+            if not self.composer.text():
+                self.composer.set_text(text)
+            for att in atts:
+                self.composer.add_attachment(att)
+            if stopped:
+                self.transcript.set_notice(
+                    "Stopped before the server answered. Your message is back in the box."
+                )
+        if result is not None and result.error and (iid is None or result.status == "failed"):
+            self.transcript.set_notice(result.error, problem=True)
         self.refresh_sessions()
         self.composer.edit.setFocus()
         self.run_finished.emit(iid or "")

@@ -118,6 +118,16 @@ class MainWindow(QMainWindow):
         self.composer.edit.setFocus()
         if settings.load_problem:
             self.statusBar().showMessage(settings.load_problem, 15000)
+        self.history_box: QMessageBox | None = None
+        if history.recovery_note:
+            self.statusBar().showMessage(history.recovery_note, 60000)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "History moved aside", history.recovery_note, parent=self
+            )
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+            box.destroyed.connect(lambda: setattr(self, "history_box", None))
+            box.open()
+            self.history_box = box
 
     def _header(self) -> QWidget:
         bar = QWidget()

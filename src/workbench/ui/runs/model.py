@@ -57,6 +57,7 @@ class RunsModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[RunRecord] = []
+        self._rows_of: dict[str, int] = {}
 
     def set_runs(self, runs: list[RunRecord]) -> None:
         self.beginResetModel()
@@ -88,10 +89,13 @@ class RunsModel(QAbstractTableModel):
                 self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])
 
     def row_of(self, run_id: str) -> int:
-        for i, r in enumerate(self._rows):
-            if r.id == run_id:
-                return i
-        return -1
+        if len(self._rows_of) != len(self._rows):
+            self._rows_of = {r.id: i for i, r in enumerate(self._rows)}
+        row = self._rows_of.get(run_id, -1)
+        if 0 <= row < len(self._rows) and self._rows[row].id == run_id:
+            return row
+        self._rows_of = {r.id: i for i, r in enumerate(self._rows)}  # rows moved: rebuild
+        return self._rows_of.get(run_id, -1)
 
     def run_at(self, row: int) -> RunRecord | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
