@@ -8,44 +8,21 @@ session only, as the app does when no keyring is wanted.
 from __future__ import annotations
 
 import asyncio
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import qasync
-from PySide6.QtWidgets import QApplication
 
+from support.qt_harness import qasync_loop, wait_until
 from workbench.app import prepare
 from workbench.core.profiles import Profile
 from workbench.ui.main_window import MainWindow
 
 
-def _qasync_loop() -> asyncio.AbstractEventLoop:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    sys.set_asyncgen_hooks(
-        firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook
-    )
-    return loop
-
-
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
-    return {"qasync": _qasync_loop}
-
-
-async def wait_until(cond: Callable[[], object], limit: float = 20.0, what: str = "") -> None:
-    """Await ``cond()`` becoming true while the loop (and Qt) keep running."""
-    deadline = time.monotonic() + limit
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await asyncio.sleep(0.02)
+    return {"qasync": qasync_loop}
 
 
 @pytest.fixture
