@@ -35,11 +35,13 @@ from .agent import (
     build_registry,
     combine_instructions,
     discover_skills,
+    prompt,
     skills_catalog,
 )
+from .agent.files_view import Snapshot, listing
 from .agent.history import agent_messages
 from .agent.loop import AgentLoop, LoopLimits
-from .agent.prompt import system_prompt
+from .agent.workspace import load_skill
 from .agent_checks import max_total_tokens
 from .agent_defs import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
 from .backends.base import Backend, GenerationRequest, Message, ModelInfo
@@ -77,7 +79,8 @@ def _creates_new(spec: Any) -> bool:
 
 
 def _task_text(steps: list[dict[str, Any]]) -> str:
-    """The text of the newest ``user_input`` step (what the agent was asked to do)."""
+    """The text of the newest ``user_input`` step (what the agent was asked to do); a
+    continuation that only carries function results keeps the task of the history."""
     for step in reversed(steps):
         if step.get("type") == "user_input":
             texts = [b.get("text", "") for b in step.get("content") or [] if "text" in b]
@@ -173,11 +176,14 @@ class AgentRuns:
             turn_tokens=self.config.agent_turn_tokens,
             result_chars=self.config.agent_result_chars,
             max_total_tokens=budget,
-            first_call="any" if self.config.agent_first_call == "any" else "auto",
+            temperature=self.config.agent_temperature,
+            seed=self.config.agent_seed,
         )
+        code_mode = "code_execution" in registry.names
         conversation = await asyncio.to_thread(
-            agent_messages, history + req.input_steps, model, limits.result_chars
-        )
+            agent_messages, history + req.input_steps, model, limits.result_chars,
+            code_as_text=code_mode,
+        )  # fmt: skip
         spec = req.body.get("environment")
         try:
             env = await self.envs.materialize(spec, base=(saved or {}).get("base_environment"))
@@ -203,8 +209,32 @@ class AgentRuns:
             raise
         network = self.envs.network_policy(env)
         offered = _offered(registry.names, network.mode)
-        system = system_prompt(offered, skills=skills_catalog(skills), instructions=instructions)
-        messages = [Message(role="system", text=system), *conversation]
+        if code_mode:
+            bodies = await asyncio.to_thread(
+                lambda: {s.name: load_skill(root, s.name) or "" for s in skills}
+            )
+            skill_text = prompt.skills_text(bodies)
+            if skill_text:
+                offered.discard("load_skill")  # written out in full in the prompt
+            else:
+                skill_text = skills_catalog(skills)
+            natives = offered - {"code_execution", "read_file", "write_file", "list_files",
+                                 "delete_file"}  # fmt: skip
+
+            def system(files: Snapshot) -> str:
+                return prompt.code_prompt(
+                    listing(root, files), tool_names=natives, skills=skill_text,
+                    instructions=instructions,
+                )  # fmt: skip
+        else:
+            text = prompt.tool_prompt(
+                offered, skills=skills_catalog(skills), instructions=instructions
+            )
+
+            def system(files: Snapshot) -> str:
+                return text
+
+        messages = list(conversation)
         request = GenerationRequest(messages=tuple(messages), model=model.id)
         ctx = ToolContext(
             root=root,
@@ -212,8 +242,11 @@ class AgentRuns:
             runner=self.code_runner,
             env={k: str(v) for k, v in (env.env or {}).items()},
         )
-        task = _task_text(req.input_steps)
-        work = self._work(env, registry, ctx, messages, model.id, limits, offered, task)
+        task = _task_text(req.input_steps) or _task_text(history)
+        work = self._work(
+            env, registry, ctx, messages, model.id, limits, offered, task, system,
+            network.mode == "disabled",
+        )  # fmt: skip
         return AgentPlan(
             request=request, work=work, resource={"environment_id": env.id}, discard=discard
         )
@@ -228,6 +261,8 @@ class AgentRuns:
         limits: LoopLimits,
         offered: set[str],
         task: str,
+        system: Callable[[Snapshot], str],
+        network_disabled: bool,
     ) -> Callable[[Run], Awaitable[Outcome]]:
         async def work(run: Run) -> Outcome:
             ctx.cancel = run.cancel_event
@@ -243,6 +278,8 @@ class AgentRuns:
                 new_call_id=new_call_id,
                 offered=offered,
                 task=task,
+                system=system,
+                network_disabled=network_disabled,
             )
             try:
                 status, errors = await loop.run()

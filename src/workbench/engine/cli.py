@@ -80,15 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--agent-max-steps",
         type=int,
-        default=12,
-        help="tool calls per agent interaction before the agent must answer",
+        default=10,
+        help="programs and tool calls per agent interaction before the agent gives up",
     )
     p.add_argument(
-        "--agent-first-call",
-        choices=["auto", "any"],
-        default=None,
-        help="whether an agent's first turn must call a tool (default: any with the llama "
-        "backend's small model, auto otherwise)",
+        "--agent-temperature",
+        type=float,
+        default=0.0,
+        help="sampling temperature of an agent's first attempt (0: greedy; later attempts "
+        "after failed repairs sample at 0.7)",
+    )
+    p.add_argument(
+        "--agent-seed", type=int, default=1, help="sampling seed of an agent's first attempt"
     )
     p.add_argument(
         "--code-timeout",
@@ -219,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--keepalive-seconds must be positive")
     if args.agent_max_steps < 1 or args.code_timeout <= 0:
         return _fail("--agent-max-steps and --code-timeout must be positive")
+    if not 0 <= args.agent_temperature <= 2:
+        return _fail("--agent-temperature must be between 0 and 2")
     overload: OverloadPlan | None = None
     if args.inject_overload:
         try:
@@ -254,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         path_prefix=args.path_prefix.rstrip("/"),
         agent_max_steps=args.agent_max_steps,
         code_timeout_seconds=args.code_timeout,
-        agent_first_call=args.agent_first_call or ("any" if args.backend == "llama" else "auto"),
+        agent_temperature=args.agent_temperature,
+        agent_seed=args.agent_seed,
     )
     try:
         backend = create_backend(

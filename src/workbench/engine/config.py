@@ -39,13 +39,13 @@ class EngineConfig:
         path_prefix: an extra path prefix the engine is mounted under (e.g. ``/gem``).
         shutdown_grace_seconds: how long a cancelled generation may take to stop before its
             task is cancelled outright.
-        agent_max_steps: tool calls one agent interaction may run before the agent is asked
-            for its final answer (protocol.md has no limit; the engine needs one).
+        agent_max_steps: programs and tool calls one agent interaction may run before it ends
+            ``incomplete`` (protocol.md has no limit; the engine needs one).
         agent_turn_tokens: output tokens of one model turn inside the agent loop.
         agent_result_chars: characters of one tool result shown to the agent's model.
         code_timeout_seconds: wall-clock limit of one ``code_execution`` run.
-        agent_first_call: ``any`` makes an agent's first model turn call a tool (for small
-            models, which otherwise tend to describe the work instead of doing it).
+        agent_temperature: sampling temperature of an agent's first attempt (0: greedy).
+        agent_seed: sampling seed of an agent's first attempt (later attempts add one each).
     """
 
     data_dir: Path
@@ -62,8 +62,9 @@ class EngineConfig:
     max_background_runs: int = 4
     path_prefix: str = ""
     shutdown_grace_seconds: float = 1.0
-    agent_max_steps: int = 12
+    agent_max_steps: int = 10
     agent_turn_tokens: int = 1024
     agent_result_chars: int = 2000
     code_timeout_seconds: float = 60.0
-    agent_first_call: str = "auto"
+    agent_temperature: float = 0.0
+    agent_seed: int = 1

@@ -1,16 +1,23 @@
-"""The agent loop's guards with a fake backend that plays a confused small model."""
+"""The code-action agent loop with a fake backend that plays a small model, turn by turn.
+
+Programs really run in the sandbox (``CodeRunner``), so every check the harness makes —
+exit status, output files, the test a task names — is exercised on real files.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from workbench.engine.agent import ToolContext, build_registry
+from workbench.engine.agent.files_view import listing
 from workbench.engine.agent.loop import AgentLoop, LoopLimits
+from workbench.engine.agent.prompt import HARNESS, code_prompt
 from workbench.engine.agent.tools_sandbox import repair_python
 from workbench.engine.backends.base import (
     Chunk,
@@ -22,15 +29,15 @@ from workbench.engine.backends.base import (
 )
 from workbench.engine.convert import OutputAssembler
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(60)
 
 
 class FakeModel:
-    """Answers each turn with the next scripted list of chunks; records the requests."""
+    """Answers each turn with the next scripted text (or chunks); records the requests."""
 
     name = "fake"
 
-    def __init__(self, turns: list[list[Chunk]]) -> None:
+    def __init__(self, turns: list[str | list[Chunk]]) -> None:
         self.turns = list(turns)
         self.requests: list[GenerationRequest] = []
 
@@ -38,85 +45,204 @@ class FakeModel:
         self, request: GenerationRequest, cancel: asyncio.Event
     ) -> AsyncIterator[Chunk]:
         self.requests.append(request)
-        for chunk in self.turns.pop(0) if self.turns else [TextChunk("(out of script)")]:
+        turn = self.turns.pop(0) if self.turns else "(out of script)"
+        chunks = [TextChunk(turn)] if isinstance(turn, str) else turn
+        for chunk in chunks:
             yield chunk
-        yield UsageChunk(input_tokens=10, output_tokens=1)
+        yield UsageChunk(input_tokens=10, output_tokens=5)
 
 
-def _call(name: str, **args: Any) -> ToolCallChunk:
-    return ToolCallChunk(name=name, arguments=args)
+def program(code: str, prose: str = "") -> str:
+    return f"{prose}\n```python\n{code}\n```\nThis program does the task."
 
 
-async def _run(turns: list[list[Chunk]], ctx: ToolContext, **limits: Any) -> Any:
+async def _run(
+    turns: list[str | list[Chunk]],
+    ctx: ToolContext,
+    task: str,
+    *,
+    tools: list[dict[str, Any]] | None = None,
+    network_disabled: bool = False,
+    **limits: Any,
+) -> tuple[str, list[dict[str, Any]], FakeModel]:
     model = FakeModel(turns)
     events: list[dict[str, Any]] = []
     out = OutputAssembler(1, events.append)
     ids = (f"call_{i}" for i in itertools.count())
+    root = ctx.root
     loop = AgentLoop(
-        backend=model,  # type: ignore[arg-type]
+        backend=model,
         model="fake",
-        registry=await build_registry([]),
+        registry=await build_registry(tools or [{"type": "code_execution"}]),
         ctx=ctx,
         out=out,
-        messages=[Message(role="user", text="write a.txt")],
+        messages=[Message(role="user", text=task)],
         limits=LoopLimits(**limits),
         cancel=asyncio.Event(),
         new_call_id=lambda: next(ids),
-        task="write a.txt",
+        system=lambda files: code_prompt(listing(root, files)),
+        task=task,
+        network_disabled=network_disabled,
     )
     status, _ = await loop.run()
-    return status, out.steps, model.requests
+    return status, out.steps, model
 
 
-async def test_echoed_result_is_not_written(ctx: ToolContext) -> None:
-    status, steps, requests = await _run(
-        [
-            [_call("write_file", path="a.txt", content="right")],
-            [_call("write_file", path="a.txt", content="Wrote 5 bytes to a.txt.")],
-            [TextChunk('{"name": "write_file", "arguments": {}}')],
-        ],
-        ctx,
+def _answer(steps: list[dict[str, Any]]) -> str:
+    assert steps[-1]["type"] == "model_output"
+    return str(steps[-1]["content"][0]["text"])
+
+
+TOTAL = "Read data.csv, total the amount column and write only that number to total.txt."
+GOOD = (
+    "import csv\nrows = list(csv.DictReader(open('data.csv')))\n"
+    "t = sum(int(r['amount']) for r in rows)\nopen('total.txt', 'w').write(str(t))\nprint(t)"
+)
+
+
+def _data(root: Path) -> None:
+    (root / "data.csv").write_text("month,amount\njan,10\nfeb,20\n")
+
+
+async def test_program_checked_then_answered(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    status, steps, model = await _run(
+        [program(GOOD, "I will sum it."), "The total is 30; I wrote it to total.txt."], ctx, TOTAL
     )
     assert status == "completed"
-    assert (ctx.root / "a.txt").read_text() == "right"
-    assert [s["type"] for s in steps] == ["function_call", "function_result", "model_output"]
-    # The junk answer of the nudged turn is replaced by a summary of what was done.
-    assert steps[-1]["content"][0]["text"].startswith("Done. I made 1 tool call(s)")
-    assert "write_file" not in [f.name for f in requests[-1].functions]  # repeated tool held back
-    assert "Task: write a.txt" in requests[1].messages[-1].text  # the reminder
+    assert (ctx.root / "total.txt").read_text() == "30"
+    kinds = [s["type"] for s in steps]
+    assert kinds == ["thought", "code_execution_call", "code_execution_result", "thought",
+                     "model_output"]  # fmt: skip
+    assert steps[1]["arguments"]["code"].startswith("import csv")
+    assert "checks pass" in str(steps[3])
+    assert _answer(steps) == "The total is 30; I wrote it to total.txt."
+    first = model.requests[0]
+    system = first.messages[0].text
+    assert "data.csv (" in system and "month,amount" in system  # files listed with previews
+    assert first.functions == ()  # no JSON tools: the program is the action
+    final = model.requests[-1]
+    assert final.tool_choice == "none" and final.messages[-1].name == HARNESS
+    assert "created total.txt" in final.messages[-1].text
 
 
-async def test_second_repeat_gets_a_final_turn_without_tools(ctx: ToolContext) -> None:
-    same = [_call("list_files", path=".")]
-    status, steps, requests = await _run(
-        [same, same, same, [TextChunk("All done.")]], ctx, max_steps=5
+async def test_failed_program_is_repaired_from_its_traceback(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    broken = "import csv\nrows = list(csv.DictReader(open('data.csv')))\nprint(rows[0]['amt'])"
+    status, steps, model = await _run([program(broken), program(GOOD), "Total: 30."], ctx, TOTAL)
+    assert status == "completed"
+    feedback = model.requests[1].messages[-1]
+    assert feedback.name == HARNESS and "KeyError" in feedback.text
+    assert "exit status 1" in feedback.text
+    assert sum(s["type"] == "code_execution_call" for s in steps) == 2
+
+
+async def test_missing_output_is_not_accepted(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    status, _, model = await _run([program("print(30)"), program(GOOD), "30."], ctx, TOTAL)
+    assert status == "completed"
+    assert "total.txt, which does not exist yet" in model.requests[1].messages[-1].text
+
+
+async def test_answer_without_work_is_sent_back_once(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    status, _, model = await _run(["The total is 30.", program(GOOD), "30."], ctx, TOTAL)
+    assert status == "completed"
+    assert "first write one complete Python program" in model.requests[1].messages[-1].text
+
+
+async def test_missing_input_ends_incomplete_in_the_models_words(ctx: ToolContext) -> None:
+    task = "Read missing.csv and write the sum of its values to sum.txt."
+    code = "print(sum(int(x) for x in open('missing.csv')))"
+    status, steps, model = await _run(
+        [program(code), "I cannot do it: missing.csv does not exist."], ctx, task
+    )
+    assert status == "incomplete"
+    assert _answer(steps) == "I cannot do it: missing.csv does not exist."
+    assert "does not exist in the working folder" in model.requests[-1].messages[-1].text
+    assert not (ctx.root / "sum.txt").exists()
+
+
+async def test_impossible_task_claimed_done_gets_the_harness_statement(ctx: ToolContext) -> None:
+    task = "Read missing.csv and write the sum of its values to sum.txt."
+    code = "print(open('missing.csv').read())"
+    status, steps, _ = await _run([program(code), "Done! The sum is 42."], ctx, task)
+    assert status == "incomplete"
+    assert _answer(steps).startswith("I could not do this task: the file missing.csv does not")
+
+
+async def test_network_disabled_is_a_reason_not_a_bug(ctx: ToolContext) -> None:
+    task = "Fetch https://example.com and save its title to title.txt."
+    code = "import urllib.request\nprint(urllib.request.urlopen('https://example.com').read())"
+    status, steps, _ = await _run(
+        [program(code), "I could not fetch the page: the network is disabled."], ctx, task,
+        network_disabled=True,
+    )  # fmt: skip
+    assert status == "incomplete"
+    assert "network" in _answer(steps)
+
+
+async def test_same_program_twice_starts_a_fresh_sampled_attempt(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    bad = "print(1/0)"
+    status, steps, model = await _run(
+        [program(bad), program(bad), program(GOOD), "Total 30."], ctx, TOTAL
     )
     assert status == "completed"
-    assert steps[-1]["content"][0]["text"] == "All done."
-    assert requests[-1].tool_choice == "none" and not requests[-1].functions
-    assert requests[-1].max_output_tokens == 300
+    assert sum(s["type"] == "code_execution_call" for s in steps) == 2  # the repeat never ran
+    assert model.requests[0].temperature == 0.0
+    assert model.requests[2].temperature == 0.7 and model.requests[2].seed == 2
+    assert len(model.requests[2].messages) == 2  # afresh: system + task only
 
 
-async def test_first_call_any_and_temperature(ctx: ToolContext) -> None:
-    _, _, requests = await _run([[TextChunk("hi")]], ctx, first_call="any")
-    assert requests[0].tool_choice == "any" and requests[0].temperature == 0.0
+async def test_gives_up_plainly_at_the_step_limit(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    turns: list[str | list[Chunk]] = [program(f"print({i}/0)") for i in range(5)]
+    status, steps, _ = await _run(turns, ctx, TOTAL, max_steps=3)
+    assert status == "incomplete"
+    text = _answer(steps)
+    assert text.startswith("I could not finish the task:")
+    assert "ran a python program (exit status 1)" in text
+    assert not (ctx.root / "total.txt").exists()
 
 
-async def test_step_limit_summary(ctx: ToolContext) -> None:
-    status, steps, requests = await _run(
-        [[_call("list_files", path=f"d{i}")] for i in range(3)] + [[]], ctx, max_steps=2
-    )
+async def test_false_claim_in_the_answer_is_refused(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    status, steps, model = await _run(
+        [program(GOOD), "I saved the total to summary.txt.", "The total, 30, is in total.txt."],
+        ctx, TOTAL,
+    )  # fmt: skip
     assert status == "completed"
-    assert sum(s["type"] == "function_call" for s in steps) == 2
-    assert "used all 2 tool calls" in requests[-1].messages[-1].text
-    assert steps[-1]["content"][0]["text"].startswith("Done. I made 2 tool call(s)")
+    assert "summary.txt" in model.requests[-1].messages[-1].text
+    assert _answer(steps) == "The total, 30, is in total.txt."
+
+
+async def test_named_test_must_pass(ctx: ToolContext) -> None:
+    (ctx.root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (ctx.root / "test_calc.py").write_text("from calc import add\nassert add(2, 3) == 5\n")
+    task = "Fix the bug in calc.py so that test_calc.py passes."
+    noop = "print('looked at it')"
+    fix = "open('calc.py', 'w').write('def add(a, b):\\n    return a + b\\n')"
+    status, _, model = await _run([program(noop), program(fix), "Fixed add."], ctx, task)
+    assert status == "completed"
+    assert "the test still fails" in model.requests[1].messages[-1].text
+    assert "AssertionError" in model.requests[1].messages[-1].text
+
+
+async def test_client_function_pauses_the_run(ctx: ToolContext) -> None:
+    tools = [{"type": "code_execution"},
+             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
+    call = ToolCallChunk(name="get_weather", arguments={"city": "Oslo"})
+    status, steps, model = await _run([[call]], ctx, "Weather in Oslo?", tools=tools)
+    assert status == "requires_action"
+    assert [s["type"] for s in steps] == ["function_call"]
+    assert [f.name for f in model.requests[0].functions] == ["get_weather"]
 
 
 async def test_budget(ctx: ToolContext) -> None:
-    status, _, _ = await _run(
-        [[_call("list_files", path=".")], [_call("list_files", path="x")]], ctx,
-        max_total_tokens=15,
-    )  # fmt: skip
+    _data(ctx.root)
+    status, _, _ = await _run([program("print(1/0)"), program("print(2/0)")], ctx, TOTAL,
+                              max_total_tokens=20)  # fmt: skip
     assert status == "budget_exceeded"
 
 

@@ -36,12 +36,32 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def plain_steps(steps: Iterable[dict[str, Any]], result_chars: int) -> list[dict[str, Any]]:
-    """Server-tool steps rewritten as ``function_call`` / ``function_result`` steps."""
+def _text_step(kind: str, text: str) -> dict[str, Any]:
+    return {"type": kind, "content": [{"type": "text", "text": text}]}
+
+
+def plain_steps(
+    steps: Iterable[dict[str, Any]], result_chars: int, *, code_as_text: bool = False
+) -> list[dict[str, Any]]:
+    """Server-tool steps rewritten as ``function_call`` / ``function_result`` steps.
+
+    With ``code_as_text`` (the code-action loop), a code run is shown as the program in a
+    fenced block written by the model and its output as the next user message, the shape
+    the model is asked to write in — tool-call markup in the history would teach it to
+    answer with tool calls instead.
+    """
     out: list[dict[str, Any]] = []
     for step in steps:
         kind = step.get("type")
-        if kind in _CALLS:
+        if code_as_text and kind == "code_execution_call":
+            args = step.get("arguments") or {}
+            lang = str(args.get("language") or "python").lower()
+            code = str(args.get("code") or "").rstrip()
+            out.append(_text_step("model_output", f"```{lang}\n{code}\n```"))
+        elif code_as_text and kind == "code_execution_result":
+            shown = shorten(_as_text(step.get("result", "")), result_chars)
+            out.append(_text_step("user_input", f"The program's output:\n```\n{shown}\n```"))
+        elif kind in _CALLS:
             out.append(
                 {
                     "type": "function_call",
@@ -81,7 +101,12 @@ def plain_steps(steps: Iterable[dict[str, Any]], result_chars: int) -> list[dict
 
 
 def agent_messages(
-    steps: Iterable[dict[str, Any]], model: ModelInfo, result_chars: int
+    steps: Iterable[dict[str, Any]],
+    model: ModelInfo,
+    result_chars: int,
+    *,
+    code_as_text: bool = False,
 ) -> list[Message]:
     """Chat messages for an agent timeline (400 for content the model cannot read)."""
-    return to_messages(plain_steps(steps, result_chars), model=model, where="steps")
+    plain = plain_steps(steps, result_chars, code_as_text=code_as_text)
+    return to_messages(plain, model=model, where="steps")

@@ -1,187 +1,87 @@
-"""The agent loop: the model plans, calls tools, reads their results and answers.
+"""The agent loop, shaped for small local coder models (measured: docs/performance.md).
 
-One ``AgentLoop.run()`` is the work of one agent interaction. Each *turn* is one model
-generation with the registry's tools offered (``tool_choice="auto"``: the model chooses
-between answering and calling; ``first_call="any"`` makes the first turn call a tool, for
-small models that otherwise describe what they would do). Then:
+With ``code_execution`` (the default agent) a run is a sequence of **programs**:
 
-* text and thoughts stream out as ``model_output`` / ``thought`` steps;
-* each tool call becomes its call step, runs (cancel-aware: a cancel kills a running
-  ``code_execution`` at once), and its result step; the result text, shortened to
-  ``result_chars`` and followed by a one-line reminder of the task, goes back to the model
-  as a ``tool`` message;
-* a client ``function`` produces only its ``function_call`` step: after the turn the run
-  ends ``requires_action`` (the next create with ``function_result`` steps resumes it);
-* a turn without calls is the answer: the run ends ``completed``.
+1. the model sees the task, the workspace listing (paths, sizes, first lines of text files),
+   the skills in full and the user's instructions, and writes one whole Python program;
+2. the harness runs it and **checks the work itself** (``verify.check_program``): exit status,
+   the output files the task names (present, not empty), the test the task says must pass;
+3. on a problem the model gets the outcome (status, output and error tails, changed files)
+   and repairs its program — at most ``repairs`` rounds, then a fresh attempt from the
+   start at a higher temperature (best-of-n against the executable check); the same
+   program twice is never run again;
+4. when the checks pass, the model writes the final answer (checked for files that do not
+   exist); when the task *cannot* be done (a named input file missing, the network disabled)
+   the model says so and the run ends ``incomplete``; when the step budget runs out the run
+   ends ``incomplete`` with a plain statement of what was tried.
 
-Guards, because the default model is small (0.5B parameters):
+Client ``function`` tools, MCP tools and ``url_context`` stay native tool calls in the same
+turns (a program cannot call them): a client function pauses the run (``requires_action``).
+Without ``code_execution`` the run uses the classic tool-call shape (``_tool_loop``).
 
-* **repeats** — a turn whose calls were all made before in this run, with the same
-  arguments (the small model likes to call a tool again after seeing its result), is not
-  run, and so is a call that passes an earlier result back verbatim as an argument (it
-  wrote "Wrote 20 bytes to a.txt." into ``a.txt``). The first time the model gets a short
-  nudge ("you already have this result: do the next step or answer") and one turn without
-  that tool; the next time, a nudge and a final turn without tools (``tool_choice="none"``);
-* **step limit** — after ``max_steps`` tool calls, the same final turn (its nudge says the
-  limit was reached); the run ends ``completed``;
-* a nudged turn's text is held back until it is complete: when the turn ends the run and
-  its text is empty or yet another tool call written as text, the answer is a plain summary
-  of the calls made instead;
-* **budget** — ``max_total_tokens`` counts input + output + thought tokens of every turn;
-  passing it stops the run at once with ``budget_exceeded``.
+On the wire nothing is special: programs are ``code_execution_call``/``_result`` steps, the
+harness's verdicts are ``thought`` steps, the answer is ``model_output``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hashlib
 import json
-import logging
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from workbench.engine.backends.base import (
-    Backend,
-    BackendError,
-    FinishChunk,
-    FunctionSpec,
-    GenerationRequest,
-    Message,
-    TextChunk,
-    ThoughtChunk,
-    ToolCall,
-    ToolCallChunk,
-    UsageChunk,
-)
+from workbench.engine.backends.base import FunctionSpec, Message
+from workbench.engine.sandbox import ExecResult
 
 from . import prompt
-from .tools import ToolContext, ToolOutcome, ToolRegistry, shorten
+from .actions import Program, find_program, strip_code
+from .files_view import Snapshot, diff, snapshot
+from .task import TaskPlan
+from .tools import ToolContext, ToolRegistry
+from .tools_sandbox import CodeExecutionTool
+from .turns import LoopLimits, Outcome, StepSink, TurnRunner, Usage, harness
+from .verify import Check, check_program, false_file_claims, says_cannot
 
-log = logging.getLogger("workbench.engine.agent")
+__all__ = ["AgentLoop", "LoopLimits", "Outcome", "StepSink", "Usage"]
 
-Outcome = tuple[str, list[dict[str, str]] | None]
-NUDGED_TURN_TOKENS = 300
-"""Output tokens of a nudged turn: a call or a short answer, never a long text."""
-
-
-class StepSink(Protocol):
-    """Where the loop's steps go (``convert.OutputAssembler``)."""
-
-    def text(self, text: str) -> None: ...
-
-    def thought(self, text: str) -> None: ...
-
-    def tool_step(self, step: dict[str, Any]) -> None: ...
-
-    def close(self) -> None: ...
-
-    def emit(self, payload: dict[str, Any]) -> None: ...
-
-
-@dataclass(frozen=True)
-class LoopLimits:
-    """Bounds of one agent interaction.
-
-    Attributes:
-        max_steps: tool calls run before the model must answer.
-        max_calls_per_turn: calls of one turn that are run (the rest are dropped).
-        turn_tokens: output tokens of one model turn.
-        result_chars: characters of a tool result shown to the model.
-        max_total_tokens: the run's token budget (``budget_exceeded`` past it), or None.
-        temperature: sampling temperature of every turn (low: small models wander).
-        first_call: ``any`` makes the first turn call a tool; ``auto`` lets the model choose.
-    """
-
-    max_steps: int = 12
-    max_calls_per_turn: int = 4
-    turn_tokens: int = 1024
-    result_chars: int = 2000
-    max_total_tokens: int | None = None
-    temperature: float | None = 0.0
-    first_call: Literal["auto", "any"] = "auto"
+TEST_RUNNER = """\
+import os, runpy, sys, traceback
+sys.path.insert(0, os.getcwd())
+failed = 0
+for path in {paths!r}:
+    ns = runpy.run_path(path, run_name="__main__")
+    for name, fn in list(ns.items()):
+        if name.startswith("test") and callable(fn) and not isinstance(fn, type):
+            try:
+                fn()
+            except Exception:
+                traceback.print_exc()
+                failed += 1
+sys.exit(1 if failed else 0)
+"""
 
 
-@dataclass
-class Usage:
-    """Token counts summed over the turns of a run."""
-
-    input: int = 0
-    output: int = 0
-    thought: int = 0
-    initial_input: int | None = None
-    turns: int = 0
-    tool_calls: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.input + self.output + self.thought
-
-    def add(self, input_tokens: int, output_tokens: int, thought_tokens: int) -> None:
-        if self.initial_input is None:
-            self.initial_input = input_tokens
-        self.input += input_tokens
-        self.output += output_tokens
-        self.thought += thought_tokens
-        self.turns += 1
-
-    def wire(self) -> dict[str, Any]:
-        """The ``usage`` object of the Interaction (protocol.md §3.9)."""
-        return {
-            "total_input_tokens": self.input,
-            "total_output_tokens": self.output,
-            "total_thought_tokens": self.thought,
-            "total_tokens": self.total,
-            "initial_input_tokens": self.initial_input or 0,
-            "input_tokens_by_modality": [{"modality": "text", "tokens": self.input}],
-            "output_tokens_by_modality": [{"modality": "text", "tokens": self.output}],
-        }
+def _fenced(program: Program) -> str:
+    return f"```{program.language}\n{program.code.rstrip()}\n```"
 
 
-@dataclass
-class _Turn:
-    text: str = ""
-    calls: list[ToolCallChunk] = field(default_factory=list)
-    failure: dict[str, str] | None = None
-    over_budget: bool = False
-
-
-def _key(call: ToolCallChunk) -> str:
-    return call.name + json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)
-
-
-def _describe(call: ToolCall) -> str:
-    for key in ("path", "name", "urls", "queries"):
-        if key in call.arguments:
-            return f"{call.name} {json.dumps(call.arguments[key], ensure_ascii=False)[:60]}"
-    return call.name
-
-
-def _words(messages: list[Message]) -> int:
-    return sum(len(m.text.split()) for m in messages)
-
-
-class AgentLoop:
+class AgentLoop(TurnRunner):
     """Runs one agent interaction (see the module doc).
 
     Args:
-        backend: the model backend.
-        model: the model id the backend should use.
-        registry: the run's tools (built-in, MCP, client functions, ``load_skill``).
-        ctx: the tool context (environment root, network, code runner, cancel event).
-        out: where steps and events go.
-        messages: system prompt, history and the new input, as chat messages.
-        limits: step, turn and token bounds.
-        cancel: set when the interaction is cancelled.
-        new_call_id: makes the id of each call step.
-        offered: the tool names shown to the model (None: all); others still run when called.
-        task: the user's request, restated after each turn's tool results (small models
-            lose track of it after a long result).
+        messages: the conversation as chat messages (history and the new input), without
+            the system message: ``system`` builds it from the workspace's current files.
+        system: makes the system message from a workspace snapshot.
+        offered: the tool names offered natively to the model (None: all).
+        task: the user's request (the newest user input of the conversation).
+        network_disabled: the environment has no network (a task that needs it cannot work).
     """
 
     def __init__(
         self,
         *,
-        backend: Backend,
+        backend: Any,
         model: str,
         registry: ToolRegistry,
         ctx: ToolContext,
@@ -190,259 +90,329 @@ class AgentLoop:
         limits: LoopLimits,
         cancel: asyncio.Event,
         new_call_id: Any,
+        system: Callable[[Snapshot], str] | None = None,
         offered: set[str] | None = None,
         task: str = "",
+        network_disabled: bool = False,
     ) -> None:
-        self.backend = backend
-        self.model = model
-        self.registry = registry
-        self.ctx = ctx
-        self.out = out
-        self.messages = list(messages)
-        self.limits = limits
-        self.cancel = cancel
-        self.new_call_id = new_call_id
-        self.task = " ".join(task.split())[:400]
-        self.results: dict[str, str] = {}  # call id → result text (stripped), for the echo guard
-        self.usage = Usage()
+        super().__init__(
+            backend=backend,
+            model=model,
+            registry=registry,
+            ctx=ctx,
+            out=out,
+            limits=limits,
+            cancel=cancel,
+            new_call_id=new_call_id,
+        )
+        self.conversation = list(messages)
+        self.system = system
+        self.task = task
+        self.network_disabled = network_disabled
+        code = registry.get("code_execution")
+        self.code_tool = code if isinstance(code, CodeExecutionTool) else None
+        names = set(registry.names) if offered is None else set(offered)
+        if self.code_tool is not None:
+            names -= {"code_execution", "read_file", "write_file", "list_files", "delete_file"}
         self.specs = tuple(
             FunctionSpec(name=d["name"], description=d["description"], parameters=d["parameters"])
             for d in registry.declarations()
-            if offered is None or d["name"] in offered
+            if d["name"] in names
         )
+        self.did: list[str] = []  # what the run did, for an honest closing statement
+        self.answer_source = ""  # "model" or "harness": who wrote the final answer
 
-    # -- the loop -------------------------------------------------------------------------
+    # -- entry ----------------------------------------------------------------------------
 
     async def run(self) -> Outcome:
         """Turns until an answer, a pause, the budget, a failure or a cancel."""
+        if self.code_tool is None:
+            return await self._tool_loop()
+        return await self._code_loop()
+
+    def _base(self) -> tuple[list[Message], Snapshot, TaskPlan]:
+        files = snapshot(self.ctx.root)
+        system = self.system(files) if self.system else ""
+        base = [Message(role="system", text=system)] if system else []
+        return base + list(self.conversation), files, TaskPlan.of(self.task, files)
+
+    def _stopped(self) -> Outcome | None:
+        if self.cancel.is_set():
+            return "cancelled", None
+        if self.over_budget():
+            return "budget_exceeded", None
+        return None
+
+    # -- code actions ---------------------------------------------------------------------
+
+    async def _code_loop(self) -> Outcome:
+        work, _, plan = self._base()
+        steps, repairs, attempt = 0, 0, 0
+        temperature = self.limits.temperature
+        seen: set[str] = set()
         made: set[str] = set()
-        nudge: str | None = None
-        skip: str | None = None  # a repeated tool, not offered in the nudged turn
-        final = False  # a turn without tools: its answer ends the run
-        repeats = 0
-        first = True
+        asked = False
+        last_problem = "no program passed the checks"
         while True:
-            if self.cancel.is_set():
-                return "cancelled", None
-            if self._over_budget(0):
-                return "budget_exceeded", None
-            request = self._request(nudge, final=final, skip=skip, first=first)
-            nudged = nudge is not None
-            turn = await self._turn(request, buffered=nudged)
-            nudge, skip, first = None, None, False
-            if self.cancel.is_set():
-                return "cancelled", None
-            if turn.failure is not None:
-                self.out.emit({"event_type": "error", "error": turn.failure})
-                return "failed", [turn.failure]
-            if turn.over_budget or self._over_budget(0):
-                return "budget_exceeded", None
-            if final or (nudged and not turn.calls):
-                self._final_answer(turn.text)
-                return "completed", None
-            if not turn.calls:
-                return "completed", None
-            if nudged and turn.text.strip():
-                self.out.text(turn.text)  # held back in a nudged turn; it made calls too
-                self.out.close()
-            calls = turn.calls[: self.limits.max_calls_per_turn]
-            keys = {_key(c) for c in calls}
-            room = self.limits.max_steps - self.usage.tool_calls
-            if room <= 0:
-                nudge, final = prompt.NUDGE_LIMIT.format(steps=self.limits.max_steps), True
+            if (stop := self._stopped()) is not None:
+                return stop
+            request = self.request(
+                work,
+                self.specs,
+                tokens=self.limits.turn_tokens,
+                temperature=temperature,
+                seed=self.limits.seed + attempt,
+            )
+            turn = await self.turn(request, buffered=True, watch=True)
+            if (stop := self._turn_end(turn)) is not None:
+                return stop
+            if turn.calls:
+                keys = {c.name + json.dumps(c.arguments, sort_keys=True) for c in turn.calls}
+                if keys <= made:  # the same calls again: their results are already above
+                    steps += 1
+                    work += [
+                        Message(role="assistant", text=turn.text),
+                        harness(prompt.SAME_CALL.format(name=turn.calls[0].name)),
+                    ]
+                    if steps >= self.limits.max_steps:
+                        return self._give_up("the step limit was reached")
+                    continue
+                made |= keys
+                steps += len(turn.calls)
+                self._thought(turn.text)
+                paused = await self.run_calls(turn.text, turn.calls, work)
+                if paused is not None:
+                    return paused
+                self.did.extend(c.name for c in turn.calls)
+                if steps >= self.limits.max_steps:
+                    return self._give_up("the step limit was reached")
                 continue
-            if keys <= made or self._echoes_a_result(calls):
-                repeats += 1
-                nudge, final, skip = (
-                    prompt.NUDGE_REPEAT.format(name=calls[0].name),
-                    repeats > 1,
-                    calls[0].name,
-                )
-                continue
-            paused = await self._run_calls(turn.text, calls[:room])
-            if paused is not None:
-                return paused
-            made |= keys
+            program = find_program(turn.text)
+            if program is None:
+                if not asked and not self.did and (plan.inputs or plan.outputs):
+                    asked = True
+                    work += [
+                        Message(role="assistant", text=turn.text),
+                        harness(prompt.WRITE_PROGRAM),
+                    ]
+                    continue
+                return await self._answer(turn.text, work, plan)
+            key = hashlib.sha256(program.code.encode()).hexdigest()
+            if key in seen or steps >= self.limits.max_steps:
+                if steps >= self.limits.max_steps:
+                    return self._give_up(last_problem)
+                repairs = self.limits.repairs  # the same program again: start afresh
+            else:
+                seen.add(key)
+                steps += 1
+                check = await self._execute(program, plan)
+                if check is None:
+                    return "cancelled", None
+                if check.verdict == "done":
+                    return await self._finish(
+                        [
+                            *work,
+                            Message(role="assistant", text=_fenced(program)),
+                            harness(prompt.FINAL_ANSWER.format(report=check.feedback)),
+                        ],
+                        plan,
+                    )
+                if check.verdict == "impossible":
+                    return await self._cannot(work, program, check)
+                last_problem = check.feedback.rsplit("\n", 1)[-1]
+                repairs += 1
+                if repairs <= self.limits.repairs:
+                    work += [
+                        Message(role="assistant", text=_fenced(program)),
+                        harness(check.feedback),
+                    ]
+                    continue
+            if steps >= self.limits.max_steps:
+                return self._give_up(last_problem)
+            attempt += 1
+            repairs = 0
+            temperature = self.limits.resample_temperature
+            self.out.thought(f"Starting attempt {attempt + 1} afresh (earlier programs failed).")
+            self.out.close()
+            work, _files, plan = self._base()
 
-    def _echoes_a_result(self, calls: list[ToolCallChunk]) -> bool:
-        """Whether a call passes an earlier tool result back verbatim as an argument (a
-        small model's confusion, e.g. writing "Wrote 20 bytes to a.txt." into a.txt)."""
-        seen = set(self.results.values())
-        for call in calls:
-            for value in call.arguments.values():
-                if isinstance(value, str) and len(value.strip()) >= 8 and value.strip() in seen:
-                    return True
-        return False
+    def _turn_end(self, turn: Any) -> Outcome | None:
+        if self.cancel.is_set():
+            return "cancelled", None
+        if turn.failure is not None:
+            self.out.emit({"event_type": "error", "error": turn.failure})
+            return "failed", [turn.failure]
+        if turn.over_budget or self.over_budget():
+            return "budget_exceeded", None
+        return None
 
-    def _over_budget(self, pending: int) -> bool:
-        budget = self.limits.max_total_tokens
-        return budget is not None and self.usage.total + pending > budget
+    def _thought(self, text: str) -> None:
+        if text.strip():
+            self.out.thought(text.strip())
+            self.out.close()
 
-    def _final_answer(self, text: str) -> None:
-        """Emit a final turn's held-back text, or a summary when it says nothing useful."""
-        stripped = text.strip()
-        if not stripped or (stripped.startswith("{") and '"name"' in stripped[:40]):
-            stripped = self._summary()
-        self.out.text(stripped)
+    async def _execute(self, program: Program, plan: TaskPlan) -> Check | None:
+        """Run one program as ``code_execution`` steps; the harness's check of the result."""
+        assert self.code_tool is not None
+        self._thought(program.before)
+        before = await asyncio.to_thread(snapshot, self.ctx.root)
+        call_id = self.new_call_id()
+        args = self.code_tool.normalize({"language": program.language, "code": program.code})
+        self.out.tool_step(self.code_tool.call_step(call_id, args).to_wire())
+        job = asyncio.ensure_future(self.code_tool.execute(args, self.ctx))
+        if await self.until_cancelled(job):
+            return None
+        result, outcome = job.result()
+        self.usage.tool_calls += 1
+        step = self.code_tool.result_step(call_id, outcome)
+        if step is not None:
+            self.out.tool_step(step.to_wire())
+        after = await asyncio.to_thread(snapshot, self.ctx.root)
+        changes = diff(before, after)
+        self.did.append(
+            f"ran a {program.language} program (exit status {result.exit_code}"
+            + (f"; {changes.describe(after).replace(chr(10), ', ')}" if changes.touched else "")
+            + ")"
+        )
+        test = await self._run_tests(plan) if result.ok and plan.tests else None
+        check = check_program(
+            result,
+            changes,
+            after,
+            plan,
+            root=self.ctx.root,
+            network_disabled=self.network_disabled,
+            test_result=test,
+        )
+        verdict = {
+            "done": "the checks pass",
+            "repair": "the task is not done yet",
+            "impossible": "the task cannot be done here",
+        }[check.verdict]
+        note = f"Harness check: {verdict}."
+        if check.verdict == "impossible":
+            note += f" Reason: {check.reason}."
+        elif check.verdict == "repair":
+            note += " " + check.feedback.rsplit("\n", 1)[-1]
+        self.out.thought(note)
+        self.out.close()
+        return check
+
+    async def _run_tests(self, plan: TaskPlan) -> ExecResult | None:
+        """Run the tests the task says must pass: each file as a script, then its
+        ``test*`` functions (pytest style), in the working folder."""
+        code = TEST_RUNNER.format(paths=list(plan.tests))
+        return await self.ctx.runner.run(
+            self.ctx.root, code, "python", network=False, env=self.ctx.env,
+            limits=self.ctx.limits, cancel=self.ctx.cancel,
+        )  # fmt: skip
+
+    # -- endings --------------------------------------------------------------------------
+
+    async def _final_text(self, work: list[Message]) -> str | None:
+        """One buffered answer turn without tools; None when the run must stop."""
+        request = self.request(
+            work, (), tokens=self.limits.answer_tokens, temperature=0.0, choice="none"
+        )
+        turn = await self.turn(request, buffered=True)
+        if self._turn_end(turn) is not None:
+            return None
+        return strip_code(turn.text)
+
+    def _emit_answer(self, text: str, source: str) -> None:
+        self.answer_source = source
+        self.out.text(text)
         self.out.close()
 
-    def _summary(self) -> str:
-        calls = [c for m in self.messages if m.role == "assistant" for c in m.tool_calls]
-        if not calls:
-            return prompt.NO_ANSWER
-        done = "; ".join(_describe(c) for c in calls[-8:])
-        return prompt.SUMMARY.format(count=len(calls), calls=done)
-
-    # -- one model turn -------------------------------------------------------------------
-
-    def _request(
-        self, nudge: str | None, *, final: bool, skip: str | None, first: bool
-    ) -> GenerationRequest:
-        messages = list(self.messages)
-        if nudge is not None:
-            last = messages[-1] if messages else None
-            if last is not None and last.role == "tool":
-                messages[-1] = Message(
-                    role="tool",
-                    text=f"{last.text}\n\n{nudge}",
-                    tool_call_id=last.tool_call_id,
-                    name=last.name,
-                )
-            else:
-                messages.append(Message(role="user", text=nudge))
-        specs = () if final else tuple(s for s in self.specs if s.name != skip)
-        choice: Literal["auto", "any", "none"] = "auto" if specs else "none"
-        if specs and first and self.limits.first_call == "any":
-            choice = "any"
-        return GenerationRequest(
-            messages=tuple(messages),
-            model=self.model,
-            functions=specs,
-            tool_choice=choice,
-            max_output_tokens=NUDGED_TURN_TOKENS if nudge is not None else self.limits.turn_tokens,
-            temperature=self.limits.temperature,
+    async def _finish(self, work: list[Message], plan: TaskPlan) -> Outcome:
+        """The work passed the checks: the model's final answer, checked for false claims."""
+        for _ in range(2):
+            answer = await self._final_text(work)
+            if answer is None:
+                return self._stopped() or ("cancelled", None)
+            files = await asyncio.to_thread(snapshot, self.ctx.root)
+            wrong = false_file_claims(answer, files, plan)
+            if answer and not wrong:
+                self._emit_answer(answer, "model")
+                return "completed", None
+            again = (
+                prompt.FALSE_CLAIM.format(names=", ".join(wrong))
+                if wrong
+                else prompt.FINAL_ANSWER.format(report="")
+            )
+            work = [*work, Message(role="assistant", text=answer or "(no answer)"), harness(again)]
+        self._emit_answer(
+            "The task is done (checked by the engine): " + "; ".join(self.did) + ".", "harness"
         )
+        return "completed", None
 
-    async def _turn(self, request: GenerationRequest, *, buffered: bool) -> _Turn:
-        """One generation; text streams out as it comes unless ``buffered``."""
-        turn = _Turn()
-        prompt_estimate = _words(list(request.messages))
-        produced = 0
-        usage: UsageChunk | None = None
-        stream = self.backend.generate(request, self.cancel)
-        try:
-            async for chunk in stream:
-                if self.cancel.is_set():
-                    break
-                if isinstance(chunk, TextChunk | ThoughtChunk):
-                    produced += 1
-                    if self._over_budget(prompt_estimate + produced):
-                        turn.over_budget = True
-                        break
-                    if isinstance(chunk, TextChunk):
-                        turn.text += chunk.text
-                        if not buffered:
-                            self.out.text(chunk.text)
-                    else:
-                        self.out.thought(chunk.text)
-                elif isinstance(chunk, ToolCallChunk):
-                    turn.calls.append(chunk)
-                elif isinstance(chunk, UsageChunk):
-                    usage = chunk
-                elif isinstance(chunk, FinishChunk):
-                    pass
-        except BackendError as exc:
-            turn.failure = {"code": exc.code or "internal", "message": str(exc) or "failed"}
-        except Exception as exc:
-            log.exception("agent model turn failed")
-            turn.failure = {"code": "internal", "message": f"generation failed: {exc}"}
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
-            self.out.close()
-        log.debug(
-            "turn %d (%s, tools %s): text=%r calls=%r",
-            self.usage.turns + 1,
-            request.tool_choice,
-            [f.name for f in request.functions],
-            turn.text[:300],
-            [(c.name, c.arguments) for c in turn.calls],
+    async def _answer(self, text: str, work: list[Message], plan: TaskPlan) -> Outcome:
+        """The model answered without (another) program: accept it only if the work holds."""
+        answer = strip_code(text) or text.strip()
+        files = await asyncio.to_thread(snapshot, self.ctx.root)
+        missing = [o for o in plan.outputs if o not in files or files[o].size == 0]
+        if missing:
+            if says_cannot(answer) and plan.missing_inputs:
+                self._emit_answer(answer, "model")
+                return "incomplete", None
+            return self._give_up(f"{', '.join(missing)} was not written")
+        wrong = false_file_claims(answer, files, plan)
+        if wrong or not answer:
+            return self._give_up(
+                "the answer named files that do not exist" if wrong else "the model gave no answer"
+            )
+        self._emit_answer(answer, "model")
+        return "completed", None
+
+    async def _cannot(self, work: list[Message], program: Program, check: Check) -> Outcome:
+        """The task cannot be done here: the model says so (or the harness, plainly)."""
+        answer = await self._final_text(
+            [
+                *work,
+                Message(role="assistant", text=_fenced(program)),
+                harness(prompt.CANNOT.format(report=check.feedback, reason=check.reason)),
+            ]
         )
-        if usage is not None:
-            self.usage.add(usage.input_tokens, usage.output_tokens, usage.thought_tokens)
+        if answer is None:
+            return self._stopped() or ("cancelled", None)
+        if answer and says_cannot(answer):
+            self._emit_answer(answer, "model")
         else:
-            self.usage.add(prompt_estimate, produced, 0)
-        return turn
+            did = "; ".join(self.did) or "nothing"
+            self._emit_answer(
+                prompt.CANNOT_FALLBACK.format(reason=check.reason, did=did), "harness"
+            )
+        return "incomplete", None
 
-    # -- tool calls -----------------------------------------------------------------------
+    def _give_up(self, reason: str) -> Outcome:
+        did = "; ".join(self.did) or "nothing"
+        self._emit_answer(prompt.GAVE_UP.format(reason=reason.rstrip("."), did=did), "harness")
+        return "incomplete", None
 
-    async def _run_calls(self, text: str, calls: list[ToolCallChunk]) -> Outcome | None:
-        """Run one turn's calls; an outcome when the run must stop (pause or cancel)."""
-        made: list[ToolCall] = []
-        results: list[Message] = []
-        paused = False
-        for call in calls:
-            call_id = self.new_call_id()
-            tool = self.registry.get(call.name)
-            args = tool.normalize(dict(call.arguments)) if tool else dict(call.arguments)
-            if tool is None:
-                self.out.tool_step(
-                    {"type": "function_call", "id": call_id, "name": call.name, "arguments": args}
-                )
-            else:
-                self.out.tool_step(tool.call_step(call_id, args).to_wire())
-            made.append(ToolCall(id=call_id, name=call.name, arguments=args))
-            if tool is not None and tool.kind == "client":
-                paused = True
-                continue
-            outcome = await self._run_tool(call.name, args)
-            if outcome is None:
-                return "cancelled", None
-            self.usage.tool_calls += 1
-            if tool is None:
-                self.out.tool_step(
-                    {
-                        "type": "function_result",
-                        "call_id": call_id,
-                        "name": call.name,
-                        "result": outcome.text,
-                        "is_error": True,
-                    }
-                )
-            else:
-                step = tool.result_step(call_id, outcome)
-                if step is not None:
-                    self.out.tool_step(step.to_wire())
-            self.results[call_id] = (outcome.text or "").strip()
-            shown = shorten(outcome.text or "(no output)", self.limits.result_chars)
-            if outcome.is_error:
-                shown = f"Error: {shown}"
-            results.append(Message(role="tool", text=shown, tool_call_id=call_id, name=call.name))
-        if results and self.task:
-            last = results[-1]
-            reminder = prompt.REMINDER.format(task=self.task)
-            results[-1] = Message(
-                role="tool", text=f"{last.text}\n\n{reminder}", tool_call_id=last.tool_call_id,
-                name=last.name,
-            )  # fmt: skip
-        self.messages.append(Message(role="assistant", text=text, tool_calls=tuple(made)))
-        self.messages.extend(results)
-        return ("requires_action", None) if paused else None
+    # -- tool calls (agents without code_execution) ---------------------------------------
 
-    async def _run_tool(self, name: str, args: dict[str, Any]) -> ToolOutcome | None:
-        """Run a tool; None when the interaction was cancelled meanwhile (tool stopped)."""
-        task = asyncio.ensure_future(self.registry.run(name, args, self.ctx))
-        stop = asyncio.ensure_future(self.cancel.wait())
-        try:
-            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if task.cancelled() or self.cancel.is_set():
-            return None
-        return task.result()
+    async def _tool_loop(self) -> Outcome:
+        work, _, plan = self._base()
+        steps = 0
+        while True:
+            if (stop := self._stopped()) is not None:
+                return stop
+            final = steps >= self.limits.max_steps
+            request = self.request(
+                work,
+                () if final else self.specs,
+                tokens=self.limits.turn_tokens,
+                temperature=self.limits.temperature,
+            )
+            turn = await self.turn(request, buffered=False)
+            if (stop := self._turn_end(turn)) is not None:
+                return stop
+            if not turn.calls:
+                files = await asyncio.to_thread(snapshot, self.ctx.root)
+                missing = [o for o in plan.outputs if o not in files]
+                return ("incomplete", None) if missing or final else ("completed", None)
+            steps += len(turn.calls)
+            paused = await self.run_calls(turn.text, turn.calls, work)
+            if paused is not None:
+                return paused
+            self.did.extend(c.name for c in turn.calls)

@@ -1,59 +1,123 @@
-"""The agent's system prompt: short, because the default model is small (0.5B parameters).
+"""The agent's prompts, short and concrete, because the default models are small (0.5B–1.5B).
 
-The tool schemas themselves reach the model through the backend (the chat template's tool
-section), so the prompt names the tools only to say when to use which. Then come the skills
-catalog (names and descriptions; bodies load on demand) and the caller's instructions
-(``system_instruction`` plus ``.agents/AGENTS.md``).
+Two shapes of run (``loop.py`` explains why):
+
+* **code actions** (the agent has ``code_execution``): the model answers each turn with one
+  whole Python program in a fenced block; the workspace listing (paths, sizes, first lines)
+  and the skills' full text are in the system prompt, so it never has to look for them;
+* **tool calls** (no ``code_execution``): the classic shape, the tools' schemas in the chat
+  template, one short rule per tool.
+
+Every message the harness adds during a run (a program's outcome, a repair request, the
+request for the final answer) is a ``user`` message named ``harness``, so backends that
+script their answers from the user's words can tell them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-BASE = (
+HARNESS = "harness"
+
+CODE_BASE = (
+    "You are an agent that completes the user's task by writing Python programs. Each "
+    "program runs in the working folder and you see what it prints.\n"
+    "Rules:\n"
+    "- Reply with ONE complete Python 3 program in a ```python block that does the whole "
+    "task. Do not explain it.\n"
+    "- Use only the standard library (csv, json, re, collections, statistics, pathlib). "
+    "pandas and numpy are not installed.\n"
+    "- Use the file paths listed below exactly. Name output files exactly as the task says.\n"
+    "- Make the program print the result, so it can be checked.\n"
+    "- After the program has worked, reply with a short final answer in plain words, no code."
+)
+TOOLS_RULE = (
+    "- These tools are not Python functions; call them as tools, outside any program, when "
+    "the task needs them: {names}."
+)
+TOOL_BASE = (
     "You are an agent that completes tasks in a working folder by calling tools.\n"
     "Rules:\n"
     "- Call one tool at a time, then read its result.\n"
     "- Use file names as given, e.g. data.csv (paths are relative to the working folder)."
 )
 TOOL_HINTS = {
-    "code_execution": (
-        "- To compute something, call code_execution with Python code that prints the "
-        "result. Python has only its standard library: use the csv module, not pandas."
-    ),
     "read_file": "- To read a file, call read_file.",
     "write_file": "- To create a file, call write_file with the full content.",
     "list_files": "- To see which files exist, call list_files.",
     "load_skill": "- To use a skill listed below, call load_skill with its name first.",
 }
-FINAL = "- When the task is done, reply with a short final answer and call no tool."
+TOOL_FINAL = "- When the task is done, reply with a short final answer and call no tool."
 
-REMINDER = (
-    "[Task: {task}\nIf the task is done, reply with a short final answer. Otherwise call the "
-    "next tool.]"
+WRITE_PROGRAM = (
+    "Do not answer yet: first write one complete Python program in a ```python block that "
+    "does the task, so its result can be checked."
 )
-NUDGE_REPEAT = (
-    "You already called {name} with these arguments; the result is above. Do not call it "
-    "again. Do the next step of the task with another tool, or give your final answer."
+FINAL_ANSWER = (
+    "{report}\n\nThe task is done. Now write the final answer for the user: one or two "
+    "plain sentences that give the result (the facts or numbers the task asks for, and the "
+    "files written). No code."
 )
-NUDGE_LIMIT = (
-    "You have used all {steps} tool calls allowed for this task. "
-    "Give your final answer now from what you have."
+CANNOT = (
+    "{report}\n\nThe task cannot be done here: {reason}. Tell the user plainly, in one or "
+    "two sentences, that it could not be done and why. Do not write code and do not invent "
+    "a result."
 )
-SUMMARY = "Done. I made {count} tool call(s): {calls}."
-NO_ANSWER = "I have no answer to give."
+FALSE_CLAIM = (
+    "Your answer names {names}, which do not exist in the working folder. Write the answer "
+    "again: say only what was really done. No code."
+)
+SAME_PROGRAM = (
+    "That is the same program as before, and it has the same problem. Write a different, "
+    "corrected program."
+)
+SAME_CALL = (
+    "You already called {name} with these arguments; its result is above. Do the next step "
+    "of the task, or give your final answer."
+)
+GAVE_UP = "I could not finish the task: {reason}. What I did: {did}."
+CANNOT_FALLBACK = "I could not do this task: {reason}. What I did: {did}."
 
 
-def system_prompt(
+def code_prompt(
+    listing: str,
+    *,
+    tool_names: Collection[str] = (),
+    skills: str = "",
+    instructions: str | None = None,
+) -> str:
+    """The system message of a code-action run."""
+    text = CODE_BASE
+    if tool_names:
+        text += "\n" + TOOLS_RULE.format(names=", ".join(sorted(tool_names)))
+    if instructions:
+        text += "\n\nInstructions from the user (follow them):\n" + instructions.strip()
+    if skills:
+        text += "\n\n" + skills
+    return text + "\n\n" + listing
+
+
+def tool_prompt(
     tool_names: Collection[str], *, skills: str = "", instructions: str | None = None
 ) -> str:
-    """The system message of an agent run."""
-    parts = [BASE]
+    """The system message of a tool-call run (an agent without ``code_execution``)."""
+    parts = [TOOL_BASE]
     parts.extend(hint for name, hint in TOOL_HINTS.items() if name in tool_names)
-    parts.append(FINAL)
+    parts.append(TOOL_FINAL)
     text = "\n".join(parts)
     if skills:
         text += "\n\n" + skills
     if instructions:
         text += "\n\nInstructions:\n" + instructions.strip()
     return text
+
+
+def skills_text(bodies: dict[str, str], limit: int = 6000) -> str:
+    """Skills written out in full for the prompt (small models do not fetch them reliably)."""
+    out, used = [], 0
+    for name, body in bodies.items():
+        if used + len(body) > limit:
+            break
+        used += len(body)
+        out.append(f"Skill {name!r} (follow it when the task calls for it):\n{body.strip()}")
+    return "\n\n".join(out)

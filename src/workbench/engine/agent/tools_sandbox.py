@@ -112,6 +112,12 @@ class CodeExecutionTool(AgentTool):
         return args
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
+        return (await self.execute(args, ctx))[1]
+
+    async def execute(
+        self, args: dict[str, Any], ctx: ToolContext
+    ) -> tuple[ExecResult, ToolOutcome]:
+        """Run the code; the raw result (exit status, streams) and the outcome the model sees."""
         note = None
         if ctx.network.mode == "allowlist":
             note = (
@@ -128,7 +134,8 @@ class CodeExecutionTool(AgentTool):
             cancel=ctx.cancel,
         )
         text = describe_exec(result, network_note=note)
-        return ToolOutcome(text=shorten(text), result=shorten(text), is_error=not result.ok)
+        outcome = ToolOutcome(text=shorten(text), result=shorten(text), is_error=not result.ok)
+        return result, outcome
 
 
 def _path_schema(

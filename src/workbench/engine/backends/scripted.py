@@ -13,7 +13,10 @@ runs the directives in it, in order. Directive grammar (``[[NAME]]`` or ``[[NAME
     [[delay: SECONDS]]        wait (stops at once when cancelled)
     [[error: message]]        fail with BackendError(message)
     [[loop]]                  keep running the directives after tool results (a model that
-                              repeats its calls, for the agent loop's repeat guard)
+                              repeats its calls)
+    [[after: words]]          the answer to a message the agent harness adds (a program's
+                              outcome, a request for the final answer); without it the
+                              answer is the first line of that message
 
 Anything outside directives is ignored when at least one output directive (text, thought,
 call, json, tokens, error) is present. Without one the backend **echoes** the message text
@@ -55,6 +58,9 @@ from .base import (
     UsageChunk,
 )
 
+HARNESS = "harness"
+"""The name of user messages the agent loop adds (``agent.prompt.HARNESS``)."""
+AFTER = re.compile(r"\[\[\s*after\s*:\s*(.*?)\s*\]\]", re.DOTALL)
 DIRECTIVE = re.compile(r"\[\[\s*([a-z_]+)\s*(?::\s*|\s+)?(.*?)\s*\]\]", re.DOTALL)
 OUTPUT_DIRECTIVES = frozenset({"text", "thought", "call", "json", "tokens", "error"})
 
@@ -153,7 +159,15 @@ def plan(request: GenerationRequest) -> list[Action]:
         if message.role != "tool":
             break
         trailing_tools.append(message)
-    user = next((m for m in reversed(messages) if m.role == "user"), Message(role="user"))
+    user = next(
+        (m for m in reversed(messages) if m.role == "user" and m.name != HARNESS),
+        Message(role="user"),
+    )
+    last = messages[-1] if messages else None
+    if last is not None and last.role == "user" and last.name == HARNESS:
+        reply = AFTER.search(user.text)
+        text = reply.group(1) if reply else last.text.strip().splitlines()[0]
+        return [Action("text", text=w) for w in _words(text)]
     looping = "[[loop]]" in user.text and request.tool_choice != "none"
     if trailing_tools and not looping:
         parts = [f"{m.name or 'function'} returned {m.text}" for m in reversed(trailing_tools)]

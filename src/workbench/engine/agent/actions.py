@@ -1,0 +1,77 @@
+"""What a model turn asks for: a program to run, or an answer.
+
+The small coder models this engine runs write whole programs far better than they plan JSON
+tool calls, so in the code-action loop the action is a fenced block in plain text (no
+grammar, no JSON wrapper: both measurably hurt models of this size). ``find_program`` takes
+the first ``python`` / ``bash`` block of a turn; ``program_closed`` tells the loop, while the
+turn streams, that a block has closed, so the rest of the generation (explanations of the
+program the model just wrote) is never paid for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LANGS = {
+    "python": "python",
+    "python3": "python",
+    "py": "python",
+    "bash": "bash",
+    "sh": "bash",
+    "shell": "bash",
+    "": "python",
+}
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n", re.MULTILINE)
+_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program the model wrote: its language, code, and the prose around it."""
+
+    language: str
+    code: str
+    before: str
+    closed: bool
+
+
+def _looks_like_python(code: str) -> bool:
+    return bool(re.search(r"^\s*(import |from |def |with |print\(|for |open\()", code, re.M))
+
+
+def find_program(text: str) -> Program | None:
+    """The first runnable fenced block of ``text`` (an unclosed last block counts too)."""
+    for match in _FENCE.finditer(text):
+        lang = match.group(1).lower()
+        if lang not in _LANGS:
+            continue  # ```text, ```json, ```csv: data shown to the user, not a program
+        start = match.end()
+        close = _CLOSE.search(text, start)
+        code = text[start : close.start()] if close else text[start:]
+        if not code.strip():
+            continue
+        language = _LANGS[lang]
+        if lang == "" and not _looks_like_python(code):
+            continue
+        return Program(language, code.rstrip() + "\n", text[: match.start()].strip(), bool(close))
+    return None
+
+
+def strip_code(text: str) -> str:
+    """``text`` without fenced blocks (what is left of an answer that also wrote code)."""
+    out, pos = [], 0
+    for match in _FENCE.finditer(text):
+        if match.start() < pos:
+            continue
+        out.append(text[pos : match.start()])
+        close = _CLOSE.search(text, match.end())
+        pos = close.end() if close else len(text)
+    out.append(text[pos:])
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
+
+
+def program_closed(text: str) -> bool:
+    """Whether ``text`` (a turn so far) holds a complete runnable block."""
+    found = find_program(text)
+    return found is not None and found.closed

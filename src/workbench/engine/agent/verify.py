@@ -1,0 +1,180 @@
+"""The harness's own checks of the agent's work: after each program, and before an answer.
+
+The model never decides alone that the task is done. After a program runs, ``check_program``
+looks at what really happened — exit status, the files the task asks for (present, not
+empty), the test the task says must pass — and returns either success, a problem the model
+can repair (with the exact feedback it gets), or a reason the task *cannot* be done here (a
+file the task names that does not exist, the network the environment has disabled), which
+ends the run ``incomplete`` with an answer that says so. ``check_answer`` refuses a final
+answer that names files that are not there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from workbench.engine.sandbox import ExecResult
+
+from .files_view import Changes, Snapshot
+from .task import TaskPlan, locate
+
+Verdict = Literal["done", "repair", "impossible"]
+
+_MISSING_FILE = re.compile(
+    r"(?:FileNotFoundError|No such file or directory)[^\n]*?['\"]([^'\"\n]+)['\"]"
+)
+_NETWORK = re.compile(
+    r"URLError|gaierror|Temporary failure in name resolution|Name or service not known|"
+    r"Network is unreachable|Connection refused|nodename nor servname|"
+    r"ConnectionError|NewConnectionError|Could not resolve host|getaddrinfo failed",
+    re.IGNORECASE,
+)
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+INABILITY = re.compile(
+    r"\b(cannot|can ?not|can't|could ?not|couldn't|unable|not able|impossible|does not exist|"
+    r"doesn't exist|no such|not found|not available|unavailable|disabled|no network|"
+    r"not possible|failed|fails)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """The harness's verdict on one program (or answer) and what to tell the model."""
+
+    verdict: Verdict
+    feedback: str = ""
+    reason: str = ""
+
+
+def _tail(text: str, limit: int = 1500) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def exec_report(result: ExecResult, changes: Changes, after: Snapshot) -> str:
+    """The program's outcome as the model reads it: status, output tails, changed files."""
+    if result.refused:
+        return f"The program was not run: {result.refused}"
+    if result.timed_out:
+        status = f"it was stopped after {result.duration_s:.0f} s (time limit)"
+    elif result.exit_code == 0:
+        status = "exit status 0 (success)"
+    else:
+        status = f"exit status {result.exit_code} (failure)"
+    parts = [f"The program ran: {status}."]
+    if result.stdout.strip():
+        parts.append(f"Its output:\n```\n{_tail(result.stdout)}\n```")
+    else:
+        parts.append("It printed nothing.")
+    if result.stderr.strip():
+        parts.append(f"Errors:\n```\n{_tail(result.stderr)}\n```")
+    parts.append("Files: " + changes.describe(after).replace("\n", "; ") + ".")
+    return "\n".join(parts)
+
+
+def _impossible_file(missing: str, plan: TaskPlan, files: Snapshot) -> str | None:
+    """Why a missing file makes the task impossible, or None when it is the program's bug."""
+    base = missing.rsplit("/", 1)[-1]
+    if locate(base, files) is not None or any(o.endswith(base) for o in plan.outputs):
+        return None  # the file exists elsewhere, or is the program's own output: a wrong path
+    named = [n for n in plan.inputs if n.rsplit("/", 1)[-1] == base]
+    if named and plan.inputs[named[0]] is None:
+        return f"the file {named[0]} does not exist in the working folder"
+    return None
+
+
+def check_program(
+    result: ExecResult,
+    changes: Changes,
+    after: Snapshot,
+    plan: TaskPlan,
+    *,
+    root: Path,
+    network_disabled: bool,
+    test_result: ExecResult | None = None,
+) -> Check:
+    """The verdict on one program run (see the module doc)."""
+    report = exec_report(result, changes, after)
+    errors = result.stderr + "\n" + result.stdout
+    if not result.ok:
+        missing = _MISSING_FILE.search(errors)
+        if missing:
+            why = _impossible_file(missing.group(1), plan, after)
+            if why:
+                return Check("impossible", report, why)
+            near = locate(missing.group(1).rsplit("/", 1)[-1], after)
+            hint = f" The file is at {near}." if near else ""
+            return Check(
+                "repair",
+                f"{report}\nThe file {missing.group(1)!r} does not exist.{hint} "
+                "Fix the program and write the whole corrected program.",
+            )
+        if network_disabled and _NETWORK.search(errors):
+            return Check("impossible", report, "the network is disabled in this environment")
+        module = _NO_MODULE.search(errors)
+        extra = ""
+        if module:
+            extra = (
+                f" The module {module.group(1)!r} is not installed: use only Python's "
+                "standard library (csv, json, re, collections, statistics, pathlib)."
+            )
+        return Check(
+            "repair",
+            f"{report}\nThe program failed.{extra} Fix it and write the whole corrected program.",
+        )
+    if network_disabled and plan.urls and _NETWORK.search(errors):
+        return Check("impossible", report, "the network is disabled in this environment")
+    problems: list[str] = []
+    for out in plan.outputs:
+        info = after.get(out)
+        if info is None:
+            problems.append(f"the task asks for {out}, which does not exist yet")
+        elif info.size == 0:
+            problems.append(f"{out} is empty")
+    if test_result is not None and not test_result.ok:
+        problems.append(
+            "the test still fails:\n```\n"
+            + _tail(test_result.stdout + test_result.stderr)
+            + "\n```"
+        )
+    if problems:
+        return Check(
+            "repair",
+            f"{report}\nThe task is not done: " + "; ".join(problems) + ". Write the whole "
+            "corrected program.",
+        )
+    return Check("done", report)
+
+
+_CLAIMED = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][A-Za-z0-9]{0,5})\b")
+_CLAUSE = re.compile(r"[.!?;,:\n](?:\s|$)|\bthen\b")
+_PAST_WRITE = re.compile(
+    r"\b(wrote|written|saved|created|stored|generated|exported|produced|updated|made)\b", re.I
+)
+
+
+def false_file_claims(answer: str, files: Snapshot, plan: TaskPlan) -> list[str]:
+    """Files an answer says it wrote (``saved the total to total.txt``) that are not there.
+
+    Only names after a past-tense writing verb in the same clause count: "data.csv does
+    not exist", "read notes.txt" or a quoted instruction "Write REPORT.md" claim nothing.
+    """
+    wrong: list[str] = []
+    for match in _CLAIMED.finditer(answer):
+        name = match.group(1).rstrip(".")
+        if re.fullmatch(r"[\d.]+", name) or name in wrong:
+            continue
+        clause = _CLAUSE.split(answer[max(0, match.start() - 80) : match.start()])[-1]
+        if not _PAST_WRITE.search(clause) or locate(name, files) is not None:
+            continue
+        wrong.append(name)
+    return wrong
+
+
+def says_cannot(answer: str) -> bool:
+    """Whether an answer states plainly that something could not be done."""
+    return bool(INABILITY.search(answer))
