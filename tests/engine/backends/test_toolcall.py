@@ -9,6 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.engine.backends.base import FunctionSpec, Message, ToolCall
+from workbench.engine.backends.chat_messages import chat_dicts, image_mime
+from workbench.engine.backends.schemas import (
+    call_schema,
+    callable_functions,
+    normalize_schema,
+    tool_dicts,
+)
 from workbench.engine.backends.toolcall import (
     CallOpened,
     CallPart,
@@ -17,13 +24,7 @@ from workbench.engine.backends.toolcall import (
     TextPart,
     ThoughtPart,
     ToolCallParser,
-    call_schema,
-    callable_functions,
-    chat_dicts,
-    image_mime,
-    normalize_schema,
     parse_call,
-    tool_dicts,
 )
 
 WEATHER = FunctionSpec(
@@ -285,3 +286,12 @@ def test_parser_bare_call_in_a_code_fence():
     assert _merged(_run(ToolCallParser(calls=True), list(code))) == [TextPart(code)]
     fenced_json = '```json\n{"a": 1}\n```'
     assert _merged(_run(ToolCallParser(calls=True), [fenced_json])) == [TextPart(fenced_json)]
+
+
+@pytest.mark.parametrize("tag", ["json", "JSON", ""])
+def test_bare_call_fence_tag_is_dropped_whatever_it_is(tag: str) -> None:
+    # The tag is a word to drop, not a set of characters (``.lstrip("json")`` kept "JSON").
+    text = f'```{tag}\n{{"name": "get_weather", "arguments": {{"city": "Oslo"}}}}\n```'
+    parts = _run(ToolCallParser(calls=True, allowed={"get_weather"}), [text])
+    calls = [p for p in parts if isinstance(p, CallPart)]
+    assert [(c.name, c.arguments) for c in calls] == [("get_weather", {"city": "Oslo"})]

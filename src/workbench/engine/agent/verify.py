@@ -32,6 +32,7 @@ _NETWORK = re.compile(
     r"ConnectionError|NewConnectionError|Could not resolve host|getaddrinfo failed",
     re.IGNORECASE,
 )
+_KEY_ERROR = re.compile(r"KeyError: ['\"]([^'\"\n]+)['\"]")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 INABILITY = re.compile(
     r"\b(cannot|can ?not|can't|could ?not|couldn't|unable|not able|impossible|does not exist|"
@@ -87,6 +88,33 @@ def _impossible_file(missing: str, plan: TaskPlan, files: Snapshot) -> str | Non
     return None
 
 
+def _csv_headers(root: Path, files: Snapshot) -> dict[str, list[str]]:
+    """The header line of every CSV file in the workspace (first 64 KiB of each)."""
+    out: dict[str, list[str]] = {}
+    for path in files:
+        if not path.lower().endswith((".csv", ".tsv")):
+            continue
+        try:
+            with (root / path).open("r", encoding="utf-8", errors="replace") as handle:
+                first = handle.readline(65536)
+        except OSError:
+            continue
+        sep = "\t" if path.lower().endswith(".tsv") else ("," if "," in first else ";")
+        out[path] = [h.strip().strip('"') for h in first.rstrip("\r\n").split(sep)]
+    return out
+
+
+def _missing_column(key: str, task: str, root: Path, files: Snapshot) -> str | None:
+    """Why a ``KeyError`` makes the task impossible: it names a column no CSV file has."""
+    headers = _csv_headers(root, files)
+    if not headers or not re.search(rf"\b{re.escape(key)}\b", task, re.IGNORECASE):
+        return None
+    if any(key.lower() == h.lower() for cols in headers.values() for h in cols):
+        return None
+    shown = "; ".join(f"{p} has {', '.join(c)}" for p, c in list(headers.items())[:3])
+    return f"there is no column named {key!r} ({shown})"
+
+
 def check_program(
     result: ExecResult,
     changes: Changes,
@@ -96,6 +124,7 @@ def check_program(
     root: Path,
     network_disabled: bool,
     test_result: ExecResult | None = None,
+    task: str = "",
 ) -> Check:
     """The verdict on one program run (see the module doc)."""
     report = exec_report(result, changes, after)
@@ -113,6 +142,9 @@ def check_program(
                 f"{report}\nThe file {missing.group(1)!r} does not exist.{hint} "
                 "Fix the program and write the whole corrected program.",
             )
+        key = _KEY_ERROR.search(errors)
+        if key and (why := _missing_column(key.group(1), task, root, after)):
+            return Check("impossible", report, why)
         if network_disabled and _NETWORK.search(errors):
             return Check("impossible", report, "the network is disabled in this environment")
         module = _NO_MODULE.search(errors)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.engine.backends.base import BackendError, FunctionSpec
-from workbench.engine.backends.toolcall import call_schema, normalize_schema
+from workbench.engine.backends.schemas import call_schema, normalize_schema
 
 log = logging.getLogger("workbench.engine.backends")
 

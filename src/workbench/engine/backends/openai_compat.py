@@ -42,16 +42,14 @@ from workbench.engine.backends.base import (
     ToolCallChunk,
     UsageChunk,
 )
+from workbench.engine.backends.chat_messages import chat_dicts
+from workbench.engine.backends.schemas import callable_functions, normalize_schema, tool_dicts
 from workbench.engine.backends.toolcall import (
     CallPart,
     ParsedPart,
     TextPart,
     ThoughtPart,
     ToolCallParser,
-    callable_functions,
-    chat_dicts,
-    normalize_schema,
-    tool_dicts,
 )
 
 _ERROR_TEXT_LIMIT = 300

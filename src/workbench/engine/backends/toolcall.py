@@ -1,142 +1,24 @@
 """Tool-call and JSON-output helpers shared by the model backends (pure code, no I/O).
 
-* ``normalize_schema``: make a function's or response's JSON Schema acceptable to grammar
-  converters and OpenAI-compatible servers (Gemini's upper-case types, ``nullable``).
-* ``call_schema``: the JSON Schema of one forced call, ``{"name": <one of the names>,
-  "arguments": {...that function's parameters...}}``; the ``llama`` backend turns it into a
-  grammar so a forced call is valid by construction.
 * ``parse_call``: a call's JSON text → ``(name, arguments)``, or ``None`` when malformed.
 * ``ToolCallParser``: splits a streamed answer in the Qwen2.5 / Hermes convention into text,
   thoughts (``<think>…</think>`` at the start) and calls (``<tool_call>{…}</tool_call>``);
   malformed call text falls back to text.
 * ``StopFilter``: applies stop sequences to streamed text, holding back a possible prefix.
-* ``chat_dicts``: ``Message``s → OpenAI-style chat message dicts (for chat templates and the
-  OpenAI-compatible backend).
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Collection, Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
-
-from workbench.engine.backends.base import FunctionSpec, Message
 
 TOOL_CALL_OPEN = "<tool_call>"
 TOOL_CALL_CLOSE = "</tool_call>"
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
-
-# ---------------------------------------------------------------------------------------------
-# schemas
-
-
-def normalize_schema(schema: Any) -> Any:
-    """A copy of ``schema`` with Gemini-isms made standard JSON Schema.
-
-    Upper-case ``type`` values (``"STRING"``) become lower case, ``nullable: true`` becomes a
-    ``null`` alternative, and ``propertyOrdering`` (Gemini only) is dropped. Everything else is
-    kept as it is.
-    """
-    if isinstance(schema, list):
-        return [normalize_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key == "propertyOrdering":
-            continue
-        if key == "type":
-            if isinstance(value, str):
-                out[key] = value.lower()
-            elif isinstance(value, list):
-                out[key] = [v.lower() if isinstance(v, str) else v for v in value]
-            else:
-                out[key] = value
-        elif key in ("properties", "$defs", "definitions", "patternProperties"):
-            out[key] = (
-                {k: normalize_schema(v) for k, v in value.items()}
-                if isinstance(value, dict)
-                else value
-            )
-        elif (
-            key in ("items", "additionalProperties", "not", "anyOf", "oneOf", "allOf")
-            or key == "prefixItems"
-        ):
-            out[key] = normalize_schema(value)
-        else:
-            out[key] = value
-    if out.pop("nullable", False) is True and "type" in out:
-        kind = out["type"]
-        kinds = list(kind) if isinstance(kind, list) else [kind]
-        if "null" not in kinds:
-            kinds.append("null")
-        out["type"] = kinds
-    return out
-
-
-def parameters_schema(function: FunctionSpec) -> dict[str, Any]:
-    """The function's parameter schema, normalized; an object schema when absent or odd."""
-    params = normalize_schema(function.parameters or {})
-    if not isinstance(params, dict) or not params:
-        return {"type": "object"}
-    if "type" not in params and "properties" in params:
-        params = {"type": "object", **params}
-    return params
-
-
-def callable_functions(
-    functions: Sequence[FunctionSpec], allowed: Collection[str] | None
-) -> list[FunctionSpec]:
-    """The functions the model may call: all of them, or those named in ``allowed``."""
-    if allowed is None:
-        return list(functions)
-    names = set(allowed)
-    return [f for f in functions if f.name in names]
-
-
-def call_schema(functions: Sequence[FunctionSpec]) -> dict[str, Any]:
-    """JSON Schema of one call to one of ``functions`` (``name`` first, then ``arguments``)."""
-    if not functions:
-        raise ValueError("call_schema needs at least one function")
-    variants: list[dict[str, Any]] = [
-        {
-            "type": "object",
-            "properties": {"name": {"const": f.name}, "arguments": parameters_schema(f)},
-            "required": ["name", "arguments"],
-            "additionalProperties": False,
-        }
-        for f in functions
-    ]
-    return variants[0] if len(variants) == 1 else {"oneOf": variants}
-
-
-def tool_dicts(functions: Iterable[FunctionSpec]) -> list[dict[str, Any]]:
-    """OpenAI-style ``tools`` entries for ``functions``."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": f.name,
-                "description": f.description,
-                "parameters": parameters_schema(f),
-            },
-        }
-        for f in functions
-    ]
-
-
-def json_instruction(schema: dict[str, Any] | None) -> str:
-    """A sentence asking for JSON output (the grammar enforces it; this helps the content)."""
-    if schema is None:
-        return "Answer with a single JSON value only, no other text."
-    return (
-        "Answer with a single JSON value only, no other text, matching this JSON Schema:\n"
-        + json.dumps(schema, ensure_ascii=False)
-    )
-
 
 # ---------------------------------------------------------------------------------------------
 # parsing calls
@@ -193,7 +75,7 @@ def _skip_fence(buf: str) -> tuple[_Verdict, int]:
         return "partial", i
     return (
         ("match", i)
-        if buf[i].isspace() and buf[len(_FENCE) : i] in ("", "json")
+        if buf[i].isspace() and buf[len(_FENCE) : i].lower() in ("", "json")
         else (
             "no",
             i,
@@ -225,7 +107,7 @@ def _strip_fence(body: str) -> str:
     """A bare call's JSON without a surrounding Markdown code fence."""
     text = body.strip()
     if text.startswith(_FENCE):
-        text = text[len(_FENCE) :].lstrip("json").strip()
+        text = re.sub(r"^[A-Za-z0-9_+-]*[ \t]*\n?", "", text[len(_FENCE) :], count=1).strip()
         if text.endswith(_FENCE):
             text = text[: -len(_FENCE)].rstrip()
     return text
@@ -476,78 +358,3 @@ class StopFilter:
         """The held-back text, at the end of the stream."""
         text, self._pending = ("" if self.stopped else self._pending), ""
         return text
-
-
-# ---------------------------------------------------------------------------------------------
-# messages
-
-
-def image_mime(data: bytes) -> str:
-    """The MIME type of image bytes, from their magic number (``image/png`` when unknown)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"GIF8"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/png"
-
-
-def chat_dicts(
-    messages: Sequence[Message],
-    *,
-    arguments_as_text: bool,
-    system_extra: str = "",
-    images: bool = False,
-) -> list[dict[str, Any]]:
-    """OpenAI-style chat messages for ``messages``.
-
-    System messages are merged into one leading system message (chat templates want it
-    first), with ``system_extra`` appended. Call arguments are a JSON string when
-    ``arguments_as_text`` (the OpenAI wire format) or a dict (what chat templates expect).
-    With ``images``, user images become ``image_url`` data-URL parts.
-    """
-    system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text)
-    if system_extra:
-        system = f"{system}\n\n{system_extra}" if system else system_extra
-    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    for m in messages:
-        if m.role == "system":
-            continue
-        if m.role == "assistant":
-            entry: dict[str, Any] = {"role": "assistant", "content": m.text}
-            if m.tool_calls:
-                entry["tool_calls"] = [
-                    {
-                        "id": call.id,
-                        "type": "function",
-                        "function": {
-                            "name": call.name,
-                            "arguments": (
-                                json.dumps(call.arguments, ensure_ascii=False)
-                                if arguments_as_text
-                                else call.arguments
-                            ),
-                        },
-                    }
-                    for call in m.tool_calls
-                ]
-                if arguments_as_text and not m.text:
-                    entry["content"] = None
-            out.append(entry)
-        elif m.role == "tool":
-            entry = {"role": "tool", "content": m.text, "tool_call_id": m.tool_call_id or ""}
-            if m.name:
-                entry["name"] = m.name
-            out.append(entry)
-        elif images and m.images:
-            parts: list[dict[str, Any]] = []
-            if m.text:
-                parts.append({"type": "text", "text": m.text})
-            for data in m.images:
-                url = f"data:{image_mime(data)};base64,{base64.b64encode(data).decode('ascii')}"
-                parts.append({"type": "image_url", "image_url": {"url": url}})
-            out.append({"role": "user", "content": parts})
-        else:
-            out.append({"role": "user", "content": m.text})
-    return out
