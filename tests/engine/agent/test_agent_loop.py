@@ -182,7 +182,7 @@ async def test_network_disabled_is_a_reason_not_a_bug(ctx: ToolContext) -> None:
     assert "network" in _answer(steps)
 
 
-async def test_same_program_twice_starts_a_fresh_sampled_attempt(ctx: ToolContext) -> None:
+async def test_same_program_after_a_repair_request_is_resampled(ctx: ToolContext) -> None:
     _data(ctx.root)
     bad = "print(1/0)"
     status, steps, model = await _run(
@@ -190,9 +190,22 @@ async def test_same_program_twice_starts_a_fresh_sampled_attempt(ctx: ToolContex
     )
     assert status == "completed"
     assert sum(s["type"] == "code_execution_call" for s in steps) == 2  # the repeat never ran
-    assert model.requests[0].temperature == 0.0
+    assert model.requests[0].temperature == 0.0 and model.requests[1].temperature == 0.0
+    # The repair is asked again, sampled, with the feedback still in view.
     assert model.requests[2].temperature == 0.7 and model.requests[2].seed == 2
-    assert len(model.requests[2].messages) == 2  # afresh: system + task only
+    assert model.requests[2].messages[-1].name == HARNESS
+
+
+async def test_still_the_same_program_starts_a_fresh_attempt(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    bad = "print(1/0)"
+    status, steps, model = await _run(
+        [program(bad), program(bad), program(bad), program(GOOD), "Total 30."], ctx, TOTAL
+    )
+    assert status == "completed"
+    assert len(model.requests[3].messages) == 2  # afresh: system + task only
+    assert model.requests[3].temperature == 0.7
+    assert any("Starting attempt 2 afresh" in str(s) for s in steps)
 
 
 async def test_gives_up_plainly_at_the_step_limit(ctx: ToolContext) -> None:

@@ -147,15 +147,18 @@ class AgentLoop(TurnRunner):
 
     async def _code_loop(self) -> Outcome:
         work, _, plan = self._base()
-        steps, repairs, attempt = 0, 0, 0
+        steps, repairs, attempt, fresh = 0, 0, 0, 0
         temperature = self.limits.temperature
         seen: set[str] = set()
         made: set[str] = set()
         asked = False
+        resampled = False
         last_problem = "no program passed the checks"
         while True:
             if (stop := self._stopped()) is not None:
                 return stop
+            if self.usage.turns >= 3 * self.limits.max_steps:  # many turns, no new program
+                return self._give_up(last_problem)
             request = self.request(
                 work,
                 self.specs,
@@ -198,11 +201,18 @@ class AgentLoop(TurnRunner):
                     continue
                 return await self._answer(turn.text, work, plan)
             key = hashlib.sha256(program.code.encode()).hexdigest()
-            if key in seen or steps >= self.limits.max_steps:
-                if steps >= self.limits.max_steps:
-                    return self._give_up(last_problem)
-                repairs = self.limits.repairs  # the same program again: start afresh
+            if steps >= self.limits.max_steps:
+                return self._give_up(last_problem)
+            if key in seen and not resampled and repairs:
+                # The same program again after a repair request: ask once more, sampled.
+                resampled = True
+                temperature = self.limits.resample_temperature
+                attempt += 1
+                continue
+            if key in seen:
+                repairs = self.limits.repairs + 1  # still the same program: start afresh
             else:
+                resampled = False
                 seen.add(key)
                 steps += 1
                 check = await self._execute(program, plan)
@@ -230,9 +240,10 @@ class AgentLoop(TurnRunner):
             if steps >= self.limits.max_steps:
                 return self._give_up(last_problem)
             attempt += 1
+            fresh += 1
             repairs = 0
             temperature = self.limits.resample_temperature
-            self.out.thought(f"Starting attempt {attempt + 1} afresh (earlier programs failed).")
+            self.out.thought(f"Starting attempt {fresh + 1} afresh (earlier programs failed).")
             self.out.close()
             work, _files, plan = self._base()
 

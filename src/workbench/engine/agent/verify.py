@@ -34,6 +34,22 @@ _NETWORK = re.compile(
 )
 _KEY_ERROR = re.compile(r"KeyError: ['\"]([^'\"\n]+)['\"]")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"unsupported operand type\(s\) for [^:]+: '(int|float)' and 'str'|"
+                r"can only concatenate str|must be real number, not str|"
+                r"not supported between instances of 'str' and '(int|float)'|"
+                r"unsupported operand type\(s\) for [^:]+: 'str' and '(int|float)'"),
+     "Values read from a file are strings: convert them with float() or int() before "
+     "arithmetic or comparisons."),
+    (re.compile(r"SyntaxError|IndentationError"),
+     "The program does not compile: write it again with one statement per line."),
+    (re.compile(r"NameError: name '(\w+)' is not defined"),
+     "A name is used before it is defined: import or define it first."),
+    (re.compile(r"JSONDecodeError"),
+     "The text is not valid JSON: check what the file really holds (it is listed above)."),
+    (re.compile(r"IndexError: list index out of range"),
+     "A list is shorter than the program expects (an empty line, or the header row?)."),
+)  # fmt: skip
 INABILITY = re.compile(
     r"\b(cannot|can ?not|can't|could ?not|couldn't|unable|not able|impossible|does not exist|"
     r"doesn't exist|no such|not found|not available|unavailable|disabled|no network|"
@@ -148,7 +164,7 @@ def check_program(
         if network_disabled and _NETWORK.search(errors):
             return Check("impossible", report, "the network is disabled in this environment")
         module = _NO_MODULE.search(errors)
-        extra = ""
+        extra = next((" " + hint for rx, hint in _HINTS if rx.search(errors)), "")
         if module:
             extra = (
                 f" The module {module.group(1)!r} is not installed: use only Python's "
