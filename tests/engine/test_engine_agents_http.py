@@ -434,3 +434,11 @@ def test_cancel_stops_running_code_at_once(engine: EngineProcess, http: httpx.Cl
         time.sleep(0.05)
     assert not _descendants(engine.pid), "the sandbox must be gone"
     assert _run(http, "still here")["status"] == "completed"
+
+
+def test_agent_interaction_names_the_model_that_did_the_work(http: httpx.Client) -> None:
+    body = _run(http, "[[text: hi]]", agent_config={"type": "antigravity", "model": "nope"})
+    # An unknown model falls back to the backend's default, and the response says which.
+    assert body["agent_config"] == {"type": "antigravity", "model": "scripted"}
+    got = http.get(f"/v1beta/interactions/{body['id']}").json()
+    assert got["agent_config"]["model"] == "scripted"

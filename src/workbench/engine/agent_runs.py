@@ -247,8 +247,13 @@ class AgentRuns:
             env, registry, ctx, messages, model.id, limits, offered, task, system,
             network.mode == "disabled",
         )  # fmt: skip
+        # The effective configuration, so clients can show which model does the work.
+        effective = {**config, "type": "antigravity", "model": model.id}
         return AgentPlan(
-            request=request, work=work, resource={"environment_id": env.id}, discard=discard
+            request=request,
+            work=work,
+            resource={"environment_id": env.id, "agent_config": effective},
+            discard=discard,
         )
 
     def _work(

@@ -218,3 +218,16 @@ async def test_unknown_model_is_refused(llama_backend: LlamaBackend):
         await collect(llama_backend, request)
     assert info.value.code == "not_found"
     assert MODEL in str(info.value)
+
+
+async def test_threads_are_measured_when_not_configured(llama_backend: LlamaBackend):
+    from workbench.engine.backends.llama_threads import available_cores, candidates
+
+    tuner = llama_backend._tuner
+    assert llama_backend.threads in candidates(available_cores()) or tuner.fixed
+    if tuner.enabled:
+        assert set(tuner.measurements) == set(candidates(available_cores()))
+        assert all(speed > 0 for speed in tuner.measurements.values())
+        assert tuner.expected == max(tuner.measurements.values())
+    chunks = await collect(llama_backend, ask("Say hi.", temperature=0.0))
+    assert text_of(chunks)  # still generates after switching threads at run time

@@ -25,7 +25,7 @@ CODE_BASE = (
     "Rules:\n"
     "- Reply with ONE complete Python 3 program in a ```python block that does the whole "
     "task. Do not explain it.\n"
-    "- Use only Python's standard library: pandas and numpy are not installed.\n"
+    "- Use only the standard library (csv, json, re, collections, statistics, pathlib).\n"
     "- Values read from CSV or text files are strings: convert numbers with float() or int() "
     "before doing arithmetic.\n"
     "- Use the file paths listed below exactly. Name output files exactly as the task says.\n"

@@ -53,21 +53,22 @@ from workbench.engine.backends.llama_decode import (
     Generation,
     Loaded,
 )
+from workbench.engine.backends.llama_threads import ThreadTuner, available_cores
 
 log = logging.getLogger("workbench.engine.backends.llama")
 
 DEFAULT_N_CTX = 8192
 
 
+def configured_threads() -> int | None:
+    """``$WORKBENCH_LLAMA_THREADS`` when set to a positive number, else None (measure)."""
+    configured = os.environ.get("WORKBENCH_LLAMA_THREADS", "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
+
+
 def default_threads() -> int:
     """``$WORKBENCH_LLAMA_THREADS`` when set, else the cores this process may use."""
-    configured = os.environ.get("WORKBENCH_LLAMA_THREADS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
+    return configured_threads() or available_cores()
 
 
 def default_data_dir() -> Path:
@@ -130,7 +131,7 @@ class LlamaBackend:
         self._default_id = model or model_files.DEFAULT_MODEL.id
         self._lookup(self._default_id)  # unknown default: fail at start, not on first use
         self._n_ctx = n_ctx
-        self._n_threads = n_threads or default_threads()
+        self._tuner = ThreadTuner(n_threads or configured_threads())
         self._n_batch = n_batch
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -207,7 +208,11 @@ class LlamaBackend:
                 if job.cancelled.is_set():
                     return
                 loaded = self._ensure_loaded(model)
-                Generation(loaded, request, job.cancelled, emit, self._n_batch).run()
+                if self._tuner.needs_retune:  # decoding got much slower: measure again
+                    self._tuner.tune(loaded.llm, self._probe_tokens(loaded))
+                generation = Generation(loaded, request, job.cancelled, emit, self._n_batch)
+                generation.run()
+                self._tuner.report(generation.output_tokens, generation.decode_seconds)
             except Cancelled:
                 pass
             except BackendError as exc:
@@ -340,8 +345,8 @@ class LlamaBackend:
             llm = llama_cpp.Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=self._n_threads,
-                n_threads_batch=self._n_threads,
+                n_threads=self._tuner.threads,
+                n_threads_batch=self._tuner.threads,
                 n_batch=self._n_batch,
                 verbose=False,
             )
@@ -370,9 +375,20 @@ class LlamaBackend:
             n_ctx=int(llm.n_ctx()),
             is_eog=lambda tok: bool(llama_cpp.llama_vocab_is_eog(vocab, tok)),
         )
+        self._tuner.tune(llm, self._probe_tokens(self._loaded))
         self._warm_up(self._loaded)
         log.info("loaded %s (%s, n_ctx=%d)", model.id, path.name, n_ctx)
         return self._loaded
+
+    @staticmethod
+    def _probe_tokens(loaded: Loaded) -> list[int]:
+        text = "def add(a, b):\n    return a + b\n\n" * 4
+        return list(loaded.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    @property
+    def threads(self) -> int:
+        """The llama.cpp thread count in use (measured unless configured)."""
+        return self._tuner.threads
 
     @staticmethod
     def _warm_up(loaded: Loaded) -> None:

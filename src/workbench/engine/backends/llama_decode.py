@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -106,6 +107,8 @@ class Generation:
         self.stops = StopFilter(request.stop)
         self.sampling = self._sampling()
         self.output_tokens = 0
+        self.first_at = 0.0  # perf_counter() of the first and the latest output token
+        self.last_at = 0.0
         self.calls = 0
         self.budget = 0
         self.finish: Literal["stop", "length", "tool_calls"] = "stop"
@@ -168,6 +171,17 @@ class Generation:
 
     # ---- decoding
 
+    def _count(self) -> None:
+        self.output_tokens += 1
+        self.last_at = time.perf_counter()
+        if self.output_tokens == 1:
+            self.first_at = self.last_at
+
+    @property
+    def decode_seconds(self) -> float:
+        """Time from the first output token to the last (the decode speed's denominator)."""
+        return self.last_at - self.first_at
+
     def _check(self) -> None:
         if self.cancelled.is_set():
             raise Cancelled
@@ -213,7 +227,7 @@ class Generation:
                 if self.loaded.is_eog(token):
                     return "end"
                 context.append(token)
-                self.output_tokens += 1
+                self._count()
                 piece = decoder.decode(bytes(self.llm.detokenize([token])))
                 text = self.stops.feed(piece) if piece else ""
                 opened = False
@@ -253,7 +267,7 @@ class Generation:
                     break
                 body.append(token)
                 context.append(token)
-                self.output_tokens += 1
+                self._count()
                 if self.output_tokens >= self.budget:
                     break
         finally:
