@@ -141,7 +141,7 @@ def test_custom_agent_invocation_rules(http: httpx.Client) -> None:
 
 
 async def test_more_than_1000_agents_is_refused(tmp_path: Any) -> None:
-    from workbench.engine.agent_defs import AgentDefinitions
+    from workbench.engine.agent.definitions import AgentDefinitions
     from workbench.engine.errors import ApiError
     from workbench.engine.sandbox import EnvironmentStore
     from workbench.engine.store import Store

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from workbench.protocol import ProtocolError, parse_create_body
 
-from .agent_checks import parse_agent_fields
+from .agent.validation import parse_agent_fields
 from .backends.base import FunctionSpec
 from .errors import bad_request
 from .steps import normalize_input

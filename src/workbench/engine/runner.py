@@ -39,7 +39,7 @@ from .steps import check_function_results, pending_calls
 from .store import InteractionRecord, Store
 
 if TYPE_CHECKING:
-    from .agent_runs import AgentRuns
+    from .agent.runs import AgentRuns
 
 log = logging.getLogger("workbench.engine.runner")
 MAX_HISTORY = 10_000

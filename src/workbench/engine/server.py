@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
-from .agent_defs import AgentDefinitions
-from .agent_runs import AgentRuns
+from .agent.definitions import AgentDefinitions
+from .agent.runs import AgentRuns
 from .backends.base import Backend
 from .config import VERSION_PREFIXES, VERTEX_PREFIX, EngineConfig
 from .errors import install_error_handlers

@@ -1,5 +1,13 @@
-"""The managed agent's tools, skills and workspace instructions (not the model loop itself).
+"""The managed agent: its loop, prompts, checks, tools, skills and definitions.
 
+* ``runs``           — ``AgentRuns``: resolves an agent create into an ``AgentPlan``;
+* ``loop``, ``turns`` — the code-action loop and the model turns it is made of;
+* ``prompt``         — the system prompts and every message the harness adds;
+* ``actions``        — the program (fenced block) a model turn holds;
+* ``task``, ``verify``, ``files_view`` — what the task asks for, the harness's checks of
+  the work, the workspace listing and the files a program changed;
+* ``history``        — an agent timeline as chat messages;
+* ``validation``, ``definitions`` — agent-only request checks, and the Agents API;
 * ``tools``          — ``AgentTool``, ``ToolContext``, ``ToolOutcome``, ``ToolRegistry``;
 * ``registry``       — ``build_registry(tools)`` from the request's tool declarations;
 * ``tools_sandbox``  — ``code_execution`` and the file tools;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from ..agent_defs import AgentDefinitions
+from ..agent.definitions import AgentDefinitions
 from ..errors import bad_request
 from .interactions import json_body
 

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .agent import (
+from ..backends.base import Backend, GenerationRequest, Message, ModelInfo
+from ..config import EngineConfig
+from ..convert import new_call_id
+from ..errors import ApiError, bad_request, not_found
+from ..parsing import CreateRequest
+from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+from . import (
     LoadSkillTool,
     ToolContext,
     build_registry,
@@ -38,21 +44,15 @@ from .agent import (
     prompt,
     skills_catalog,
 )
-from .agent.files_view import Snapshot, listing
-from .agent.history import agent_messages
-from .agent.loop import AgentLoop, LoopLimits
-from .agent.workspace import load_skill
-from .agent_checks import max_total_tokens
-from .agent_defs import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
-from .backends.base import Backend, GenerationRequest, Message, ModelInfo
-from .config import EngineConfig
-from .convert import new_call_id
-from .errors import ApiError, bad_request, not_found
-from .parsing import CreateRequest
-from .sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
+from .files_view import Snapshot, listing
+from .history import agent_messages
+from .loop import AgentLoop, LoopLimits
+from .validation import max_total_tokens
+from .workspace import load_skill
 
 if TYPE_CHECKING:
-    from .runner import Outcome, Run
+    from ..runner import Outcome, Run
 
 
 @dataclass

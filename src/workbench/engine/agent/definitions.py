@@ -7,7 +7,7 @@ Rules:
   409 ``already_exists``; a create past ``MAX_AGENTS`` agents is 400;
 * ``base_agent`` is ``antigravity-preview-05-2026`` (the default when omitted);
 * ``agent_config`` is only the ``antigravity`` variant; ``tools`` only the five agent tool
-  types (``agent_checks``);
+  types (``validation``);
 * ``base_environment`` is ``"remote"``, an existing environment id, or a config whose
   sources and network are checked now (the sandbox is made per run, by forking it).
 
@@ -27,13 +27,13 @@ from pydantic import ValidationError
 
 from workbench.protocol import EnvironmentConfig, has_reserved_prefix
 
-from .agent_checks import check_agent_config, check_agent_tools
-from .errors import ApiError, bad_request, not_found
-from .sandbox import EnvironmentStore, SandboxError
-from .sandbox import sources as srcmod
-from .sandbox.network import validate_network
-from .status import now
-from .store import Store
+from ..errors import ApiError, bad_request, not_found
+from ..sandbox import EnvironmentStore, SandboxError
+from ..sandbox import sources as srcmod
+from ..sandbox.network import validate_network
+from ..status import now
+from ..store import Store
+from .validation import check_agent_config, check_agent_tools
 
 DEFAULT_AGENT = "antigravity-preview-05-2026"
 BUILTIN_AGENTS = frozenset({DEFAULT_AGENT, "antigravity-preview-09-2026"})
