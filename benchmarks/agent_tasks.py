@@ -60,6 +60,7 @@ class TaskResult:
     steps: list[str] = field(default_factory=list)
     error: str = ""
     repeat: int = 0
+    environment_id: str = ""
 
 
 def _answer(interaction: dict[str, Any]) -> str:
@@ -167,6 +168,7 @@ def run_task(
         answer=answer[:300],
         steps=steps,
         repeat=repeat,
+        environment_id=env_id,
     )
     if traces is not None and not passed:
         _keep_trace(http, traces, task, hops, env_id, repeat)

@@ -1,9 +1,14 @@
-"""The agent task suite with the real default model (``benchmarks/agent_tasks.py``).
+"""A subset of the agent task suite with the real default model (``benchmarks/agent_tasks.py``).
 
-It checks that the suite *runs*: the engine with the llama backend takes every task to a
-terminal status, the checkers inspect the sandboxes, and the results are recorded. How many
-tasks the 0.5B model passes is measured, not asserted (docs/performance.md, "Agent task
-suite", has the figure and the command).
+How many tasks the model passes is measured by the benchmark, not asserted here
+(docs/performance.md, "Agent task suite"). What this test holds the engine to is what the
+harness itself guarantees, whatever the model writes:
+
+* every run ends in a terminal status, having acted (at least one program or tool call);
+* a run that ends ``completed`` left every output file its task names, non-empty — the
+  harness never lets a run claim success without the files;
+* a task that cannot be done (its input file does not exist) ends ``incomplete``, with an
+  answer that says so and no invented output file.
 """
 
 from __future__ import annotations
@@ -12,13 +17,13 @@ import importlib.metadata as metadata
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 
-pytestmark = [pytest.mark.model, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.model, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,24 +51,44 @@ def _model_missing() -> str | None:
     return None
 
 
-def test_agent_task_suite_runs_and_records(tmp_path: Path) -> None:
+def test_agent_task_subset_ends_honestly(tmp_path: Path) -> None:
     reason = _model_missing()
     if reason:
         pytest.skip(reason)
+    from workbench.engine.agent.files_view import FileInfo
+    from workbench.engine.agent.task import TaskPlan
+
     suite = _suite()
+    tasks = tuple(t for t in suite.TASKS if t.name in suite.CI_SUBSET)
+    assert [t.name for t in tasks] == list(suite.CI_SUBSET)
     home = suite.model_home(tmp_path / "home")
-    started = time.monotonic()
     with suite.Engine(home, *suite.SUITE_ARGS) as engine:
-        results = suite.run_suite(engine.url, suite.TOKEN)
-    elapsed = time.monotonic() - started
+        results = suite.run_suite(engine.url, suite.TOKEN, tasks=tasks, traces=tmp_path / "t")
+        with httpx.Client(
+            base_url=engine.url, headers={"x-goog-api-key": suite.TOKEN}, trust_env=False
+        ) as http:
+
+            def exists(env_id: str, path: str) -> bool:
+                got = http.get(
+                    f"/v1beta/environments/{env_id}/files/{path}", params={"alt": "media"}
+                )
+                return got.status_code == 200 and bool(got.content)
+
+            by_name = {r.task: r for r in results}
+            for task in tasks:
+                result = by_name[task.name]
+                assert not result.error, result
+                assert result.status in ("completed", "incomplete"), result
+                assert result.tool_calls >= 1, result
+                if result.status == "completed":
+                    files = {name: FileInfo(name, 1, 0) for name in task.files}
+                    for out in TaskPlan.of(task.prompt, files).outputs:
+                        assert exists(result.environment_id, out), (out, result)
+            missing = by_name["missing-file"]
+            assert missing.status == "incomplete", missing
+            assert suite.CANNOT.search(missing.answer), missing
+            assert not exists(missing.environment_id, "budget_total.txt")
     report = suite.summary(results)
     print(report)
     (tmp_path / "agent-tasks.json").write_text(json.dumps([r.__dict__ for r in results]))
-    assert [r.task for r in results] == [t.name for t in suite.TASKS]
-    for result in results:
-        assert not result.error, result
-        assert result.status in ("completed", "budget_exceeded", "incomplete"), result
-        assert result.steps and result.steps[0] == "user_input"
-        assert result.tool_calls >= 1, result  # the first turn must act (agent_first_call)
     assert "pass rate:" in report
-    assert elapsed < 300, f"the suite took {elapsed:.0f} s"

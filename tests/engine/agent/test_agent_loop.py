@@ -272,3 +272,20 @@ async def test_budget(ctx: ToolContext) -> None:
 )  # fmt: skip
 def test_repair_python(code: str, fixed: str) -> None:
     assert repair_python(code) == fixed
+
+
+async def test_invented_number_in_the_answer_is_refused(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    status, steps, model = await _run(
+        [program(GOOD), "The total is 85.", "The total is 30."], ctx, TOTAL
+    )
+    assert status == "completed"
+    assert "gives 85" in model.requests[-1].messages[-1].text
+    assert _answer(steps) == "The total is 30."
+
+
+async def test_the_answer_sees_short_output_files(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    quiet = GOOD.replace("\nprint(t)", "")
+    _, _, model = await _run([program(quiet), "30."], ctx, TOTAL)
+    assert "total.txt now holds:\n```\n30\n```" in model.requests[-1].messages[-1].text

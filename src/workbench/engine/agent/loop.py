@@ -41,7 +41,7 @@ from .task import TaskPlan
 from .tools import ToolContext, ToolRegistry
 from .tools_sandbox import CodeExecutionTool
 from .turns import LoopLimits, Outcome, StepSink, TurnRunner, Usage, harness
-from .verify import Check, check_program, false_file_claims, says_cannot
+from .verify import Check, check_program, false_file_claims, invented_numbers, says_cannot
 
 __all__ = ["AgentLoop", "LoopLimits", "Outcome", "StepSink", "Usage"]
 
@@ -219,13 +219,11 @@ class AgentLoop(TurnRunner):
                 if check is None:
                     return "cancelled", None
                 if check.verdict == "done":
+                    final = prompt.FINAL_ANSWER.format(report=check.feedback)
                     return await self._finish(
-                        [
-                            *work,
-                            Message(role="assistant", text=_fenced(program)),
-                            harness(prompt.FINAL_ANSWER.format(report=check.feedback)),
-                        ],
+                        [*work, Message(role="assistant", text=_fenced(program)), harness(final)],
                         plan,
+                        evidence=f"{self.task}\n{check.feedback}\n{work[0].text if work else ''}",
                     )
                 if check.verdict == "impossible":
                     return await self._cannot(work, program, check)
@@ -335,26 +333,27 @@ class AgentLoop(TurnRunner):
         self.out.text(text)
         self.out.close()
 
-    async def _finish(self, work: list[Message], plan: TaskPlan) -> Outcome:
-        """The work passed the checks: the model's final answer, checked for false claims."""
+    async def _finish(self, work: list[Message], plan: TaskPlan, *, evidence: str) -> Outcome:
+        """The work passed the checks: the model's final answer, checked for files it did
+        not write and numbers that appear nowhere in the task, the output or the files."""
         for _ in range(2):
             answer = await self._final_text(work)
             if answer is None:
                 return self._stopped() or ("cancelled", None)
             files = await asyncio.to_thread(snapshot, self.ctx.root)
             wrong = false_file_claims(answer, files, plan)
-            if answer and not wrong:
+            invented = invented_numbers(answer, evidence)
+            if answer and not wrong and not invented:
                 self._emit_answer(answer, "model")
                 return "completed", None
-            again = (
-                prompt.FALSE_CLAIM.format(names=", ".join(wrong))
-                if wrong
-                else prompt.FINAL_ANSWER.format(report="")
-            )
+            if wrong:
+                again = prompt.FALSE_CLAIM.format(names=", ".join(wrong))
+            elif invented:
+                again = prompt.INVENTED.format(numbers=", ".join(invented))
+            else:
+                again = prompt.FINAL_ANSWER.format(report="")
             work = [*work, Message(role="assistant", text=answer or "(no answer)"), harness(again)]
-        self._emit_answer(
-            "The task is done (checked by the engine): " + "; ".join(self.did) + ".", "harness"
-        )
+        self._emit_answer(prompt.DONE_FALLBACK.format(did="; ".join(self.did)), "harness")
         return "completed", None
 
     async def _answer(self, text: str, work: list[Message], plan: TaskPlan) -> Outcome:

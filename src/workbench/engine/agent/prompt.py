@@ -68,6 +68,11 @@ FALSE_CLAIM = (
     "Your answer names {names}, which do not exist in the working folder. Write the answer "
     "again: say only what was really done. No code."
 )
+INVENTED = (
+    "Your answer gives {numbers}, which the program's output and the files do not show. "
+    "Write the answer again using only what they show. No code."
+)
+DONE_FALLBACK = "The task is done (checked by the engine): {did}."
 SAME_PROGRAM = (
     "That is the same program as before, and it has the same problem. Write a different, "
     "corrected program."

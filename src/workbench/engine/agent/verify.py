@@ -72,7 +72,9 @@ def _tail(text: str, limit: int = 1500) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def exec_report(result: ExecResult, changes: Changes, after: Snapshot) -> str:
+def exec_report(
+    result: ExecResult, changes: Changes, after: Snapshot, root: Path | None = None
+) -> str:
     """The program's outcome as the model reads it: status, output tails, changed files."""
     if result.refused:
         return f"The program was not run: {result.refused}"
@@ -90,7 +92,57 @@ def exec_report(result: ExecResult, changes: Changes, after: Snapshot) -> str:
     if result.stderr.strip():
         parts.append(f"Errors:\n```\n{_tail(result.stderr)}\n```")
     parts.append("Files: " + changes.describe(after).replace("\n", "; ") + ".")
+    for path in changes.touched[:4]:
+        text = small_text(root, path) if root is not None else None
+        if text is not None:
+            parts.append(f"{path} now holds:\n```\n{text}\n```")
     return "\n".join(parts)
+
+
+SMALL_FILE = 400
+
+
+def small_text(root: Path, path: str, limit: int = SMALL_FILE) -> str | None:
+    """The text of a short output file (so the final answer can quote it), else None."""
+    try:
+        data = (root / path).read_bytes()[: limit + 1]
+    except OSError:
+        return None
+    if len(data) > limit or b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?![\w])")
+_FILE_NAME = re.compile(r"[\w./-]*\.[A-Za-z][A-Za-z0-9]{0,7}\b")
+
+
+def _numbers(text: str) -> set[float]:
+    out = set()
+    for raw in _NUMBER.findall(_FILE_NAME.sub(" ", text)):
+        try:
+            out.add(round(float(raw.replace(",", "")), 6))
+        except ValueError:
+            continue
+    return out
+
+
+def invented_numbers(answer: str, evidence: str) -> list[str]:
+    """Numbers an answer states that appear nowhere in the evidence (task, program output,
+    files): what a small model makes up when it summarises without looking."""
+    known = _numbers(evidence)
+    wrong = []
+    for raw in _NUMBER.findall(_FILE_NAME.sub(" ", answer)):
+        try:
+            value = round(float(raw.replace(",", "")), 6)
+        except ValueError:
+            continue
+        if value not in known and raw not in wrong:
+            wrong.append(raw)
+    return wrong
 
 
 def _impossible_file(missing: str, plan: TaskPlan, files: Snapshot) -> str | None:
@@ -143,7 +195,7 @@ def check_program(
     task: str = "",
 ) -> Check:
     """The verdict on one program run (see the module doc)."""
-    report = exec_report(result, changes, after)
+    report = exec_report(result, changes, after, root)
     errors = result.stderr + "\n" + result.stdout
     if not result.ok:
         missing = _MISSING_FILE.search(errors)
