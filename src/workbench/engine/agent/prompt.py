@@ -55,9 +55,9 @@ WRITE_PROGRAM = (
     "does the task, so its result can be checked."
 )
 FINAL_ANSWER = (
-    "{report}\n\nThe task is done. Now write the final answer for the user: one or two "
-    "plain sentences that give the result (the facts or numbers the task asks for, and the "
-    "files written). No code."
+    "{report}\n\nThe task is done. Now answer the user's request in one or two plain "
+    "sentences: state the result itself (the facts or numbers asked for, the files written). "
+    "Do not describe the program or its exit status. No code."
 )
 CANNOT = (
     "{report}\n\nThe task cannot be done here: {reason}. Tell the user plainly, in one or "

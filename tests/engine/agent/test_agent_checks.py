@@ -1,0 +1,107 @@
+"""The harness's reading of a task and of a model turn (pure functions, no model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.engine.agent.actions import find_program, program_closed, strip_code
+from workbench.engine.agent.files_view import FileInfo, diff, listing, snapshot
+from workbench.engine.agent.task import TaskPlan, locate
+from workbench.engine.agent.verify import false_file_claims, invented_numbers, says_cannot
+
+
+def _files(*paths: str) -> dict[str, FileInfo]:
+    return {p: FileInfo(p, 10, 0) for p in paths}
+
+
+@pytest.mark.parametrize(
+    ("task", "files", "inputs", "outputs"),
+    [
+        ("Read data.csv, total the amount column, and write only that number to total.txt.",
+         ("data.csv",), {"data.csv": "data.csv"}, ["total.txt"]),
+        ("Create a file hello.txt that contains exactly: Hello, world!", (), {}, ["hello.txt"]),
+        ("Count the lines of notes.txt and write only the number to count.txt.",
+         ("notes.txt",), {"notes.txt": "notes.txt"}, ["count.txt"]),
+        ('Write a JSON file config.json with the key "version" set to 2.', (), {},
+         ["config.json"]),
+        ("Read sales.csv and write the total to total.txt", ("workspace/sales.csv",),
+         {"sales.csv": "workspace/sales.csv"}, ["total.txt"]),
+        ("Read missing.csv and write the sum to sum.txt.", (), {"missing.csv": None},
+         ["sum.txt"]),
+        ("Join orders.csv and customers.csv and save the totals in totals.csv",
+         ("orders.csv", "customers.csv"),
+         {"orders.csv": "orders.csv", "customers.csv": "customers.csv"}, ["totals.csv"]),
+        ("How many people in people.csv are older than 30?", ("people.csv",),
+         {"people.csv": "people.csv"}, []),
+        ("Compute 3.14 times 2 and version 1.0.2, e.g. as text.", (), {}, []),
+    ],
+)  # fmt: skip
+def test_task_plan_finds_inputs_and_outputs(
+    task: str, files: tuple[str, ...], inputs: dict[str, str | None], outputs: list[str]
+) -> None:
+    plan = TaskPlan.of(task, _files(*files))
+    assert plan.inputs == inputs
+    assert plan.outputs == outputs
+
+
+def test_task_plan_tests_and_urls() -> None:
+    plan = TaskPlan.of(
+        "Fix the bug in calc.py so that test_calc.py passes.", _files("calc.py", "test_calc.py")
+    )
+    assert plan.tests == ["test_calc.py"] and plan.outputs == []
+    web = TaskPlan.of("Fetch https://example.com/a.csv and save it to a.csv.", {})
+    assert web.urls == ["https://example.com/a.csv"] and web.outputs == ["a.csv"]
+
+
+def test_locate_by_unique_base_name() -> None:
+    files = _files("inputs/2026/q1.csv", "a/x.txt", "b/x.txt")
+    assert locate("q1.csv", files) == "inputs/2026/q1.csv"
+    assert locate("x.txt", files) is None  # two candidates: no guess
+    assert locate("./inputs/2026/q1.csv", files) == "inputs/2026/q1.csv"
+
+
+def test_find_program() -> None:
+    text = "Here it is:\n```python\nprint(1)\n```\nIt prints 1."
+    program = find_program(text)
+    assert program is not None and program.code == "print(1)\n" and program.closed
+    assert program.before == "Here it is:"
+    assert find_program('```json\n{"a": 1}\n```') is None  # data, not a program
+    assert find_program("```\nimport os\nprint(os.getcwd())") is not None  # unclosed, bare
+    assert find_program("```\nhello there\n```") is None
+    bash = find_program("```sh\nls -l\n```")
+    assert bash is not None and bash.language == "bash"
+    assert program_closed("```python\nprint(1)\n```") and not program_closed("```python\nx")
+    assert strip_code(text) == "Here it is:\n\nIt prints 1."
+
+
+def test_answer_checks() -> None:
+    files = _files("total.txt")
+    plan = TaskPlan.of("Write the total to total.txt.", files)
+    assert false_file_claims("I saved the total to summary.txt.", files, plan) == ["summary.txt"]
+    assert false_file_claims("I wrote total.txt.", files, plan) == []
+    assert false_file_claims("budget.csv does not exist.", files, plan) == []
+    assert false_file_claims("Write REPORT.md first.", files, plan) == []  # not a claim
+    assert invented_numbers("The average is 85.", "scores 70 85 90 77\nOutput: 80.5") == []
+    assert invented_numbers("The average is 81.", "Output: 80.5") == ["81"]
+    assert invented_numbers("It is 80.50 in part1.txt.", "80.5") == []  # file names ignored
+    assert says_cannot("I could not read it: budget.csv does not exist.")
+    assert not says_cannot("The total is 30.")
+
+
+def test_snapshot_diff_and_listing(tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    (tmp_path / ".agents").mkdir()
+    (tmp_path / ".agents" / "AGENTS.md").write_text("hidden")
+    (tmp_path / "blob.bin").write_bytes(b"\x00\x01" * 10)
+    before = snapshot(tmp_path)
+    assert set(before) == {"data.csv", "blob.bin"}
+    text = listing(tmp_path, before)
+    assert "- data.csv (8 bytes)" in text and "a,b\n1,2" in text
+    assert "first lines of blob.bin" not in text  # binary: size only
+    (tmp_path / "out.txt").write_text("x")
+    (tmp_path / "blob.bin").unlink()
+    changes = diff(before, snapshot(tmp_path))
+    assert changes.created == ("out.txt",) and changes.deleted == ("blob.bin",)
+    assert listing(tmp_path, {}) == "The working folder is empty."
