@@ -69,7 +69,7 @@ def test_disk_edits_show_up(tmp_path: Path) -> None:
     assert fingerprint(defn.folder) != before
     again = load_agent(defn.folder)
     assert [(d.path, d.target) for d in again.manifest.data] == [
-        ("data/extra.csv", "workspace/extra.csv")
+        ("data/extra.csv", "extra.csv")
     ]
 
 
@@ -106,9 +106,9 @@ def test_run_and_publish_bodies(tmp_path: Path) -> None:
     srcs = {s["target"]: s for s in body["environment"]["sources"]}
     assert srcs[".agents/AGENTS.md"]["content"].startswith("# analyst")
     assert "name: charts" in srcs[".agents/skills/charts/SKILL.md"]["content"]
-    assert srcs["workspace/dot.png"]["encoding"] == "base64"
-    assert base64.b64decode(srcs["workspace/dot.png"]["content"]) == png.read_bytes()
-    assert srcs["workspace/notes.txt"]["content"] == "hello"
+    assert srcs["dot.png"]["encoding"] == "base64"
+    assert base64.b64decode(srcs["dot.png"]["content"]) == png.read_bytes()
+    assert srcs["notes.txt"]["content"] == "hello"
     assert {"type": "function", "name": "get_weather", "parameters": {"type": "object"}} in body[
         "tools"
     ]

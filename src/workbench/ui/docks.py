@@ -93,10 +93,10 @@ class WorkbenchDocks(QObject):
         w.controller.background_started.connect(self.runs.adopt)
         w.controller.session_opened.connect(self.files.session_opened)
         self.runs.transcript_requested.connect(self._open_transcript)
-        self.runs.environment_selected.connect(
-            lambda env: self.files.set_environment(env, "from the selected run") if env else None
-        )
-        self.files.attachment_ready.connect(w.composer.add_attachment)
+        # A run saved into the history (its own session, a new answer): the list shows it.
+        self.runs.history_changed.connect(lambda: w.controller.refresh_sessions())
+        self.runs.environment_selected.connect(self.files.run_selected)
+        self.files.attachment_ready.connect(w.controller.add_attachment)
 
     def add_menu_actions(self, view: QMenu) -> None:
         view.addSeparator()

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Workbench")
-        self.resize(1360, 860)
+        self._fit_to_screen(1360, 860)
         self.paths, self.settings, self.history, self.secrets = paths, settings, history, secrets
         self.tasks = TaskManager(on_failure=self._task_failed)
         self._closing = False
@@ -113,6 +113,9 @@ class MainWindow(QMainWindow):
         self.controller.session_opened.connect(self._session_opened)
         self.controller.run_finished.connect(lambda _iid: self._update_tokens())
         self.docks = WorkbenchDocks(self)
+        self.controller.busy_runs = lambda: sum(
+            1 for r in self.docks.runs.tracker.runs.values() if r.running
+        )
         self._menus()
         self.settings_dialog: SettingsDialog | None = None
         self.composer.edit.setFocus()
@@ -128,6 +131,14 @@ class MainWindow(QMainWindow):
             box.destroyed.connect(lambda: setattr(self, "history_box", None))
             box.open()
             self.history_box = box
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The default size, shrunk to the screen's free area (title bar and panels included)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            width, height = min(width, free.width() - 16), min(height, free.height() - 48)
+        self.resize(width, height)
 
     def _header(self) -> QWidget:
         bar = QWidget()
