@@ -68,9 +68,7 @@ def test_disk_edits_show_up(tmp_path: Path) -> None:
     (defn.folder / "data" / "extra.csv").write_text("a,b\n1,2\n")
     assert fingerprint(defn.folder) != before
     again = load_agent(defn.folder)
-    assert [(d.path, d.target) for d in again.manifest.data] == [
-        ("data/extra.csv", "extra.csv")
-    ]
+    assert [(d.path, d.target) for d in again.manifest.data] == [("data/extra.csv", "extra.csv")]
 
 
 def test_validation_errors_per_field(tmp_path: Path) -> None:

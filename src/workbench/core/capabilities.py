@@ -118,7 +118,5 @@ def refusal(
             f"No model on this server reads {_KIND_WORDS.get(kind, (kind,))[0]}: describe it "
             "in words, or connect to a server that does (Settings, Ctrl+,)."
         )
-    return (
-        f"“{name}” is {what}, and {target} reads only {kinds_words(kinds)}, so it was not "
-        f"attached. {way_out}"
-    )
+    reads = "text" if kinds <= {"text", "document"} else kinds_words(kinds)
+    return f"“{name}” is {what}, and {target} reads only {reads}, so it was not attached. {way_out}"

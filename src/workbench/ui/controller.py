@@ -12,6 +12,7 @@ Signals:
     session_opened(str): the session now shown ("" for a new, unsaved one).
     background_started(str, dict, str): a background turn's interaction id, its request
         body and its session id (the Runs dock follows it).
+    models_listed(list): the model ids the server offers (after connecting).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class ChatController(QObject):
     run_finished = Signal(str)
     session_opened = Signal(str)
     background_started = Signal(str, dict, str)
+    models_listed = Signal(list)
 
     def __init__(
         self,
@@ -152,6 +154,7 @@ class ChatController(QObject):
         models = conn.model_ids()
         self.dock.set_connecting(False)
         self.dock.set_targets(models, conn.agents)
+        self.models_listed.emit(models)
         if not self.dock.run_settings().target:
             fallback = profile.default_target or (models[0] if models else "")
             self.dock.target.setEditText(fallback)

@@ -81,7 +81,7 @@ class WorkbenchDocks(QObject):
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.agents_dock)
         w.tabifyDockWidget(w.dock, self.agents_dock)
         w.dock.raise_()
-        w.resizeDocks([self.runs_dock], [250], Qt.Orientation.Vertical)
+        w.resizeDocks([self.runs_dock], [300], Qt.Orientation.Vertical)
 
     def _wire(self) -> None:
         w = self.window
@@ -91,6 +91,7 @@ class WorkbenchDocks(QObject):
         self.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
         w.controller.connection_changed.connect(self._connection_changed)
         w.controller.background_started.connect(self.runs.adopt)
+        w.controller.models_listed.connect(self.agents.set_models)
         w.controller.session_opened.connect(self.files.session_opened)
         self.runs.transcript_requested.connect(self._open_transcript)
         # A run saved into the history (its own session, a new answer): the list shows it.

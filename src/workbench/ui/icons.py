@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-from PySide6.QtCore import QByteArray, QSize
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
@@ -25,7 +25,7 @@ def pixmap(name: str, size: int = 16, ratio: float = 1.0) -> QPixmap:
     """``name`` drawn at ``size`` logical pixels (sharp on high-DPI screens)."""
     renderer = QSvgRenderer(QByteArray(svg_bytes(name)))
     px = QPixmap(QSize(round(size * ratio), round(size * ratio)))
-    px.fill(0)  # transparent
+    px.fill(Qt.GlobalColor.transparent)
     painter = QPainter(px)
     renderer.render(painter)
     painter.end()

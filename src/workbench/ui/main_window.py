@@ -35,6 +35,7 @@ from workbench.core.tasks import TaskManager
 from .composer import Composer
 from .controller import ChatController
 from .docks import WorkbenchDocks
+from .elided_label import ElidedLabel
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
@@ -145,7 +146,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("header")
         row = QHBoxLayout(bar)
         row.setContentsMargins(12, 6, 12, 6)
-        self.session_title = QLabel("New session")
+        self.session_title = ElidedLabel("New session")
         self.session_title.setStyleSheet("font-weight: bold;")
         row.addWidget(self.session_title, 1)
         self.tokens = QLabel("")

@@ -12,7 +12,7 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,8 +44,11 @@ class FilesTree(QTreeView):
 
     NARROW = 360
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        self._columns()  # resize modes only hold for sections that exist
+
+    def _columns(self) -> None:
         header = self.header()
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)

@@ -154,7 +154,10 @@ class RunsDock(QDockWidget):
         split.addWidget(detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([300, 200])
+        split.setSizes([330, 170])
+        split.setChildrenCollapsible(False)
+        # At least three rows, whatever the details below need.
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * 30 + 4)
         outer.addWidget(split, 1)
         self.setWidget(body)
 
