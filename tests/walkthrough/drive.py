@@ -76,7 +76,9 @@ def headers_fit(header: QHeaderView, what: str) -> None:
         )
 
 
-def shot(name: str) -> None:
+async def shot(name: str) -> None:
+    """Save the screen as X shows it (after pending paints reach the server)."""
+    await asyncio.sleep(0.4)
     screen = QGuiApplication.primaryScreen()
     assert screen is not None
     path = OUT / f"{name}.png"
@@ -124,7 +126,7 @@ async def walkthrough(w: MainWindow) -> None:
     check("Start a conversation" in transcript.toPlainText(), "no welcome text")
     headers_fit(w.docks.runs_dock.table.horizontalHeader(), "Runs table")
     headers_fit(w.docks.files_dock.tree.header(), "Sandbox files tree")
-    shot("walkthrough-first-start")
+    await shot("walkthrough-first-start")
 
     step("chat")
     composer.edit.setFocus()
@@ -137,7 +139,7 @@ async def walkthrough(w: MainWindow) -> None:
     check("print('hello')" in transcript.toPlainText(), "the code block is not shown")
     check(sessions.model.rowCount() == 1, "the session is not listed")
     check(sessions.current_id() == w.controller.session_id, "the sidebar highlights another row")
-    shot("walkthrough-chat")
+    await shot("walkthrough-chat")
 
     step("attachments")
     sessions_width = sessions.width()
@@ -174,7 +176,7 @@ async def walkthrough(w: MainWindow) -> None:
     check("steps[" not in said and len(composer.attachments()) == 3, "image attached anyway")
     w.dock.target.setEditText("scripted")
     await settle()
-    shot("walkthrough-attachments")
+    await shot("walkthrough-attachments")
     # Ctrl+N: the chips stay with the session they were added to.
     first_session = w.controller.session_id
     QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
@@ -230,7 +232,7 @@ async def walkthrough(w: MainWindow) -> None:
     check(chip_text != "finished", f"a run that says it failed shows {chip_text!r}")
     check("could not read sales.csv" in runs.answer.text(), "the answer's words are not shown")
     check(runs.table.rowHeight(0) * 3 <= runs.table.viewport().height(), "Runs shows < 3 rows")
-    shot("walkthrough-agent-run")
+    await shot("walkthrough-agent-run")
 
     step("sandbox")
     sandbox = w.docks.files_dock
@@ -261,7 +263,7 @@ async def walkthrough(w: MainWindow) -> None:
     sales = sandbox.model.index(names(QModelIndex()).index("sales.csv"), 0, QModelIndex())
     sandbox.tree.setCurrentIndex(sales)
     await until(lambda: sandbox.preview.kind == "csv", "the CSV preview")
-    shot("walkthrough-sandbox")
+    await shot("walkthrough-sandbox")
 
     step("open the run's transcript")
     runs.open_button.click()
@@ -295,7 +297,7 @@ async def walkthrough(w: MainWindow) -> None:
     for edit in (dialog.name, dialog.base_url, dialog.default_target):
         need = edit.fontMetrics().height() + 4
         check(edit.height() >= need, f"{edit.accessibleName()} is squashed to {edit.height()} px")
-    shot("walkthrough-settings")
+    await shot("walkthrough-settings")
     dialog.reject()
     await settle()
 
