@@ -232,6 +232,10 @@ async def walkthrough(w: MainWindow) -> None:
     check(chip_text != "finished", f"a run that says it failed shows {chip_text!r}")
     check("could not read sales.csv" in runs.answer.text(), "the answer's words are not shown")
     check(runs.table.rowHeight(0) * 3 <= runs.table.viewport().height(), "Runs shows < 3 rows")
+    check("running in the background" not in dock.notice.text(), "a stale “is running” note")
+    answer_box = runs.answer.parentWidget()
+    assert answer_box is not None
+    check(runs.answer.isVisibleTo(answer_box), "the answer is not shown")
     await shot("walkthrough-agent-run")
 
     step("sandbox")
@@ -275,6 +279,20 @@ async def walkthrough(w: MainWindow) -> None:
     assert record is not None
     check(record.target == (run.model or run.target), f"answer attributed to {record.target!r}")
     print(f"walkthrough: the run's answer is attributed to {record.target!r}", flush=True)
+
+    step("agents panel floated and enlarged")
+    dock.setFloating(True)
+    dock.resize(760, 840)
+    dock.move(300, 20)
+    await settle(0.5)
+    on_screen(dock, "the floating Agents panel")
+    ident = form._groups[0]
+    check(
+        ident.width() >= 0.9 * form.width(),
+        f"the form stays {ident.width()} px wide in a {form.width()} px panel",
+    )
+    dock.setFloating(False)
+    await settle()
 
     step("export")
     out = HOME / "session.md"

@@ -96,6 +96,8 @@ class WorkbenchDocks(QObject):
         self.runs.transcript_requested.connect(self._open_transcript)
         # A run saved into the history (its own session, a new answer): the list shows it.
         self.runs.history_changed.connect(lambda: w.controller.refresh_sessions())
+        # "… is running in the background" is not true any more once it ended.
+        self.runs.run_ended.connect(lambda _run_id: self.agents_dock.clear_fleeting())
         self.runs.environment_selected.connect(self.files.run_selected)
         self.files.attachment_ready.connect(w.controller.add_attachment)
 

@@ -82,6 +82,7 @@ class AgentForm(QWidget):
         self.errors: dict[str, QLabel] = {}
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        self._outer = outer
         self._columns = (QVBoxLayout(), QVBoxLayout())
         for column in self._columns:
             outer.addLayout(column, 1)
@@ -361,6 +362,8 @@ class AgentForm(QWidget):
             self._columns[1].addWidget(group)
         for column in self._columns:
             column.addStretch(1)
+        # One column: it gets the whole width (the empty second one took half, issue 19).
+        self._outer.setStretch(1, 1 if wide else 0)
 
     # --- internals -----------------------------------------------------------------------
 

@@ -227,6 +227,11 @@ class AgentsDock(QDockWidget):
         self.notice.setStyleSheet("color: #cf222e;" if problem else "color: #1a7f37;")
         self.recreate_button.setVisible(offer_recreate)
 
+    def clear_fleeting(self) -> None:
+        """Drop a passing notice now (the run it announced has ended)."""
+        if self._notice_timer.isActive():
+            self.set_notice("")
+
     def enable_actions(self, has_agent: bool) -> None:
         for b in (
             self.duplicate_button,

@@ -10,6 +10,8 @@ Signals:
     environment_selected(str, str): the sandbox of the selected run ("" while it has none
         yet) and the id of that run ("" when no run is selected).
     status_message(str): a short message for the status bar.
+    history_changed(): a run saved something new into the history (the sessions list).
+    run_ended(str): this run stopped running (finished, failed, waiting for you…).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class RunsController(QObject):
     environment_selected = Signal(str, str)
     status_message = Signal(str)
     history_changed = Signal()
+    run_ended = Signal(str)
 
     def __init__(
         self,
@@ -212,6 +215,7 @@ class RunsController(QObject):
         if self._notified.get(run.id) == key:
             return
         self._notified[run.id] = key
+        self.run_ended.emit(run.id)
         if run.status == "requires_action" and run.origin == "chat":
             self.notifier.notify(run.id, "needs_you", f"{run.title}: answer in the chat")
         elif run.status == "requires_action":

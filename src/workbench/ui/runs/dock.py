@@ -154,7 +154,7 @@ class RunsDock(QDockWidget):
         split.addWidget(detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([330, 170])
+        split.setSizes([150, 150])
         split.setChildrenCollapsible(False)
         # At least three rows, whatever the details below need.
         self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * 30 + 4)
