@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from workbench.client import ModelInfo
 
+from .attachments import KINDS_ALL
 from .profiles import Profile
 
 
@@ -61,8 +62,8 @@ def capabilities_for(
 
 # --- what a target can read ------------------------------------------------------------------
 
-KINDS = ("image", "audio", "video", "document", "text")
-"""Attachment kinds (``core.attachments.Kind``), in the order they are named to users."""
+KINDS = KINDS_ALL
+"""Attachment kinds, in the order they are named to users."""
 _KIND_WORDS = {
     "image": ("images", "an image"),
     "audio": ("audio", "an audio file"),
