@@ -69,6 +69,7 @@ async def test_define_an_agent_in_the_form(
     assert panel.current_name() == "analyst"
 
     # A skill, edited in the Markdown editor; renaming it in its front matter renames it.
+    qtbot.keyClicks(form.skill_name, "new-skill")  # Add skill asks for the name first
     form.skill_add.click()
     assert form.skill_list.currentItem().text() == "new-skill"
     form.skill_editor.edit.setPlainText(
