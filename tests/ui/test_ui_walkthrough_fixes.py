@@ -81,12 +81,12 @@ async def test_images_are_refused_when_attached_for_a_text_only_model(
         await task
         assert w.composer.ready and w.composer.send_button.isEnabled()
         w.dock.target.setEditText("scripted-text")
-        w.controller.attach_data("cat.png", PNG, "image/png")
+        w.controller.feed.attach_data("cat.png", PNG, "image/png")
         said = w.composer.message.text()
         assert w.composer.attachments() == []
         assert "cat.png" in said and "scripted-text reads only text" in said
         w.dock.target.setEditText("scripted")
-        w.controller.attach_data("cat.png", PNG, "image/png")
+        w.controller.feed.attach_data("cat.png", PNG, "image/png")
         assert [x.name for x in w.composer.attachments()] == ["cat.png"]
     finally:
         await w.controller.shutdown()

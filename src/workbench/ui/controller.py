@@ -27,12 +27,8 @@ from PySide6.QtGui import QGuiApplication
 
 from workbench.core.attachments import (
     Attachment,
-    AttachmentError,
-    check_total,
-    from_bytes,
-    load_file,
 )
-from workbench.core.capabilities import capabilities_for, input_kinds, refusal
+from workbench.core.capabilities import capabilities_for, input_kinds
 from workbench.core.connection import Connection, ConnectionProblem, connect
 from workbench.core.conversation import ConversationTree
 from workbench.core.errors import explain
@@ -46,7 +42,8 @@ from workbench.core.tasks import TaskManager
 from workbench.core.transcript import read_turn
 from workbench.core.turns import TurnRunner, TurnUpdate
 
-from .composer import PLACEHOLDER, Composer, Draft
+from .composer import PLACEHOLDER, Composer
+from .composer_feed import ComposerFeed
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .transcript import TranscriptView, TurnEntry
@@ -99,7 +96,6 @@ class ChatController(QObject):
         self._background: set[str] = set()
         self._last_sent: tuple[str, list[Attachment]] | None = None
         self._fresh_session: str | None = None  # made by the send in flight, nothing saved yet
-        self._drafts: dict[str, Draft] = {}  # unsent text and chips per session ("" = new)
         self.busy_runs: Callable[[], int] = lambda: 0
         """Background runs the local engine is working on (set by the main window)."""
         # Function calls waiting for results the user types: (turn id, pending, results so far)
@@ -113,8 +109,7 @@ class ChatController(QObject):
         sessions.delete_requested.connect(self.delete_session)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
-        composer.files_requested.connect(self.attach_files)
-        composer.data_pasted.connect(self.attach_data)
+        self.feed = ComposerFeed(composer, tasks, lambda: (self.connection, dock.run_settings()))
         transcript.branch_requested.connect(self.branch_from)
         transcript.edit_requested.connect(self.edit_turn)
         transcript.switch_requested.connect(self.switch_branch)
@@ -177,13 +172,6 @@ class ChatController(QObject):
         self.composer.set_accepts(kinds)
         self.transcript.set_accepts(kinds)
 
-    def _refusal(self, att: Attachment) -> str | None:
-        """Why the current target cannot read ``att`` (None when it can)."""
-        conn, run = self.connection, self.dock.run_settings()
-        if conn is None:
-            return None
-        return refusal(att.kind, att.name, run.target, conn.models, run.target_kind)
-
     def _dock_changed(self) -> None:
         self.settings.run = self.dock.run_settings()
         self._apply_capabilities()
@@ -205,7 +193,7 @@ class ChatController(QObject):
         if self.busy:
             self.status_message.emit("Stop the running response first (Esc).")
             return
-        self._switch_draft(None)
+        self.feed.switch(self.session_id, None)
         self.session_id, self.leaf_id, self._send_parent = None, None, _UNSET
         self._answering = None
         self.transcript.set_notice("")
@@ -224,7 +212,7 @@ class ChatController(QObject):
             info = self.history.session(session_id)
         except KeyError:
             return
-        self._switch_draft(session_id)
+        self.feed.switch(self.session_id, session_id)
         self.session_id = session_id
         self.leaf_id = leaf_id or info.leaf_id
         self._send_parent = _UNSET
@@ -236,22 +224,6 @@ class ChatController(QObject):
             self.refresh_sessions()
         self.sessions.select(session_id)
         self.session_opened.emit(session_id)
-
-    def _switch_draft(self, session_id: str | None) -> None:
-        """Keep the unsent text and chips with the session they were written for.
-
-        Attachments must never follow Ctrl+N (or a click on another session) into a
-        conversation they were not meant for (issue 19).
-        """
-        old, new = self.session_id or "", session_id or ""
-        if old == new and session_id is not None:
-            return
-        draft = self.composer.take_draft()
-        if draft.text or draft.attachments:
-            self._drafts[old] = draft
-        else:
-            self._drafts.pop(old, None)
-        self.composer.restore_draft(self._drafts.pop(new, None) if new else None)
 
     def _tree(self) -> ConversationTree:
         return ConversationTree(self.history.interactions(self.session_id or ""))
@@ -407,41 +379,6 @@ class ChatController(QObject):
         self._send_parent = iid
         return results
 
-    # --- attachments ---------------------------------------------------------------------
-
-    def attach_files(self, files: list[str]) -> None:
-        self.tasks.start("attach", self._attach_files(files))
-
-    async def _attach_files(self, files: list[str]) -> None:
-        from pathlib import Path
-
-        loop = asyncio.get_running_loop()
-        for name in files:
-            try:
-                att = await loop.run_in_executor(None, load_file, Path(name))
-                check_total(self.composer.attachments(), att)
-            except AttachmentError as exc:
-                self.composer.refuse(str(exc))
-                continue
-            self.add_attachment(att)
-
-    def attach_data(self, name: str, data: bytes, mime: str) -> None:
-        try:
-            att = from_bytes(name, data, mime)
-            check_total(self.composer.attachments(), att)
-        except AttachmentError as exc:
-            self.composer.refuse(str(exc))
-            return
-        self.add_attachment(att)
-
-    def add_attachment(self, att: Attachment) -> None:
-        """Attach ``att`` unless the current target cannot read it (then say so, now)."""
-        why = self._refusal(att)
-        if why:
-            self.composer.refuse(why)
-            return
-        self.composer.add_attachment(att)
-
     # --- turns ---------------------------------------------------------------------------
 
     @property
@@ -462,7 +399,7 @@ class ChatController(QObject):
             )
             return
         run = self.dock.run_settings()
-        unreadable = [why for a in attachments if (why := self._refusal(a))]
+        unreadable = [why for a in attachments if (why := self.feed.refusal(a))]
         if unreadable and self._answering is None:
             self.composer.refuse(unreadable[0])  # the target changed after it was attached
             return

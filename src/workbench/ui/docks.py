@@ -107,7 +107,7 @@ class WorkbenchDocks(QObject):
         # "… is running in the background" is not true any more once it ended.
         self.runs.run_ended.connect(lambda _run_id: self.agents_dock.clear_fleeting())
         self.runs.environment_selected.connect(self.files.run_selected)
-        self.files.attachment_ready.connect(w.controller.add_attachment)
+        self.files.attachment_ready.connect(w.controller.feed.add_attachment)
 
     def _refresh_sessions_soon(self) -> None:
         """Read the sessions again once runs have been quiet for a moment.

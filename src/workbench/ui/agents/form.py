@@ -184,7 +184,7 @@ class AgentForm(QWidget):
         sl.addLayout(srow)
         sbuttons = QHBoxLayout()
         self.skill_name = QLineEdit()
-        self.skill_name.setPlaceholderText("new skill name, e.g. make-charts")
+        self.skill_name.setPlaceholderText("new-skill-name")
         self.skill_name.setAccessibleName("Name of the new skill")
         sbuttons.addWidget(self.skill_name, 1)
         self.skill_add = QPushButton("Add skill")
