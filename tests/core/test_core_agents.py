@@ -68,9 +68,7 @@ def test_disk_edits_show_up(tmp_path: Path) -> None:
     (defn.folder / "data" / "extra.csv").write_text("a,b\n1,2\n")
     assert fingerprint(defn.folder) != before
     again = load_agent(defn.folder)
-    assert [(d.path, d.target) for d in again.manifest.data] == [
-        ("data/extra.csv", "workspace/extra.csv")
-    ]
+    assert [(d.path, d.target) for d in again.manifest.data] == [("data/extra.csv", "extra.csv")]
 
 
 def test_validation_errors_per_field(tmp_path: Path) -> None:
@@ -106,9 +104,9 @@ def test_run_and_publish_bodies(tmp_path: Path) -> None:
     srcs = {s["target"]: s for s in body["environment"]["sources"]}
     assert srcs[".agents/AGENTS.md"]["content"].startswith("# analyst")
     assert "name: charts" in srcs[".agents/skills/charts/SKILL.md"]["content"]
-    assert srcs["workspace/dot.png"]["encoding"] == "base64"
-    assert base64.b64decode(srcs["workspace/dot.png"]["content"]) == png.read_bytes()
-    assert srcs["workspace/notes.txt"]["content"] == "hello"
+    assert srcs["dot.png"]["encoding"] == "base64"
+    assert base64.b64decode(srcs["dot.png"]["content"]) == png.read_bytes()
+    assert srcs["notes.txt"]["content"] == "hello"
     assert {"type": "function", "name": "get_weather", "parameters": {"type": "object"}} in body[
         "tools"
     ]

@@ -92,10 +92,10 @@ async def test_agent_from_the_form_runs_and_its_files_are_browsed(
         files.tree.setCurrentIndex(_child(files, dot_agents, "AGENTS.md"))
         await until(lambda: files.preview.kind == "markdown", what="markdown preview")
         assert "Write short reports" in files.preview.markdown.toPlainText()
-        workspace = _child(files, QModelIndex(), "workspace")
-        files.tree.expand(workspace)
-        await until(lambda: "sales.csv" in _names(files, workspace), what="the data file")
-        files.tree.setCurrentIndex(_child(files, workspace, "sales.csv"))
+        # A data source lands at the sandbox root under its own name, where a task that
+        # says "read sales.csv" finds it.
+        await until(lambda: "sales.csv" in _names(files, QModelIndex()), what="the data file")
+        files.tree.setCurrentIndex(_child(files, QModelIndex(), "sales.csv"))
         await until(lambda: files.preview.kind == "csv", what="csv preview")
         assert files.preview.table.rowCount() == 2
         entry = files.current_entry()
@@ -111,7 +111,7 @@ async def test_agent_from_the_form_runs_and_its_files_are_browsed(
         files.upload_requested.emit([str(local)], "workspace")
         status = w.statusBar()
         await until(lambda: status.currentMessage().startswith("Uploaded"), what="the upload")
-        await until(lambda: files.model.rowCount() == 2, what="the listing after the upload")
+        await until(lambda: files.model.rowCount() == 3, what="the listing after the upload")
         workspace = _child(files, QModelIndex(), "workspace")
         files.tree.expand(workspace)
         await until(lambda: "extra.txt" in _names(files, workspace), what="the uploaded file")
@@ -120,7 +120,7 @@ async def test_agent_from_the_form_runs_and_its_files_are_browsed(
         await until(lambda: archive.exists() and files.progress_box.isHidden(), what="tar")
         with tarfile.open(archive) as tar:
             names = tar.getnames()
-        assert "workspace/sales.csv" in names and "workspace/extra.txt" in names
+        assert "sales.csv" in names and "workspace/extra.txt" in names
 
         # Publish it as a saved agent.
         panel.publish_id.setText("reporter")

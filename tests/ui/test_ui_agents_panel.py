@@ -69,6 +69,7 @@ async def test_define_an_agent_in_the_form(
     assert panel.current_name() == "analyst"
 
     # A skill, edited in the Markdown editor; renaming it in its front matter renames it.
+    qtbot.keyClicks(form.skill_name, "new-skill")  # Add skill asks for the name first
     form.skill_add.click()
     assert form.skill_list.currentItem().text() == "new-skill"
     form.skill_editor.edit.setPlainText(
@@ -90,7 +91,7 @@ async def test_define_an_agent_in_the_form(
     model = form.data_model
     qtmodeltester.check(model)
     assert [model.index(0, c).data() for c in range(4)] == [
-        "file", "sales.csv", "19 B", "workspace/sales.csv",
+        "file", "sales.csv", "19 B", "sales.csv",
     ]  # fmt: skip
     model.setData(model.index(0, 3), "workspace/data/sales.csv")
     assert agents.current is not None
@@ -176,7 +177,7 @@ async def test_publish_recreate_and_run_inline(
         stored = server.agents["helper"]
         targets = [s["target"] for s in stored["base_environment"]["sources"]]
         assert targets == [
-            ".agents/AGENTS.md", ".agents/skills/new-skill/SKILL.md", "workspace/notes.txt",
+            ".agents/AGENTS.md", ".agents/skills/new-skill/SKILL.md", "notes.txt",
         ]  # fmt: skip
         assert stored["base_agent"] == DEFAULT_BASE_AGENT
         assert stored["base_environment"]["sources"][2]["content"] == notes.read_text()

@@ -139,7 +139,10 @@ def test_sessions_panel_model_and_rename(qtbot: QtBot) -> None:
     panel.set_sessions(rows)
     model = panel.model
     assert model.rowCount() == 2
-    assert str(model.data(model.index(0))).startswith("📌 First")
+    assert str(model.data(model.index(0))).startswith("First")
+    # Pinned rows carry the app's pin icon, not an emoji that needs an emoji font.
+    assert not model.data(model.index(0), Qt.ItemDataRole.DecorationRole).isNull()
+    assert model.data(model.index(1), Qt.ItemDataRole.DecorationRole) is None
     assert "Untitled session" in str(model.data(model.index(1)))
     renames: list[tuple[str, str]] = []
     panel.rename_requested.connect(lambda sid, t: renames.append((sid, t)))

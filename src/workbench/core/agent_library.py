@@ -75,7 +75,7 @@ class AgentLibrary:
     def create(self, name: str = "new-agent") -> AgentDefinition:
         name = self.unique_name(name)
         defn = AgentDefinition(
-            AgentManifest(name=name, description="What this agent does"),
+            AgentManifest(name=name),
             instructions=f"# {name}\n\nInstructions every run of this agent reads.\n",
             skills=[],
         )

@@ -216,7 +216,7 @@ def _adopt_untracked_data(defn: AgentDefinition) -> None:
             continue
         kind: Literal["file", "folder"] = "folder" if entry.is_dir() else "file"
         defn.manifest.data.append(
-            DataSource(kind=kind, path=rel.as_posix(), target=f"workspace/{entry.name}")
+            DataSource(kind=kind, path=rel.as_posix(), target=default_target(entry.name))
         )
 
 
@@ -247,6 +247,16 @@ def save_agent(defn: AgentDefinition, root: Path) -> Path:
     return folder
 
 
+def default_target(name: str) -> str:
+    """Where a data source lands unless the user says otherwise: its name at the sandbox root.
+
+    The agent's tools resolve relative paths against the environment root, and a task such as
+    "read sales.csv" names the file as the user knows it; a source tucked under a folder the
+    task never mentions sends the agent looking in the wrong place (issue 19).
+    """
+    return name
+
+
 def add_data(
     defn: AgentDefinition, source: Path | None, *, text: str = "", name: str = ""
 ) -> DataSource:
@@ -272,7 +282,7 @@ def add_data(
         kind = "file"
     rel = dest.relative_to(defn.folder).as_posix()
     defn.manifest.data = [d for d in defn.manifest.data if d.path != rel]
-    item = DataSource(kind=kind, path=rel, target=f"workspace/{dest.name}")
+    item = DataSource(kind=kind, path=rel, target=default_target(dest.name))
     defn.manifest.data.append(item)
     return item
 

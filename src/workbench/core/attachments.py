@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 Kind = Literal["image", "audio", "video", "document", "text"]
+KINDS_ALL: tuple[Kind, ...] = ("image", "audio", "video", "document", "text")
 
 MAX_INLINE_BYTES = 20 * 1024 * 1024
 """Largest media file sent inline (the Gemini API caps an inline request at about 20 MB)."""
@@ -140,10 +142,30 @@ class Attachment:
     def to_content(self) -> dict[str, Any]:
         """The content block for the request."""
         if self.kind == "text":
-            text = self.data.decode("utf-8")
-            return {"type": "text", "text": f"File `{self.name}`:\n```\n{text}\n```"}
+            return {"type": "text", "text": wrap_text(self.name, self.data.decode("utf-8"))}
         data = base64.b64encode(self.data).decode("ascii")
         return {"type": self.kind, "data": data, "mime_type": self.mime_type}
+
+
+_WRAPPED = re.compile(r"\AFile `(?P<name>[^`\n]+)`:\n(?P<fence>`{3,})\n.*\n(?P=fence)\Z", re.S)
+
+
+def wrap_text(name: str, text: str) -> str:
+    """A text file as the model reads it: its name, then its text in a fence it cannot close."""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"File `{name}`:\n{fence}\n{text}\n{fence}"
+
+
+def wrapped_name(text: str) -> str | None:
+    """The file name if ``text`` is a text attachment built by :func:`wrap_text`.
+
+    The user's own turn shows the attachment as a chip, never the wrapper the app built
+    for the model (issue 19).
+    """
+    match = _WRAPPED.match(text)
+    return match.group("name") if match else None
 
 
 def human_size(size: int) -> str:
@@ -277,3 +299,29 @@ def check_total(current: list[Attachment], new: Attachment) -> None:
             f"can carry at most {human_size(MAX_TOTAL_BYTES)} of attachments. "
             f"Send it in a separate message."
         )
+
+
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "image": ("png", "jpg", "jpeg", "webp", "gif", "heic", "heif", "bmp", "tiff"),
+    "audio": ("wav", "mp3", "flac", "ogg", "m4a", "aac", "aiff", "opus"),
+    "video": ("mp4", "mov", "webm", "mpeg", "avi", "wmv", "3gp"),
+    "document": ("pdf", "csv", "docx", "doc", "xlsx", "pptx", "odt"),
+    "text": ("txt", "md", "json", "yaml", "yml", "toml", "xml", "html", "py", "js", "ts", "sh"),
+}
+"""The usual file name endings of each kind, for file dialogs' type filters."""
+_FILTER_NAMES = {
+    "image": "Images",
+    "audio": "Audio",
+    "video": "Video",
+    "document": "PDF and documents",
+    "text": "Text files",
+}
+
+
+def name_filters(kinds: set[str]) -> list[str]:
+    """File dialog filters: what the target reads first, then each kind, then all files."""
+    order = [k for k in EXTENSIONS if k in kinds]
+    every = " ".join(f"*.{e}" for k in order for e in EXTENSIONS[k])
+    out = [f"Files this target reads ({every})"] if len(order) > 1 else []
+    out += [f"{_FILTER_NAMES[k]} ({' '.join('*.' + e for e in EXTENSIONS[k])})" for k in order]
+    return [*out, "All files (*)"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from workbench.client import ModelInfo
 
+from .attachments import KINDS_ALL
 from .profiles import Profile
 
 
@@ -57,3 +58,66 @@ def capabilities_for(
     if not store:
         caps.missing["background"] = "Background runs are kept on the server: turn Store on."
     return caps
+
+
+# --- what a target can read ------------------------------------------------------------------
+
+KINDS = KINDS_ALL
+"""Attachment kinds, in the order they are named to users."""
+_KIND_WORDS = {
+    "image": ("images", "an image"),
+    "audio": ("audio", "an audio file"),
+    "video": ("video", "a video"),
+    "document": ("PDF and office documents", "a document"),
+    "text": ("text files", "a text file"),
+}
+
+
+def input_kinds(models: Sequence[ModelInfo], target: str, target_kind: str = "model") -> set[str]:
+    """The attachment kinds ``target`` reads, from the server's ``inputModalities``.
+
+    A model the server does not describe (Gemini lists no modalities, an agent has no model
+    entry) is taken to read everything: the server then has the last word. Documents are
+    read as text by servers that read text, so they go wherever text goes.
+    """
+    info = next((m for m in models if m.model_id == target), None)
+    raw = (info.model_extra or {}).get("inputModalities") if info is not None else None
+    if target_kind != "model" or not isinstance(raw, list) or not raw:
+        return set(KINDS)
+    kinds = {str(m).lower() for m in raw} & set(KINDS)
+    if "text" in kinds:
+        kinds.add("document")
+    return kinds
+
+
+def kinds_words(kinds: set[str]) -> str:
+    """ "images, audio, video, PDF and office documents or text files" for these kinds."""
+    words = [_KIND_WORDS[k][0] for k in KINDS if k in kinds]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def refusal(
+    kind: str, name: str, target: str, models: Sequence[ModelInfo], target_kind: str = "model"
+) -> str | None:
+    """Why ``name`` (of ``kind``) cannot go to ``target``, in plain words; None if it can.
+
+    Said when the file is attached, not after Send: the user learns it before writing the
+    message, with the way out (another model that reads it, or words instead).
+    """
+    kinds = input_kinds(models, target, target_kind)
+    if kind in kinds:
+        return None
+    what = _KIND_WORDS.get(kind, (kind, kind))[1]
+    readers = [m.model_id for m in models if kind in input_kinds(models, m.model_id)]
+    if readers:
+        way_out = (
+            f"Pick a model that reads {_KIND_WORDS[kind][0]} (for example {readers[0]}) under "
+            "Run settings → Target, or describe it in words."
+        )
+    else:
+        way_out = (
+            f"No model on this server reads {_KIND_WORDS.get(kind, (kind,))[0]}: describe it "
+            "in words, or connect to a server that does (Settings, Ctrl+,)."
+        )
+    reads = "text" if kinds <= {"text", "document"} else kinds_words(kinds)
+    return f"“{name}” is {what}, and {target} reads only {reads}, so it was not attached. {way_out}"

@@ -35,6 +35,39 @@ def _server_message(exc: BaseException) -> str | None:
     return message.strip().rstrip(".") if isinstance(message, str) and message.strip() else None
 
 
+_WHERE = re.compile(r"^(?:[A-Za-z_][\w-]*(?:\[\d+\])*)(?:\.[A-Za-z_][\w-]*(?:\[\d+\])*)*: ")
+"""A field path the server put before its words (``steps[0].content[1]: ``): for details."""
+
+
+def split_location(message: str) -> tuple[str, str]:
+    """``("steps[0].content[1]", "model … cannot read image content")`` from a server message."""
+    match = _WHERE.match(message)
+    if not match:
+        return "", message
+    return match.group(0)[:-2], message[match.end() :]
+
+
+def details(exc: BaseException) -> str:
+    """The technical side of a failure (status, field path, the server's exact words).
+
+    Shown in a details expander under the plain-words message of :func:`explain`, never
+    instead of it.
+    """
+    parts: list[str] = []
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        parts.append(f"HTTP {status}")
+    told = _server_message(exc)
+    if told:
+        where, _ = split_location(told)
+        if where:
+            parts.append(f"at {where}")
+        parts.append(f"server said: {told}")
+    elif not isinstance(exc, APIConnectionError | APITimeoutError):
+        parts.append(f"{type(exc).__name__}: {_message(exc)}")
+    return " · ".join(parts)
+
+
 def _not_json(exc: BaseException) -> str | None:
     """How a reply that was not an API error looked: "an HTML page", "a non-JSON body"."""
     body = getattr(exc, "body", None)
@@ -73,8 +106,11 @@ def explain(exc: BaseException, server: str = "the server") -> str:
     if isinstance(exc, RateLimitError):
         return "Too many requests for now. Wait a minute, then send again."
     if isinstance(exc, InvalidRequestError):
-        said = _server_message(exc) or _message(exc)
-        return f"The server refused the request: {said}. Adjust the run settings."
+        _where, said = split_location(_server_message(exc) or _message(exc))
+        return (
+            f"The server refused the request: {said}. Change the message or the run "
+            "settings, then send again."
+        )
     if isinstance(exc, ServerError):
         told, status = _server_message(exc), exc.status
         if told:

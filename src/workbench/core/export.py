@@ -69,13 +69,19 @@ def _block_markdown(block: Block) -> str:
     )
 
 
-def turn_markdown(view: TurnView, record: InteractionRecord | None = None) -> str:
-    """One model answer as Markdown (also used by "Copy as Markdown")."""
+def turn_markdown(
+    view: TurnView, record: InteractionRecord | None = None, *, usage: bool = True
+) -> str:
+    """One model answer as Markdown.
+
+    "Copy as Markdown" passes ``usage=False``: what is pasted elsewhere is the answer, not
+    the app's token counts (the session export keeps them, as a record of the run).
+    """
     parts = [_block_markdown(b) for b in view.blocks]
     if view.status and view.status not in ("completed", "in_progress"):
         words = view.status_words()
         parts.append(f"_Status: {view.status}{' — ' + words if words else ''}_")
-    footer = usage_line(view.usage, record.metrics if record else None)
+    footer = usage_line(view.usage, record.metrics if record else None) if usage else ""
     if footer:
         parts.append(f"<sub>{footer}</sub>")
     return "\n\n".join(p for p in parts if p)

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .run_outcome import answered_by
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -370,7 +372,7 @@ class HistoryStore:
     ) -> None:
         """Insert or update one interaction; it becomes the session's shown leaf."""
         status = str(data.get("status") or "")
-        target = str(request.get("model") or request.get("agent") or "")
+        target = answered_by(data, request)
         now = _now()
         body = search_body(input_blocks, data)
         with self._tx() as db:
@@ -379,8 +381,9 @@ class HistoryStore:
             ).fetchone()
             if exists:
                 db.execute(
-                    "UPDATE interactions SET status=?, data=?, metrics=? WHERE id=?",
-                    (status, _dump(data), _dump(metrics or {}), interaction_id),
+                    "UPDATE interactions SET status=?, data=?, metrics=?,"
+                    " target=CASE WHEN ? = '' THEN target ELSE ? END WHERE id=?",
+                    (status, _dump(data), _dump(metrics or {}), target, target, interaction_id),
                 )
                 db.execute("DELETE FROM search WHERE interaction_id = ?", (interaction_id,))
             else:

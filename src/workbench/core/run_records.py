@@ -74,6 +74,13 @@ class RunRecord(BaseModel):
     reconnects: int = 0
     origin: str = "runs"
     """"runs" (launched here) or "chat" (a background chat turn; the chat answers its calls)."""
+    answer: str = ""
+    """The final answer's own words (the last model_output text of the last hop)."""
+    verdict: str = ""
+    """"finished", "not_done" (see :mod:`.run_outcome`) or "" while it is going."""
+    verdict_reason: str = ""
+    model: str = ""
+    """The model that produced the answer, as the server reported it."""
 
     @property
     def interaction_id(self) -> str:
@@ -97,6 +104,11 @@ class RunRecord(BaseModel):
     @property
     def running(self) -> bool:
         return self.status in RUNNING
+
+    @property
+    def not_done(self) -> bool:
+        """Ended without doing its task (by status, or by its own final words)."""
+        return self.verdict == "not_done"
 
     @property
     def needs_you(self) -> bool:

@@ -38,6 +38,7 @@ from workbench.client import Client, InteractionSnapshot, InteractionStream, Not
 from .budget import budget_message, estimate_tokens, over_budget
 from .errors import explain
 from .history import HistoryStore
+from .run_outcome import answered_by, assess
 from .run_records import (
     _REQUEST_DROP,
     RUNNING,
@@ -364,6 +365,13 @@ class RunTracker:
             self._save_to_history(run, data, inputs)
             if run.status == "requires_action" and run.origin != "chat":
                 run.pending = pending_calls(data)
+            outcome = assess(run.status, data)
+            run.answer, run.verdict, run.verdict_reason = (
+                outcome.answer,
+                outcome.verdict,
+                outcome.reason,
+            )
+            run.model = answered_by(data, run.request) or run.model
         if run.status in TERMINAL:
             run.ended = time.time()
             if run.budget_stopped and run.status == "cancelled":
@@ -425,5 +433,6 @@ class RunTracker:
         run.last_event_id = None
         run.pending = []
         run.status, run.ended = "queued", None
+        run.answer, run.verdict, run.verdict_reason = "", "", ""
         self._changed(run, force=True)
         return await self.launch(client, run, body)

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .attachments import wrapped_name
+
 BlockKind = Literal["text", "thought", "tool", "error", "media", "raw"]
 
 STATUS_WORDS = {
@@ -74,7 +76,12 @@ def user_parts(input_steps: list[Any]) -> tuple[str, list[str]]:
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "text":
-                texts.append(str(block.get("text", "")))
+                text = str(block.get("text", ""))
+                name = wrapped_name(text)
+                if name is not None:
+                    media.append(f"{name} (text)")
+                else:
+                    texts.append(text)
             elif block.get("type") in ("image", "audio", "video", "document"):
                 media.append(f"{block.get('type')} ({block.get('mime_type', '?')})")
     return "\n\n".join(texts), media
@@ -217,4 +224,8 @@ def usage_line(usage: dict[str, Any], metrics: dict[str, Any] | None = None) -> 
     total = metrics.get("elapsed")
     if isinstance(total, int | float):
         parts.append(f"{total:.1f} s total")
+    shared = metrics.get("shared_runs")
+    if isinstance(shared, int) and shared > 0:
+        runs = "run" if shared == 1 else "runs"
+        parts.append(f"slower: the engine was also working on {shared} background {runs}")
     return " · ".join(parts)

@@ -17,7 +17,7 @@ from typing import Any
 
 from workbench.client import Client, InteractionSnapshot
 
-from .errors import explain
+from .errors import details, explain
 from .history import AttachmentInfo, HistoryStore
 from .stream import StreamAccumulator
 
@@ -49,6 +49,8 @@ class TurnUpdate:
     metrics: dict[str, Any] = field(default_factory=dict)
     done: bool = False
     error: str | None = None
+    error_details: str = ""
+    """The technical side of ``error`` (status, field path, the server's words)."""
 
     @property
     def status(self) -> str:
@@ -114,15 +116,21 @@ class TurnRunner:
         input_steps: list[Any],
         attachments: Sequence[AttachmentInfo] = (),
         on_update: Callable[[TurnUpdate], None] | None = None,
+        *,
+        notes: dict[str, Any] | None = None,
     ) -> TurnUpdate:
-        """Run one turn to its end (or until cancelled) and return its last state."""
+        """Run one turn to its end (or until cancelled) and return its last state.
+
+        ``notes`` are kept with the turn's metrics (say ``shared_runs``: background runs the
+        local engine was also working on, which explains a slow answer in its footer).
+        """
         parent = body.get("previous_interaction_id")
         update = TurnUpdate(session_id, None, parent, input_steps)
         clock = _Clock()
         saved_once = False
 
         def publish() -> None:
-            update.metrics = clock.metrics()
+            update.metrics = {**clock.metrics(), **(notes or {})}
             if on_update is not None:
                 on_update(update)
 
@@ -157,6 +165,7 @@ class TurnRunner:
             raise
         except Exception as exc:
             update.error = explain(exc, self.client.base_url)
+            update.error_details = details(exc)
             if update.interaction_id is not None and update.status not in TERMINAL:
                 update.data["status"] = "failed"
         update.done = True

@@ -12,6 +12,9 @@ Signals:
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass, field
+
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent
 from PySide6.QtWidgets import (
@@ -20,14 +23,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.core.attachments import Attachment, human_size
+from workbench.core.attachments import KINDS_ALL, Attachment, human_size, name_filters
 
-_KIND_ICONS = {"image": "🖼", "audio": "🎵", "video": "🎬", "document": "📄", "text": "📝"}
+from . import icons
+from .flow_layout import wrapping_container
+
+CHIP_MAX_WIDTH = 420
+"""The widest an attachment chip gets (long names are elided)."""
+PLACEHOLDER = "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
 
 
 class ComposerEdit(QPlainTextEdit):
@@ -63,7 +72,11 @@ class ComposerEdit(QPlainTextEdit):
 
 
 class AttachmentChip(QWidget):
-    """One attachment: type, name, size and how it will be sent, with a remove button."""
+    """One attachment: its kind's icon, name, type, size and how it will be sent; removable.
+
+    A chip never grows past :data:`CHIP_MAX_WIDTH`: a long file name is elided (the full
+    name is in the tooltip), so a chip cannot widen the composer.
+    """
 
     remove_requested = Signal(object)
 
@@ -73,15 +86,22 @@ class AttachmentChip(QWidget):
         self.setObjectName("chip")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 2, 2)
-        icon = _KIND_ICONS.get(attachment.kind, "📎")
-        label = QLabel(
-            f"{icon} <b>{attachment.name}</b> · {attachment.mime_type} · "
-            f"{human_size(attachment.size)} · {attachment.sent_as}"
-        )
-        label.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(label)
+        layout.setSpacing(6)
+        kind = QLabel(self)
+        kind.setPixmap(icons.pixmap(attachment.kind, 16, self.devicePixelRatioF()))
+        kind.setAccessibleName(attachment.kind)
+        layout.addWidget(kind)
+        detail = f"{attachment.mime_type} · {human_size(attachment.size)} · {attachment.sent_as}"
+        self.label = QLabel(self)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        metrics = self.label.fontMetrics()
+        room = CHIP_MAX_WIDTH - 70 - metrics.horizontalAdvance(" · " + detail)
+        name = metrics.elidedText(attachment.name, Qt.TextElideMode.ElideMiddle, max(60, room))
+        self.label.setText(f"<b>{html.escape(name)}</b> · {html.escape(detail)}")
+        self.setToolTip(f"{attachment.name}\n{detail}")
+        layout.addWidget(self.label)
         remove = QToolButton(self)
-        remove.setText("✕")
+        remove.setIcon(icons.icon("remove"))
         remove.setAutoRaise(True)
         remove.setToolTip(f"Remove {attachment.name}")
         remove.setAccessibleName(f"Remove {attachment.name}")
@@ -92,7 +112,16 @@ class AttachmentChip(QWidget):
             "background: palette(alternate-base); }"
         )
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.label = label
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(CHIP_MAX_WIDTH)
+
+
+@dataclass
+class Draft:
+    """What the composer holds for one session: its unsent text and attachments."""
+
+    text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 class Composer(QWidget):
@@ -107,6 +136,9 @@ class Composer(QWidget):
         super().__init__(parent)
         self.setAcceptDrops(True)
         self._running = False
+        self._ready = True
+        self._not_ready_why = ""
+        self._accepts: set[str] = set(KINDS_ALL)
         self._chips: list[AttachmentChip] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(10, 4, 10, 10)
@@ -119,10 +151,10 @@ class Composer(QWidget):
         self.message.hide()
         outer.addWidget(self.message)
 
-        self.chip_row = QHBoxLayout()
-        self.chip_row.setSpacing(6)
-        self.chip_row.addStretch(1)
-        outer.addLayout(self.chip_row)
+        self.chip_box, self.chip_row = wrapping_container(self)
+        self.chip_box.setObjectName("chipRow")
+        self.chip_box.hide()
+        outer.addWidget(self.chip_box)
 
         row = QHBoxLayout()
         self.add_button = QToolButton(self)
@@ -136,9 +168,7 @@ class Composer(QWidget):
         self.edit = ComposerEdit(self)
         self.edit.setObjectName("composer")
         self.edit.setAccessibleName("Message")
-        self.edit.setPlaceholderText(
-            "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
-        )
+        self.edit.setPlaceholderText(PLACEHOLDER)
         self.edit.setTabChangesFocus(True)
         self.edit.setFixedHeight(64)
         self.edit.textChanged.connect(self._fit_height)
@@ -178,7 +208,42 @@ class Composer(QWidget):
     def set_running(self, running: bool) -> None:
         self._running = running
         self.send_button.setText("Stop" if running else "Send")
-        self.send_button.setToolTip("Stop the response (Esc)" if running else "Send (Enter)")
+        self._update_send()
+
+    def set_ready(self, ready: bool, why: str = "") -> None:
+        """Whether a message can go out now (not while connecting); ``why`` says why not."""
+        self._ready, self._not_ready_why = ready, why
+        self._update_send()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def _update_send(self) -> None:
+        if self._running:
+            self.send_button.setEnabled(True)
+            self.send_button.setToolTip("Stop the response (Esc)")
+            return
+        self.send_button.setEnabled(self._ready)
+        self.send_button.setToolTip("Send (Enter)" if self._ready else self._not_ready_why)
+
+    def set_accepts(self, kinds: set[str]) -> None:
+        """The attachment kinds the current target reads (the file dialog offers those)."""
+        self._accepts = set(kinds)
+
+    def take_draft(self) -> Draft:
+        """Empty the composer and return what it held (kept per session by the controller)."""
+        draft = Draft(self.text(), self.attachments())
+        self.clear()
+        return draft
+
+    def restore_draft(self, draft: Draft | None) -> None:
+        self.clear()
+        if draft is None:
+            return
+        self.set_text(draft.text)
+        for att in draft.attachments:
+            self.add_attachment(att)
 
     @property
     def running(self) -> bool:
@@ -188,7 +253,9 @@ class Composer(QWidget):
         chip = AttachmentChip(attachment, self)
         chip.remove_requested.connect(self._remove_chip)
         self._chips.append(chip)
-        self.chip_row.insertWidget(self.chip_row.count() - 1, chip)
+        self.chip_row.addWidget(chip)
+        self.chip_box.show()
+        self.chip_box.updateGeometry()
         self.clear_message()
 
     def refuse(self, message: str) -> None:
@@ -211,6 +278,9 @@ class Composer(QWidget):
     def submit(self) -> None:
         if self._running:
             return
+        if not self._ready:
+            self.refuse(self._not_ready_why or "Not connected yet.")
+            return
         text = self.text().strip()
         if not text and not self._chips:
             return
@@ -230,11 +300,15 @@ class Composer(QWidget):
         if chip in self._chips:
             self._chips.remove(chip)
         self.chip_row.removeWidget(chip)
+        chip.hide()
         chip.deleteLater()
+        self.chip_box.setVisible(bool(self._chips))
+        self.chip_box.updateGeometry()
 
     def pick_files(self) -> None:
         dialog = QFileDialog(self, "Attach files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters(name_filters(self._accepts))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.filesSelected.connect(lambda files: self.files_requested.emit(list(files)))
         self._dialog = dialog

@@ -12,12 +12,14 @@ Signals:
     session_opened(str): the session now shown ("" for a new, unsaved one).
     background_started(str, dict, str): a background turn's interaction id, its request
         body and its session id (the Runs dock follows it).
+    models_listed(list): the model ids the server offers (after connecting).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -25,12 +27,8 @@ from PySide6.QtGui import QGuiApplication
 
 from workbench.core.attachments import (
     Attachment,
-    AttachmentError,
-    check_total,
-    from_bytes,
-    load_file,
 )
-from workbench.core.capabilities import capabilities_for
+from workbench.core.capabilities import capabilities_for, input_kinds
 from workbench.core.connection import Connection, ConnectionProblem, connect
 from workbench.core.conversation import ConversationTree
 from workbench.core.errors import explain
@@ -44,7 +42,8 @@ from workbench.core.tasks import TaskManager
 from workbench.core.transcript import read_turn
 from workbench.core.turns import TurnRunner, TurnUpdate
 
-from .composer import Composer
+from .composer import PLACEHOLDER, Composer
+from .composer_feed import ComposerFeed
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .transcript import TranscriptView, TurnEntry
@@ -63,6 +62,7 @@ class ChatController(QObject):
     run_finished = Signal(str)
     session_opened = Signal(str)
     background_started = Signal(str, dict, str)
+    models_listed = Signal(list)
 
     def __init__(
         self,
@@ -95,6 +95,9 @@ class ChatController(QObject):
         self._live: TurnUpdate | None = None
         self._background: set[str] = set()
         self._last_sent: tuple[str, list[Attachment]] | None = None
+        self._fresh_session: str | None = None  # made by the send in flight, nothing saved yet
+        self.busy_runs: Callable[[], int] = lambda: 0
+        """Background runs the local engine is working on (set by the main window)."""
         # Function calls waiting for results the user types: (turn id, pending, results so far)
         self._answering: tuple[str, list[dict[str, Any]], list[dict[str, Any]]] | None = None
 
@@ -106,8 +109,7 @@ class ChatController(QObject):
         sessions.delete_requested.connect(self.delete_session)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
-        composer.files_requested.connect(self.attach_files)
-        composer.data_pasted.connect(self.attach_data)
+        self.feed = ComposerFeed(composer, tasks, lambda: (self.connection, dock.run_settings()))
         transcript.branch_requested.connect(self.branch_from)
         transcript.edit_requested.connect(self.edit_turn)
         transcript.switch_requested.connect(self.switch_branch)
@@ -122,6 +124,8 @@ class ChatController(QObject):
         """(Re)connect to the active profile; report problems in the transcript."""
         profile = self.settings.profile()
         self.connection_changed.emit(f"{profile.name} · connecting…", False)
+        self.composer.set_ready(False, f"Connecting to {profile.name}… Send works once it answers.")
+        self.dock.set_connecting(True)
         old, self.connection, self.runner = self.connection, None, None
         if old is not None:
             await old.close()
@@ -129,6 +133,8 @@ class ChatController(QObject):
             conn = await connect(profile, self.secrets, self.paths)
         except ConnectionProblem as exc:
             self.connection_changed.emit(f"{profile.name} · not connected", False)
+            self.composer.set_ready(False, "Not connected: check the profile in Settings (Ctrl+,).")
+            self.dock.set_connecting(False)
             self.transcript.set_notice(str(exc), problem=True)
             return False
         self.connection = conn
@@ -141,11 +147,14 @@ class ChatController(QObject):
         except Exception as exc:
             self.status_message.emit(f"Could not list models: {explain(exc, conn.client.base_url)}")
         models = conn.model_ids()
+        self.dock.set_connecting(False)
         self.dock.set_targets(models, conn.agents)
+        self.models_listed.emit(models)
         if not self.dock.run_settings().target:
             fallback = profile.default_target or (models[0] if models else "")
             self.dock.target.setEditText(fallback)
         self._apply_capabilities()
+        self.composer.set_ready(True)
         return True
 
     def _apply_capabilities(self) -> None:
@@ -159,6 +168,9 @@ class ChatController(QObject):
             run.store,
         )
         self.dock.apply_capabilities(caps)
+        kinds = input_kinds(conn.models if conn else [], run.target, run.target_kind)
+        self.composer.set_accepts(kinds)
+        self.transcript.set_accepts(kinds)
 
     def _dock_changed(self) -> None:
         self.settings.run = self.dock.run_settings()
@@ -181,9 +193,11 @@ class ChatController(QObject):
         if self.busy:
             self.status_message.emit("Stop the running response first (Esc).")
             return
+        self.feed.switch(self.session_id, None)
         self.session_id, self.leaf_id, self._send_parent = None, None, _UNSET
         self._answering = None
         self.transcript.set_notice("")
+        self.transcript.set_live(None)
         self.transcript.set_entries([])
         self.sessions.list.clearSelection()
         self.composer.edit.setFocus()
@@ -198,12 +212,16 @@ class ChatController(QObject):
             info = self.history.session(session_id)
         except KeyError:
             return
+        self.feed.switch(self.session_id, session_id)
         self.session_id = session_id
         self.leaf_id = leaf_id or info.leaf_id
         self._send_parent = _UNSET
         self._answering = None
         self.transcript.set_notice("")
+        self.transcript.set_live(None)
         self._show_path()
+        if self.sessions.model.row_of(session_id) < 0:  # made elsewhere (a run): list it
+            self.refresh_sessions()
         self.sessions.select(session_id)
         self.session_opened.emit(session_id)
 
@@ -297,7 +315,7 @@ class ChatController(QObject):
         if rec is None:
             return
         view = read_turn(rec.data, rec.input, rec.metrics)
-        QGuiApplication.clipboard().setText(turn_markdown(view, rec))
+        QGuiApplication.clipboard().setText(turn_markdown(view, rec, usage=False))
         self.status_message.emit("Answer copied as Markdown.")
 
     # --- function results ----------------------------------------------------------------
@@ -357,38 +375,9 @@ class ChatController(QObject):
             self._prompt_next_call()
             return None
         self._answering = None
-        self.composer.edit.setPlaceholderText(
-            "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
-        )
+        self.composer.edit.setPlaceholderText(PLACEHOLDER)
         self._send_parent = iid
         return results
-
-    # --- attachments ---------------------------------------------------------------------
-
-    def attach_files(self, files: list[str]) -> None:
-        self.tasks.start("attach", self._attach_files(files))
-
-    async def _attach_files(self, files: list[str]) -> None:
-        from pathlib import Path
-
-        loop = asyncio.get_running_loop()
-        for name in files:
-            try:
-                att = await loop.run_in_executor(None, load_file, Path(name))
-                check_total(self.composer.attachments(), att)
-            except AttachmentError as exc:
-                self.composer.refuse(str(exc))
-                continue
-            self.composer.add_attachment(att)
-
-    def attach_data(self, name: str, data: bytes, mime: str) -> None:
-        try:
-            att = from_bytes(name, data, mime)
-            check_total(self.composer.attachments(), att)
-        except AttachmentError as exc:
-            self.composer.refuse(str(exc))
-            return
-        self.composer.add_attachment(att)
 
     # --- turns ---------------------------------------------------------------------------
 
@@ -410,6 +399,10 @@ class ChatController(QObject):
             )
             return
         run = self.dock.run_settings()
+        unreadable = [why for a in attachments if (why := self.feed.refusal(a))]
+        if unreadable and self._answering is None:
+            self.composer.refuse(unreadable[0])  # the target changed after it was attached
+            return
         if self._answering is not None:
             results = self._take_answer(text)
             if results is None:
@@ -432,6 +425,7 @@ class ChatController(QObject):
         if self.session_id is None:
             title = " ".join(text.split())[:60] or (attachments[0].name if attachments else "")
             self.session_id = self.history.create_session(title, self.settings.active_profile).id
+            self._fresh_session = self.session_id
             self.refresh_sessions()
             self.session_opened.emit(self.session_id)
         infos = [
@@ -445,7 +439,11 @@ class ChatController(QObject):
         self._live = TurnUpdate(self.session_id, None, parent, input_steps)
         self._show_live(run, [f"{a.name} ({a.mime_type})" for a in attachments])
         self.run_started.emit()
-        self.tasks.start("turn", self._run(self.session_id, body, input_steps, infos, run))
+        notes: dict[str, Any] = {}
+        shared = self.busy_runs() if self.connection and self.connection.profile.is_local else 0
+        if shared:
+            notes["shared_runs"] = shared
+        self.tasks.start("turn", self._run(self.session_id, body, input_steps, infos, run, notes))
 
     def _show_live(self, run: RunSettings, attachments: list[str] | None = None) -> None:
         up = self._live
@@ -472,6 +470,7 @@ class ChatController(QObject):
         input_steps: list[Any],
         infos: list[AttachmentInfo],
         run: RunSettings,
+        notes: dict[str, Any] | None = None,
     ) -> None:
         assert self.runner is not None
         names = [f"{a.name} ({a.mime_type})" for a in infos]
@@ -487,7 +486,9 @@ class ChatController(QObject):
         result: TurnUpdate | None = None
         stopped = False
         try:
-            result = await self.runner.run(session_id, body, input_steps, infos, on_update)
+            result = await self.runner.run(
+                session_id, body, input_steps, infos, on_update, notes=notes
+            )
         except asyncio.CancelledError:
             stopped = True
             raise
@@ -503,6 +504,14 @@ class ChatController(QObject):
         iid = result.interaction_id if result else None
         if iid:
             self._background.discard(iid)
+        fresh, self._fresh_session = self._fresh_session, None
+        if iid is None and fresh == session_id and not self.history.interactions(session_id):
+            # Refused before anything was saved: no session holding only an error.
+            self.history.delete_session(session_id)
+            if self.session_id == session_id:
+                self.session_id, self.leaf_id = None, None
+                self.session_opened.emit("")
+            session_id = ""
         if session_id == self.session_id:
             if iid:
                 self.leaf_id = iid
@@ -518,8 +527,13 @@ class ChatController(QObject):
                 self.transcript.set_notice(
                     "Stopped before the server answered. Your message is back in the box."
                 )
+        if iid is None and result is not None and result.error and not stopped:
+            # The refused turn stays in view, above the problem; its text is back in the box.
+            entry = TurnEntry(None, result.input_steps, {}, target=self.dock.run_settings().target)
+            self.transcript.set_live(entry)
         if result is not None and result.error and (iid is None or result.status == "failed"):
-            self.transcript.set_notice(result.error, problem=True)
+            words = result.error + (" Your message is back in the box." if iid is None else "")
+            self.transcript.set_notice(words, problem=True, details=result.error_details)
         self.refresh_sessions()
         self.composer.edit.setFocus()
         self.run_finished.emit(iid or "")

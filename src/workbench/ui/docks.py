@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -26,6 +26,9 @@ from .files.dock import FilesDock
 from .runs.controller import RunsController
 from .runs.dock import RunsDock
 from .runs.notifier import Notifier
+
+SESSIONS_REFRESH_MS = 500
+"""How long run changes are gathered before the sessions list is read again."""
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -81,7 +84,7 @@ class WorkbenchDocks(QObject):
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.agents_dock)
         w.tabifyDockWidget(w.dock, self.agents_dock)
         w.dock.raise_()
-        w.resizeDocks([self.runs_dock], [250], Qt.Orientation.Vertical)
+        w.resizeDocks([self.runs_dock], [300], Qt.Orientation.Vertical)
 
     def _wire(self) -> None:
         w = self.window
@@ -91,12 +94,28 @@ class WorkbenchDocks(QObject):
         self.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
         w.controller.connection_changed.connect(self._connection_changed)
         w.controller.background_started.connect(self.runs.adopt)
+        w.controller.models_listed.connect(self.agents.set_models)
         w.controller.session_opened.connect(self.files.session_opened)
         self.runs.transcript_requested.connect(self._open_transcript)
-        self.runs.environment_selected.connect(
-            lambda env: self.files.set_environment(env, "from the selected run") if env else None
-        )
-        self.files.attachment_ready.connect(w.composer.add_attachment)
+        # A run saved into the history (its own session, a new answer): the list shows it.
+        # Coalesced: fifty runs ending together refresh the list once, not fifty times.
+        self._sessions_timer = QTimer(self)
+        self._sessions_timer.setSingleShot(True)
+        self._sessions_timer.setInterval(SESSIONS_REFRESH_MS)
+        self._sessions_timer.timeout.connect(lambda: w.controller.refresh_sessions())
+        self.runs.history_changed.connect(self._refresh_sessions_soon)
+        # "… is running in the background" is not true any more once it ended.
+        self.runs.run_ended.connect(lambda _run_id: self.agents_dock.clear_fleeting())
+        self.runs.environment_selected.connect(self.files.run_selected)
+        self.files.attachment_ready.connect(w.controller.feed.add_attachment)
+
+    def _refresh_sessions_soon(self) -> None:
+        """Read the sessions again once runs have been quiet for a moment.
+
+        Trailing (each change restarts the wait): while fifty runs stream, re-reading and
+        re-laying out hundreds of sessions would stall the window; it happens once they settle.
+        """
+        self._sessions_timer.start()
 
     def add_menu_actions(self, view: QMenu) -> None:
         view.addSeparator()

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -35,6 +35,7 @@ from workbench.core.tasks import TaskManager
 from .composer import Composer
 from .controller import ChatController
 from .docks import WorkbenchDocks
+from .elided_label import ElidedLabel
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Workbench")
-        self.resize(1360, 860)
+        self._fit_to_screen(1360, 860)
         self.paths, self.settings, self.history, self.secrets = paths, settings, history, secrets
         self.tasks = TaskManager(on_failure=self._task_failed)
         self._closing = False
@@ -113,6 +114,9 @@ class MainWindow(QMainWindow):
         self.controller.session_opened.connect(self._session_opened)
         self.controller.run_finished.connect(lambda _iid: self._update_tokens())
         self.docks = WorkbenchDocks(self)
+        self.controller.busy_runs = lambda: sum(
+            1 for r in self.docks.runs.tracker.runs.values() if r.running
+        )
         self._menus()
         self.settings_dialog: SettingsDialog | None = None
         self.composer.edit.setFocus()
@@ -129,12 +133,20 @@ class MainWindow(QMainWindow):
             box.open()
             self.history_box = box
 
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The default size, shrunk to the screen's free area (title bar and panels included)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            width, height = min(width, free.width() - 16), min(height, free.height() - 48)
+        self.resize(width, height)
+
     def _header(self) -> QWidget:
         bar = QWidget()
         bar.setObjectName("header")
         row = QHBoxLayout(bar)
         row.setContentsMargins(12, 6, 12, 6)
-        self.session_title = QLabel("New session")
+        self.session_title = ElidedLabel("New session")
         self.session_title.setStyleSheet("font-weight: bold;")
         row.addWidget(self.session_title, 1)
         self.tokens = QLabel("")

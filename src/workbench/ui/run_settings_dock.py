@@ -210,6 +210,18 @@ class RunSettingsDock(QDockWidget):
         if not current and wanted:
             self._changed()
 
+    def set_connecting(self, connecting: bool) -> None:
+        """While connecting the picker says so, instead of sitting empty or offering a stale id."""
+        self.target.setEnabled(not connecting)
+        edit = self.target.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("connecting…" if connecting else "a model or agent id")
+        self.target_note.setText(
+            "Connecting to the server — its models appear here once it answers."
+            if connecting
+            else ""
+        )
+
     def load(self, settings: RunSettings) -> None:
         self._loading = True
         try:

@@ -38,7 +38,11 @@ from PySide6.QtWidgets import (
 
 from workbench.core.history import SessionInfo
 
+from . import icons
+
 SessionRole = Qt.ItemDataRole.UserRole + 1
+CLOCK_MS = 20_000
+"""How often the relative times ("just now", "6 min ago") are told again."""
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -67,6 +71,13 @@ class SessionListModel(QAbstractListModel):
         self._rows = list(sessions)
         self.endResetModel()
 
+    def retell_times(self) -> None:
+        """Repaint the "5 min ago" texts: they age while the list stays put."""
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0), self.index(len(self._rows) - 1), [Qt.ItemDataRole.DisplayRole]
+            )
+
     def session_at(self, row: int) -> SessionInfo | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
@@ -85,7 +96,9 @@ class SessionListModel(QAbstractListModel):
         s = self._rows[index.row()]
         title = s.title or "Untitled session"
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{'📌 ' if s.pinned else ''}{title}\n{_when(s.updated)}"
+            return f"{title}\n{_when(s.updated)}"
+        if role == Qt.ItemDataRole.DecorationRole and s.pinned:
+            return icons.icon("pin")
         if role == Qt.ItemDataRole.EditRole:
             return s.title
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -172,6 +185,10 @@ class SessionsPanel(QWidget):
         self.empty.hide()
         layout.addWidget(self.empty)
         self._confirm: QMessageBox | None = None
+        self._clock = QTimer(self)
+        self._clock.setInterval(CLOCK_MS)
+        self._clock.timeout.connect(self.model.retell_times)
+        self._clock.start()
 
     def set_sessions(self, sessions: list[SessionInfo], current: str | None = None) -> None:
         self.model.set_sessions(sessions)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +36,16 @@ from workbench.core.profiles import LOCAL_BACKENDS, Profile, check_profile
 from workbench.core.secrets import SecretStore, SecretStoreError
 
 _KINDS = {"local": "Local engine", "gemini": "Gemini API", "custom": "Other Interactions server"}
+_URL_HINTS = {
+    "local": "chosen by the engine (127.0.0.1, a free port)",
+    "gemini": "https://generativelanguage.googleapis.com",
+    "custom": "https://your-server.example",
+}
+_TARGET_HINTS = {
+    "local": "the engine's first model (e.g. qwen2.5-coder-0.5b)",
+    "gemini": "e.g. gemini-3-flash-preview",
+    "custom": "a model id the server lists",
+}
 
 
 class SettingsDialog(QDialog):
@@ -52,7 +64,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings — Workbench")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        self.resize(760, 480)
+        self._fit(820, 640)
         self.secrets = secrets
         self.profiles = [p.model_copy() for p in profiles]
         self._current = -1
@@ -79,21 +91,24 @@ class SettingsDialog(QDialog):
         left.addLayout(row)
         body.addLayout(left)
 
-        right = QVBoxLayout()
+        right_box = QWidget()
+        right = QVBoxLayout(right_box)
+        right.setContentsMargins(0, 0, 6, 0)
         form_box = QGroupBox("Profile")
         form = QFormLayout(form_box)
+        # Rows keep their natural height (descenders were clipped when squeezed).
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.name = QLineEdit()
         self.kind = QComboBox()
         for key, label in _KINDS.items():
             self.kind.addItem(label, key)
         self.base_url = QLineEdit()
-        self.base_url.setPlaceholderText("https://generativelanguage.googleapis.com")
         self.api_version = QLineEdit()
         self.backend = QComboBox()
         for b in LOCAL_BACKENDS:
             self.backend.addItem({"llama": "llama.cpp (local model)"}.get(b, b), b)
         self.default_target = QLineEdit()
-        self.default_target.setPlaceholderText("e.g. gemini-3-flash-preview")
         for label, w in (
             ("Name", self.name),
             ("Kind", self.kind),
@@ -130,6 +145,7 @@ class SettingsDialog(QDialog):
         key_form.addWidget(self.session_only)
         self.badge = QLabel()
         self.badge.setObjectName("keyBadge")
+        self.badge.setWordWrap(True)  # a long "Not saved: …" must not widen the dialog
         key_form.addWidget(self.badge)
         right.addWidget(self.key_box)
 
@@ -142,7 +158,12 @@ class SettingsDialog(QDialog):
         right.addLayout(test_row)
         right.addStretch(1)
         self._right = right
-        body.addLayout(right, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(right_box)
+        body.addWidget(scroll, 1)
         outer.addLayout(body, 1)
 
         self.buttons = QDialogButtonBox(
@@ -160,6 +181,15 @@ class SettingsDialog(QDialog):
         self.test_button.clicked.connect(self._test)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._refill(active)
+
+    def _fit(self, width: int, height: int) -> None:
+        """A size that fits the screen, and a limit so that no message can push OK off it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            self.setMaximumSize(free.width() - 20, free.height() - 40)
+            width, height = min(width, free.width() - 40), min(height, free.height() - 80)
+        self.resize(width, height)
 
     def add_section(self, widget: QWidget) -> None:
         """Add a settings section (e.g. tool approvals) under the profile."""
@@ -224,7 +254,10 @@ class SettingsDialog(QDialog):
         self._kind_changed()
 
     def _kind_changed(self) -> None:
-        local = self.kind.currentData() == "local"
+        kind = self.kind.currentData()
+        local = kind == "local"
+        self.base_url.setPlaceholderText(_URL_HINTS.get(str(kind), ""))
+        self.default_target.setPlaceholderText(_TARGET_HINTS.get(str(kind), ""))
         self.base_url.setEnabled(not local)
         self.backend.setEnabled(local)
         self.base_url.setToolTip("The local engine picks its own loopback address" if local else "")

@@ -61,8 +61,8 @@ class Player:
 
     def tick(self) -> None:
         w = window()
-        if w is None or w.controller.connection is None:
-            return
+        if w is None or w.controller.connection is None or not w.composer.ready:
+            return  # Send waits until the server's models are listed
         if time.monotonic() - self.started > 80:
             say(error="timed out", step=self.step)
             os._exit(3)

@@ -131,6 +131,11 @@ class AgentsController(QObject):
         defn = self.edited()
         if defn is None:
             return False
+        old = self.current.name if self.current is not None else defn.name
+        if defn.name != old and defn.instructions.startswith(f"# {old}\n"):
+            # AGENTS.md still has the heading it was made with: it follows the rename.
+            defn.instructions = f"# {defn.name}\n" + defn.instructions[len(old) + 3 :]
+            self.dock.form.instructions.set_text(defn.instructions)
         problems = validate(defn)
         self.dock.form.show_problems(problems)
         if any(p.field == "name" for p in problems):
@@ -224,11 +229,11 @@ class AgentsController(QObject):
 
     # --- skills and data -----------------------------------------------------------------
 
-    def add_skill(self) -> None:
+    def add_skill(self, name: str = "new-skill") -> None:
         defn = self.edited()
         if defn is None:
             return
-        skill = self.library.add_skill(defn)
+        skill = self.library.add_skill(defn, name)
         self.current = defn
         self.dock.form.load(defn)
         matches = [
@@ -331,11 +336,17 @@ class AgentsController(QObject):
             return ""
         run_id = self._launch(run_body(self.current, prompt), title=prompt[:60], agent_name=name)
         if run_id:
-            self.dock.set_notice(f"“{name}” is running in the background — see the Runs dock.")
+            self.dock.set_notice(
+                f"“{name}” is running in the background — see the Runs dock.", fleeting=True
+            )
             self.dock.prompt.clear()
         else:
             self.dock.set_notice("Not connected: the agent cannot run now.", problem=True)
         return run_id
+
+    def set_models(self, models: list[str]) -> None:
+        """The current server's models, for the form's Model field."""
+        self.dock.form.set_models(models)
 
     def publish(self, name: str, agent_id: str, recreate: bool = False) -> None:
         if not self.save_now() or self.current is None:

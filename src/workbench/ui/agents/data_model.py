@@ -17,7 +17,7 @@ from workbench.core.agents import DataSource
 from workbench.core.attachments import human_size
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Kind", "File", "Size", "Target in the sandbox")
+COLUMNS = ("Kind", "File", "Size", "Sandbox path")
 
 
 class DataSourcesModel(QAbstractTableModel):

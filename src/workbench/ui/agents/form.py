@@ -5,7 +5,8 @@ data sources are changed through requests (the controller touches the files).
 
 Signals:
     changed(): the user edited a field.
-    skill_add_requested(), skill_remove_requested(str)
+    skill_add_requested(str): add a skill with this (checked) name.
+    skill_remove_requested(str)
     data_add_requested(str): "file", "folder" or "inline".
     data_remove_requested(str): a data path.
     target_edited(str, str): data path, new target.
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.agents import (
+    _SKILL_NAME,
     AGENT_BUILTIN_TOOLS,
     BASE_AGENTS,
     AgentDefinition,
@@ -64,7 +66,7 @@ class AgentForm(QWidget):
     """Name, description, base agent, model, instructions, tools, skills, data, budget."""
 
     changed = Signal()
-    skill_add_requested = Signal()
+    skill_add_requested = Signal(str)
     skill_remove_requested = Signal(str)
     data_add_requested = Signal(str)
     data_remove_requested = Signal(str)
@@ -80,6 +82,7 @@ class AgentForm(QWidget):
         self.errors: dict[str, QLabel] = {}
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        self._outer = outer
         self._columns = (QVBoxLayout(), QVBoxLayout())
         for column in self._columns:
             outer.addLayout(column, 1)
@@ -87,14 +90,18 @@ class AgentForm(QWidget):
 
         ident = QGroupBox("Agent")
         form = QFormLayout(ident)
+        # Narrow (the dock's default width): each field goes under its label, full width.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name = QLineEdit()
         self.name.setObjectName("agentName")
         self.description = QLineEdit()
+        self.description.setPlaceholderText("What this agent does (optional)")
         self.base_agent = QComboBox()
         self.base_agent.addItems(list(BASE_AGENTS))
         self.base_agent.setEditable(True)
         self.model = QLineEdit()
-        self.model.setPlaceholderText("server default (e.g. gemini-3.7-flash)")
+        self.model.setPlaceholderText("the server's default model")
         self.budget = QSpinBox()
         self.budget.setRange(0, 1_000_000_000)
         self.budget.setSingleStep(10_000)
@@ -176,7 +183,12 @@ class AgentForm(QWidget):
         srow.addWidget(self.skill_editor, 1)
         sl.addLayout(srow)
         sbuttons = QHBoxLayout()
+        self.skill_name = QLineEdit()
+        self.skill_name.setPlaceholderText("new-skill-name")
+        self.skill_name.setAccessibleName("Name of the new skill")
+        sbuttons.addWidget(self.skill_name, 1)
         self.skill_add = QPushButton("Add skill")
+        self.skill_add.setEnabled(False)
         self.skill_remove = QPushButton("Remove skill")
         sbuttons.addWidget(self.skill_add)
         sbuttons.addWidget(self.skill_remove)
@@ -193,7 +205,19 @@ class AgentForm(QWidget):
         self.data_view.setModel(self.data_model)
         self.data_view.verticalHeader().hide()
         self.data_view.setMinimumHeight(90)
-        self.data_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.data_view.setWordWrap(False)
+        self.data_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.data_view.horizontalHeader()
+        header.setMinimumSectionSize(40)
+        # Short columns take what their text needs; the file and its target share the rest,
+        # so no header is cut at the dock's default width (issue 19).
+        for col, mode in (
+            (0, QHeaderView.ResizeMode.ResizeToContents),
+            (1, QHeaderView.ResizeMode.Stretch),
+            (2, QHeaderView.ResizeMode.ResizeToContents),
+            (3, QHeaderView.ResizeMode.Stretch),
+        ):
+            header.setSectionResizeMode(col, mode)
         dl.addWidget(self.data_view)
         drow = QHBoxLayout()
         self.add_file = QPushButton("Add file…")
@@ -231,7 +255,9 @@ class AgentForm(QWidget):
         self.mcp_remove.clicked.connect(self._remove_mcp)
         self.skill_list.currentTextChanged.connect(self._show_skill)
         self.skill_editor.text_changed.connect(self._skill_edited)
-        self.skill_add.clicked.connect(self.skill_add_requested.emit)
+        self.skill_add.clicked.connect(self._add_skill)
+        self.skill_name.textChanged.connect(self._skill_name_changed)
+        self.skill_name.returnPressed.connect(self._add_skill)
         self.skill_remove.clicked.connect(self._remove_skill)
         self.add_file.clicked.connect(lambda: self.data_add_requested.emit("file"))
         self.add_folder.clicked.connect(lambda: self.data_add_requested.emit("folder"))
@@ -336,6 +362,8 @@ class AgentForm(QWidget):
             self._columns[1].addWidget(group)
         for column in self._columns:
             column.addStretch(1)
+        # One column: it gets the whole width (the empty second one took half, issue 19).
+        self._outer.setStretch(1, 1 if wide else 0)
 
     # --- internals -----------------------------------------------------------------------
 
@@ -383,6 +411,31 @@ class AgentForm(QWidget):
         else:
             self._skills = skills
         self._changed()
+
+    def set_models(self, models: list[str]) -> None:
+        """Say which model runs the agent when the Model field is left empty."""
+        hint = "the server's default model"
+        if models:
+            hint = f"the server's default ({models[0]})"
+            self.model.setToolTip("Models on this server: " + ", ".join(models))
+        self.model.setPlaceholderText(hint)
+
+    def _skill_name_changed(self, text: str) -> None:
+        name = text.strip()
+        problem = ""
+        if name and not _SKILL_NAME.match(name):
+            problem = "A skill name uses lower-case letters, digits and - (e.g. make-charts)."
+        elif name in self._skills:
+            problem = f"There is already a skill named “{name}”."
+        self.skill_add.setEnabled(bool(name) and not problem)
+        self.errors["skills"].setText(problem)
+        self.errors["skills"].setVisible(bool(problem))
+
+    def _add_skill(self) -> None:
+        name = self.skill_name.text().strip()
+        if self.skill_add.isEnabled() and name:
+            self.skill_name.clear()
+            self.skill_add_requested.emit(name)
 
     def _remove_skill(self) -> None:
         item = self.skill_list.currentItem()

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
     SignalInstance,
 )
@@ -41,6 +42,8 @@ from PySide6.QtWidgets import (
 from .form import AgentForm
 
 Index = QModelIndex | QPersistentModelIndex
+NOTICE_MS = 8000
+"""How long a passing notice (such as "… is running in the background") stays."""
 
 
 class AgentListModel(QAbstractListModel):
@@ -131,6 +134,7 @@ class AgentsDock(QDockWidget):
         split.setStretchFactor(1, 1)
         outer.addWidget(split, 1)
 
+        # The task gets a row of its own (it was squeezed to "Task f…" beside Publish).
         actions = QHBoxLayout()
         self.prompt = QLineEdit()
         self.prompt.setObjectName("agentPrompt")
@@ -141,19 +145,27 @@ class AgentsDock(QDockWidget):
         self.publish_id = QLineEdit()
         self.publish_id.setPlaceholderText("agent id")
         self.publish_id.setAccessibleName("Id to publish as")
-        self.publish_id.setMaximumWidth(150)
         self.publish_button = QPushButton("Publish")
         self.publish_button.setToolTip("Save as an agent on the server (Agents API)")
         actions.addWidget(self.prompt, 1)
         actions.addWidget(self.run_button)
-        actions.addSpacing(12)
-        actions.addWidget(self.publish_id)
-        actions.addWidget(self.publish_button)
         outer.addLayout(actions)
+        publish_row = QHBoxLayout()
+        publish_row.addWidget(QLabel("Save on the server as"))
+        publish_row.addWidget(self.publish_id, 1)
+        publish_row.addWidget(self.publish_button)
+        outer.addLayout(publish_row)
         notice_row = QHBoxLayout()
         self.notice = QLabel()
         self.notice.setObjectName("agentNotice")
         self.notice.setWordWrap(True)
+        # Room for two lines is kept, so a notice coming or going never moves the fields.
+        self.notice.setMinimumHeight(2 * self.notice.fontMetrics().lineSpacing() + 4)
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.setInterval(NOTICE_MS)
+        self._notice_timer.timeout.connect(lambda: self.set_notice(""))
         self.recreate_button = QPushButton("Recreate it")
         self.recreate_button.hide()
         notice_row.addWidget(self.notice, 1)
@@ -199,10 +211,26 @@ class AgentsDock(QDockWidget):
     def current_name(self) -> str:
         return str(self.model.data(self.list.currentIndex()) or "")
 
-    def set_notice(self, text: str, *, problem: bool = False, offer_recreate: bool = False) -> None:
+    def set_notice(
+        self,
+        text: str,
+        *,
+        problem: bool = False,
+        offer_recreate: bool = False,
+        fleeting: bool = False,
+    ) -> None:
+        """A line under the actions; ``fleeting`` ones ("… is running") clear themselves."""
+        self._notice_timer.stop()
+        if fleeting:
+            self._notice_timer.start()
         self.notice.setText(text)
         self.notice.setStyleSheet("color: #cf222e;" if problem else "color: #1a7f37;")
         self.recreate_button.setVisible(offer_recreate)
+
+    def clear_fleeting(self) -> None:
+        """Drop a passing notice now (the run it announced has ended)."""
+        if self._notice_timer.isActive():
+            self.set_notice("")
 
     def enable_actions(self, has_agent: bool) -> None:
         for b in (

@@ -41,6 +41,7 @@ class FilesController(QObject):
         super().__init__(parent)
         self.dock, self.tasks, self.history = dock, tasks, history
         self._connection = connection
+        self._waiting_for = ""
         dock.model.fetch_requested.connect(self.fetch)
         dock.refresh_requested.connect(self.refresh)
         dock.preview_requested.connect(self.preview)
@@ -68,6 +69,20 @@ class FilesController(QObject):
         if environment_id:
             self.dock.model.fetchMore(self.dock.model.index(-1, -1))
 
+    def run_selected(self, environment_id: str, run_id: str) -> None:
+        """Show the selected run's sandbox — or say it has none yet, never another run's."""
+        if not run_id:
+            return  # nothing selected: keep what is shown
+        if environment_id:
+            self.set_environment(environment_id, "from the selected run")
+        elif self.environment_id or self._waiting_for != run_id:
+            self.dock.set_environment("")
+            self.dock.where.setText(
+                "The selected run has no sandbox yet: it appears here as soon as the server "
+                "reports one."
+            )
+        self._waiting_for = "" if environment_id else run_id
+
     def session_opened(self, session_id: str) -> None:
         """Show the sandbox the session's latest agent turn used, if any."""
         if not session_id:
@@ -79,9 +94,13 @@ class FilesController(QObject):
                 return
 
     def refresh(self) -> None:
+        """List the sandbox again, keeping the folders that were open (and the selection)."""
         env = self.environment_id
+        label = self.dock.where_label
+        keep = self.dock.open_state()
         self.dock.set_environment("")
-        self.set_environment(env)
+        self.set_environment(env, label)
+        self.dock.reopen(keep)
 
     def fetch(self, path: str) -> None:
         self.tasks.start(f"files-list:{path}", self._fetch(self.environment_id, path))

@@ -12,7 +12,8 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -32,6 +33,35 @@ from workbench.core.sandbox_files import SandboxEntry
 
 from .model import FilesModel
 from .preview import PreviewPane
+
+
+class FilesTree(QTreeView):
+    """The sandbox tree; its Name column keeps the room, whatever the dock's width.
+
+    Size and Modified take what their contents need and Modified steps aside when the
+    tree is narrow, so names are never squeezed down to "…" (issue 19).
+    """
+
+    NARROW = 360
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        self._columns()  # resize modes only hold for sections that exist
+
+    def _columns(self) -> None:
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        metrics = self.fontMetrics()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, metrics.horizontalAdvance("1023.9 KB") + 16)
+        header.resizeSection(2, metrics.horizontalAdvance("2026-12-31 23:59") + 16)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.setColumnHidden(2, self.width() < self.NARROW)
 
 
 class FilesDock(QDockWidget):
@@ -92,20 +122,18 @@ class FilesDock(QDockWidget):
         outer.addWidget(self.problem)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.tree = QTreeView()
+        self.tree = FilesTree()
         self.tree.setObjectName("sandboxTree")
         self.tree.setAccessibleName("Sandbox files")
         self.tree.setModel(self.model)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setUniformRowHeights(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(False)
-        self.tree.setColumnWidth(1, 70)
-        self.tree.setColumnWidth(2, 120)
         split.addWidget(self.tree)
         self.preview = PreviewPane()
         split.addWidget(self.preview)
-        split.setSizes([300, 420])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([380, 300])
         outer.addWidget(split, 1)
         self.setWidget(body)
 
@@ -117,11 +145,17 @@ class FilesDock(QDockWidget):
         self.attach_button.clicked.connect(self._attach)
         self.cancel_button.clicked.connect(self.cancel_requested.emit)
         self.dialog: QFileDialog | None = None
+        self.where_label = ""
+        self._reopen: set[str] = set()
+        self._reselect = ""
+        self.model.rowsInserted.connect(self._inserted)
         self._update_buttons()
 
     # --- state ---------------------------------------------------------------------------
 
     def set_environment(self, environment_id: str, label: str = "") -> None:
+        self.where_label = label
+        self._reopen, self._reselect = set(), ""
         self.model.reset(environment_id)
         self.preview.show_message("Select a file to preview it.")
         self.problem.hide()
@@ -132,6 +166,44 @@ class FilesDock(QDockWidget):
         else:
             self.where.setText("No sandbox: select a run (or a session) that used one.")
         self._update_buttons()
+
+    # --- keeping the tree open across a refresh ------------------------------------------
+
+    def open_state(self) -> tuple[set[str], str]:
+        """The paths of the expanded folders, and of the selected entry."""
+        opened: set[str] = set()
+
+        def walk(parent: QModelIndex) -> None:
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
+                if self.tree.isExpanded(index):
+                    entry = self.model.entry(index)
+                    if entry is not None:
+                        opened.add(entry.path)
+                    walk(index)
+
+        walk(QModelIndex())
+        entry = self.current_entry()
+        return opened, entry.path if entry is not None else ""
+
+    def reopen(self, state: tuple[set[str], str]) -> None:
+        """Open these folders again (and select that entry) as their listings arrive."""
+        self._reopen, self._reselect = set(state[0]), state[1]
+
+    def _inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            index = self.model.index(row, 0, parent)
+            entry = self.model.entry(index)
+            if entry is None:
+                continue
+            if entry.path in self._reopen:
+                self._reopen.discard(entry.path)
+                self.tree.expand(index)
+                if self.model.canFetchMore(index):
+                    self.model.fetchMore(index)
+            if entry.path == self._reselect:
+                self._reselect = ""
+                self.tree.setCurrentIndex(index)
 
     def current_entry(self) -> SandboxEntry | None:
         rows = self.tree.selectionModel().selectedRows()

@@ -7,8 +7,11 @@ others show an approval card and a "needs you" notification.
 
 Signals:
     transcript_requested(str, str): session id and interaction id to show in the transcript.
-    environment_selected(str): the sandbox of the selected run ("" for none).
+    environment_selected(str, str): the sandbox of the selected run ("" while it has none
+        yet) and the id of that run ("" when no run is selected).
     status_message(str): a short message for the status bar.
+    history_changed(): a run saved something new into the history (the sessions list).
+    run_ended(str): this run stopped running (finished, failed, waiting for you…).
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ class RunsController(QObject):
     """Launches, follows, re-attaches, cancels and answers background runs."""
 
     transcript_requested = Signal(str, str)
-    environment_selected = Signal(str)
+    environment_selected = Signal(str, str)
     status_message = Signal(str)
+    history_changed = Signal()
+    run_ended = Signal(str)
 
     def __init__(
         self,
@@ -57,6 +62,7 @@ class RunsController(QObject):
         self.tools = ToolRegistry()
         self._connection = connection
         self._notified: dict[str, str] = {}
+        self._listed: dict[str, tuple[str, str, int]] = {}
         dock.has_handler = self.tools.has
         dock.set_runs(self.tracker.records())
         dock.cancel_requested.connect(self.cancel)
@@ -187,7 +193,7 @@ class RunsController(QObject):
 
     def _selected(self, run_id: str) -> None:
         run = self.tracker.get(run_id)
-        self.environment_selected.emit(run.environment_id if run else "")
+        self.environment_selected.emit(run.environment_id if run else "", run.id if run else "")
 
     # --- changes and notifications -------------------------------------------------------
 
@@ -197,14 +203,19 @@ class RunsController(QObject):
 
     def _changed(self, run: RunRecord) -> None:
         self.dock.update_run(run)
+        listed = (run.session_id, run.status, len(run.interaction_ids))
+        if run.session_id and self._listed.get(run.id) != listed:
+            self._listed[run.id] = listed
+            self.history_changed.emit()
         if run.id == self.dock.current_run_id():
-            self.environment_selected.emit(run.environment_id)
+            self.environment_selected.emit(run.environment_id, run.id)
         if run.status in RUNNING or (run.ended is None and not run.needs_you):
             return
         key = self._note_key(run)
         if self._notified.get(run.id) == key:
             return
         self._notified[run.id] = key
+        self.run_ended.emit(run.id)
         if run.status == "requires_action" and run.origin == "chat":
             self.notifier.notify(run.id, "needs_you", f"{run.title}: answer in the chat")
         elif run.status == "requires_action":
@@ -212,10 +223,12 @@ class RunsController(QObject):
                 return
             names = ", ".join(sorted({c.name for c in run.pending if not c.decision}))
             self.notifier.notify(run.id, "needs_you", f"{run.title}: approve {names}")
-        elif run.status == "completed":
+        elif run.status == "completed" and not run.not_done:
             self.notifier.notify(run.id, "finished", f"{run.title}: finished")
         elif run.status == "cancelled" and not run.budget_stopped:
             return  # the user stopped it
+        elif run.status == "completed":  # it says itself that it could not do the task
+            self.notifier.notify(run.id, "failed", f"{run.title}: not done — {_gist(run.answer)}")
         else:
             why = run.error or run.status.replace("_", " ")
             self.notifier.notify(run.id, "failed", f"{run.title}: {why}")
@@ -285,3 +298,9 @@ class RunsController(QObject):
     def shutdown(self) -> None:
         self.tracker.save()
         self.notifier.close()
+
+
+def _gist(text: str, limit: int = 140) -> str:
+    """The first words of an answer, for a one-line notification."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -12,6 +12,7 @@ Signals:
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, SignalInstance
@@ -114,7 +115,7 @@ class RunsDock(QDockWidget):
 
         detail = QWidget()
         dl = QVBoxLayout(detail)
-        dl.setContentsMargins(0, 0, 0, 0)
+        dl.setContentsMargins(0, 4, 0, 0)
         self.empty = QLabel(
             "No background runs yet. Run an agent from the Agents panel, or tick "
             "“Run in the background” in Run settings and send a message."
@@ -122,21 +123,41 @@ class RunsDock(QDockWidget):
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: palette(mid); padding: 8px;")
         dl.addWidget(self.empty)
+        # The selected run's details, its answer and approval cards scroll together, so
+        # the table keeps most of the height (issue 19: it showed about 1.5 rows).
+        inner = QWidget()
+        il = QVBoxLayout(inner)
+        il.setContentsMargins(0, 0, 4, 0)
         self.detail = QLabel()
         self.detail.setObjectName("runDetail")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        dl.addWidget(self.detail)
+        il.addWidget(self.detail)
+        self.answer = QLabel()
+        self.answer.setObjectName("runAnswer")
+        self.answer.setWordWrap(True)
+        self.answer.setTextFormat(Qt.TextFormat.RichText)
+        self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.answer.hide()
+        il.addWidget(self.answer)
         self.cards_box = QWidget()
         self.cards = QVBoxLayout(self.cards_box)
         self.cards.setContentsMargins(0, 0, 0, 0)
+        il.addWidget(self.cards_box)
+        il.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.cards_box)
+        scroll.setWidget(inner)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         dl.addWidget(scroll, 1)
         split.addWidget(detail)
-        split.setSizes([180, 320])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([150, 150])
+        split.setChildrenCollapsible(False)
+        # At least three rows, whatever the details below need.
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * 30 + 4)
         outer.addWidget(split, 1)
         self.setWidget(body)
 
@@ -200,9 +221,12 @@ class RunsDock(QDockWidget):
         self.forget_button.setEnabled(bool(run and not run.running))
         if run is None:
             self.detail.setText("")
+            self.answer.hide()
             self._set_cards("", [])
             return
-        parts = [f"<b>{run.title}</b> · {run.target_kind} <code>{run.target}</code>"]
+        parts = [f"<b>{html.escape(run.title)}</b> · {run.target_kind} <code>{run.target}</code>"]
+        if run.model and run.model != run.target:
+            parts.append(f"model <code>{html.escape(run.model)}</code>")
         if run.interaction_id:
             parts.append(f"interaction <code>{run.interaction_id}</code>")
         if run.environment_id:
@@ -215,7 +239,24 @@ class RunsDock(QDockWidget):
         if run.needs_you:
             text += "<br>Waiting for your approval below."
         self.detail.setText(text)
+        self._show_answer(run)
         self._set_cards(run.id, [c for c in run.pending if not c.decision] if run.needs_you else [])
+
+    def _show_answer(self, run: RunRecord) -> None:
+        """The final answer's own words; a run that did not do its task says so first."""
+        if not run.answer and not run.not_done:
+            self.answer.hide()
+            return
+        words = html.escape(run.answer or "(no answer)").replace("\n", "<br>")
+        if run.not_done:
+            head = (
+                f"<b style='color:#cf222e'>Not done</b> — {html.escape(run.verdict_reason)}."
+                "<br>Its last words:"
+            )
+        else:
+            head = "<b>Answer:</b>"
+        self.answer.setText(f"{head}<br><span style='white-space:pre-wrap'>{words}</span>")
+        self.answer.show()
 
     def _set_cards(self, run_id: str, calls: list[PendingCall]) -> None:
         key = (run_id, tuple(c.call_id for c in calls))

@@ -44,6 +44,8 @@ def chip(run: RunRecord) -> tuple[str, str]:
     """The label and colour of a run's status chip."""
     if run.budget_stopped and run.status == "cancelled":
         return "budget hit", "#bc4c00"
+    if run.status == "completed" and run.not_done:
+        return "not done", "#cf222e"  # it ended, but its own answer says the task was not done
     if run.status == "requires_action" and run.origin == "chat":
         return "answer in chat", "#bf8700"
     if run.status == "requires_action" and not run.needs_you:
@@ -128,6 +130,10 @@ class RunsModel(QAbstractTableModel):
             return self._text(run, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [run.title, f"{run.target_kind} {run.target}", f"on {run.server}"]
+            if run.model and run.model != run.target:
+                lines.append(f"answered by {run.model}")
+            if run.not_done:
+                lines.append(f"Not done: {run.verdict_reason}")
             lines += [f"interaction {i}" for i in run.interaction_ids]
             if run.error:
                 lines.append(run.error)

@@ -16,6 +16,7 @@ import markdown
 
 from workbench.core.transcript import Block, TurnView, pretty_json, usage_line
 
+_PRE_END = re.compile(r"\n+</code></pre>")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<code>.*?)^(?P=fence)\s*$", re.M | re.S)
 
 
@@ -77,7 +78,9 @@ def markdown_html(text: str, key: str, state: RenderState, theme: Theme) -> str:
     """Markdown to HTML, with a Copy link above every code block."""
     md = _markdown(theme.code_style)
     md.reset()
-    body = md.convert(text)
+    # pygments ends the block with a newline inside <pre>: QTextBrowser draws it as an extra
+    # empty line on the code background.
+    body = _PRE_END.sub("</code></pre>", md.convert(text))
     codes = [m.group("code").rstrip("\n") for m in _FENCE.finditer(text)]
     parts = body.split('<div class="codehilite"')
     out = [parts[0]]
@@ -185,11 +188,23 @@ def _block_html(
     return f"<p>{head}</p>" + (_pre(pretty_json(block.raw), theme) if open_ else "")
 
 
-def error_html(text: str, theme: Theme) -> str:
+NOTICE_DETAILS = "notice-details"
+"""The fold key of the technical details under the transcript's problem notice."""
+
+
+def error_html(text: str, theme: Theme, details: str = "", state: RenderState | None = None) -> str:
+    """A problem in plain words; the technical ``details`` in a fold below, closed at first."""
+    fold = ""
+    if details:
+        open_ = state is not None and NOTICE_DETAILS in state.expanded
+        link = _fold_link(NOTICE_DETAILS, "Details", open_, theme)
+        fold = f'<br><span style="font-size:small">{link}</span>'
+        if open_:
+            fold += f'<br><span style="font-size:small">{_esc(details)}</span>'
     return (
         f'<table width="100%" cellspacing="0" style="background:{theme.error_bg}; '
         f'margin:4px 0"><tr><td style="padding:6px; color:{theme.error_text}">'
-        f"<b>Problem:</b> {_esc(text)}</td></tr></table>"
+        f"<b>Problem:</b> {_esc(text)}{fold}</td></tr></table>"
     )
 
 
@@ -218,14 +233,17 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
     user_lines = _esc(view.user_text).replace("\n", "<br>") or "<i>(no text)</i>"
     chips = turn.attachments or view.user_media
     if chips:
-        user_lines += f'<br><span style="color:{theme.muted}">📎 {_esc(", ".join(chips))}</span>'
+        user_lines += (
+            f'<br><span style="color:{theme.muted}">Attached: {_esc(", ".join(chips))}</span>'
+        )
     switcher = ""
     if turn.branch_count > 1:
         switcher = (
             f"{_action(f'prev/{iid}', '‹', theme)} {turn.branch_index}/{turn.branch_count} "
             f"{_action(f'next/{iid}', '›', theme)}"
         )
-    user_actions = "" if turn.live else _action(f"edit/{iid}", "Edit", theme)
+    editable = not turn.live and bool(view.interaction_id)
+    user_actions = _action(f"edit/{iid}", "Edit", theme) if editable else ""
     parts = [
         f'<table width="100%" cellspacing="0" style="background:{theme.user_bg}; '
         f'margin-top:10px"><tr><td style="padding:8px"><b>You</b></td>'

@@ -18,9 +18,18 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from workbench.core.capabilities import kinds_words
 from workbench.core.transcript import read_turn
 
-from .render import DARK, RenderState, Theme, TurnHtmlInput, error_html, turn_html
+from .render import (
+    DARK,
+    NOTICE_DETAILS,
+    RenderState,
+    Theme,
+    TurnHtmlInput,
+    error_html,
+    turn_html,
+)
 
 REPAINT_MS = 40
 
@@ -67,6 +76,8 @@ class TranscriptView(QTextBrowser):
         self._live: TurnEntry | None = None
         self._notice = ""
         self._notice_problem = False
+        self._notice_details = ""
+        self._accepts = "images, audio, video, PDF or text files"
         self._cache: dict[str, str] = {}
         self._state = RenderState()
         self._timer = QTimer(self)
@@ -88,11 +99,25 @@ class TranscriptView(QTextBrowser):
         self._live = entry
         self._schedule()
 
-    def set_notice(self, text: str, *, problem: bool = False) -> None:
-        """A line under the turns: a hint, or (``problem``) an error with what to do."""
+    def set_notice(self, text: str, *, problem: bool = False, details: str = "") -> None:
+        """A line under the turns: a hint, or (``problem``) an error with what to do.
+
+        ``details`` (status codes, field paths, the server's exact words) go in a fold
+        under the plain words, closed until the user opens it.
+        """
         self._notice = text
         self._notice_problem = problem
+        self._notice_details = details
+        self._state.expanded.discard(NOTICE_DETAILS)
         self._schedule()
+
+    def set_accepts(self, kinds: set[str]) -> None:
+        """What the target reads, for the empty state's invitation to attach files."""
+        words = kinds_words(kinds & {"image", "audio", "video", "document", "text"})
+        words = words.replace("PDF and office documents", "PDF")
+        if words != self._accepts:
+            self._accepts = words
+            self._schedule()
 
     def entries(self) -> list[TurnEntry]:
         return list(self._entries)
@@ -143,7 +168,7 @@ class TranscriptView(QTextBrowser):
         if not parts and not self._notice:
             parts.append(self._welcome(theme))
         if self._notice and self._notice_problem:
-            parts.append(error_html(self._notice, theme))
+            parts.append(error_html(self._notice, theme, self._notice_details, self._state))
         elif self._notice:
             parts.append(f'<p style="color:{theme.muted}"><i>{html.escape(self._notice)}</i></p>')
         bar = self.verticalScrollBar()
@@ -162,7 +187,7 @@ class TranscriptView(QTextBrowser):
             f'<div style="color:{theme.muted}; margin-top:40px" align="center">'
             '<p style="font-size:large">Start a conversation</p>'
             "<p>Type below and press <b>Enter</b> to send · <b>Shift+Enter</b> for a new line"
-            " · <b>Esc</b> stops a response.<br>Attach images, audio, video, PDF or text files"
+            f" · <b>Esc</b> stops a response.<br>Attach {html.escape(self._accepts)}"
             " with <b>+</b>, drag-and-drop or paste.</p></div>"
         )
 
@@ -178,7 +203,8 @@ class TranscriptView(QTextBrowser):
                 self._state.expanded.discard(arg)
             else:
                 self._state.expanded.add(arg)
-            self._cache.pop(arg.rsplit("-", 1)[0], None)
+            if arg != NOTICE_DETAILS:
+                self._cache.pop(arg.rsplit("-", 1)[0], None)
             self._schedule()
         elif action == "copy-code":
             QGuiApplication.clipboard().setText(self._state.code.get(arg, ""))
