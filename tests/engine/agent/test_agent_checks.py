@@ -98,7 +98,7 @@ def test_snapshot_diff_and_listing(tmp_path: Path) -> None:
     before = snapshot(tmp_path)
     assert set(before) == {"data.csv", "blob.bin"}
     text = listing(tmp_path, before)
-    assert "- data.csv (8 bytes)" in text and "a,b\n1,2" in text
+    assert "- data.csv (8 bytes; CSV with the header line 'a,b'" in text and "a,b\n1,2" in text
     assert "first lines of blob.bin" not in text  # binary: size only
     (tmp_path / "out.txt").write_text("x")
     (tmp_path / "blob.bin").unlink()

@@ -114,6 +114,22 @@ def preview(root: Path, info: FileInfo) -> str | None:
     return body
 
 
+def _kind(root: Path, info: FileInfo) -> str:
+    """How to read a data file, for the listing: small models read JSON with csv otherwise."""
+    suffix = info.path.rsplit(".", 1)[-1].lower() if "." in info.path else ""
+    if suffix == "json":
+        return "; JSON: read it with json.load"
+    if suffix in ("csv", "tsv") and info.size:
+        try:
+            with (root / info.path).open("r", encoding="utf-8", errors="replace") as handle:
+                header = handle.readline(2000).strip()
+        except OSError:
+            return ""
+        if header:
+            return f"; CSV with the header line {header!r}: read it with csv.DictReader"
+    return ""
+
+
 def listing(root: Path, files: Snapshot) -> str:
     """The prompt's description of the workspace: paths, sizes, previews of text files."""
     if not files:
@@ -124,7 +140,7 @@ def listing(root: Path, files: Snapshot) -> str:
         if i >= MAX_FILES:
             lines.append(f"… and {len(files) - MAX_FILES} more files")
             break
-        lines.append(f"- {info.path} ({info.size} bytes)")
+        lines.append(f"- {info.path} ({info.size} bytes{_kind(root, info)})")
         if budget <= 0 or info.size == 0:
             continue
         shown = preview(root, info)

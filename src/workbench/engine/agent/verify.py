@@ -41,6 +41,13 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
                 r"unsupported operand type\(s\) for [^:]+: 'str' and '(int|float)'"),
      "Values read from a file are strings: convert them with float() or int() before "
      "arithmetic or comparisons."),
+    (re.compile(r"invalid literal for int\(\) with base 10: '[A-Za-z_ ]+'|"
+                r"could not convert string to float: '[A-Za-z_ ]+'"),
+     "The first line of a CSV file is its header, not data: skip it, or read the rows with "
+     "csv.DictReader and use the column names."),
+    (re.compile(r"dict contains fields not in fieldnames|Expecting value: line 1|"
+                r"'list' object has no attribute 'keys'"),
+     "Read .json files with json.load and .csv files with the csv module."),
     (re.compile(r"SyntaxError|IndentationError"),
      "The program does not compile: write it again with one statement per line."),
     (re.compile(r"NameError: name '(\w+)' is not defined"),
