@@ -289,3 +289,16 @@ async def test_the_answer_sees_short_output_files(ctx: ToolContext) -> None:
     quiet = GOOD.replace("\nprint(t)", "")
     _, _, model = await _run([program(quiet), "30."], ctx, TOTAL)
     assert "total.txt now holds:\n```\n30\n```" in model.requests[-1].messages[-1].text
+
+
+async def test_a_whole_file_block_is_written_not_run(ctx: ToolContext) -> None:
+    (ctx.root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (ctx.root / "test_calc.py").write_text("from calc import add\nassert add(2, 3) == 5\n")
+    task = "Fix the bug in calc.py so that test_calc.py passes."
+    block = "```python\n# file: calc.py\ndef add(a, b):\n    return a + b\n```"
+    status, steps, _ = await _run([block, "I fixed add in calc.py."], ctx, task)
+    assert status == "completed"
+    assert (ctx.root / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    kinds = [s["type"] for s in steps]
+    assert kinds[:2] == ["function_call", "function_result"]
+    assert steps[0]["name"] == "write_file" and steps[0]["arguments"]["path"] == "calc.py"

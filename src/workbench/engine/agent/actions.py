@@ -26,14 +26,24 @@ _FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n", re.MULTILINE)
 _CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.MULTILINE)
 
 
+_FILE_LINE = re.compile(r"^\s*(?:#|//)\s*file:\s*([\w./-]+)\s*$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Program:
-    """A program the model wrote: its language, code, and the prose around it."""
+    """A program the model wrote: its language, code, and the prose around it.
+
+    ``target`` is set when the block is a whole file rather than a program (its first line
+    is ``# file: NAME``): the harness writes ``code`` to that file instead of running it —
+    small models fix a bug far better by writing the fixed file than by writing a program
+    that writes it.
+    """
 
     language: str
     code: str
     before: str
     closed: bool
+    target: str | None = None
 
 
 def _looks_like_python(code: str) -> bool:
@@ -44,14 +54,21 @@ def find_program(text: str) -> Program | None:
     """The first runnable fenced block of ``text`` (an unclosed last block counts too)."""
     for match in _FENCE.finditer(text):
         lang = match.group(1).lower()
-        if lang not in _LANGS:
+        if lang not in _LANGS and not _FILE_LINE.match(text[match.end() :].split("\n", 1)[0]):
             continue  # ```text, ```json, ```csv: data shown to the user, not a program
+        lang = lang if lang in _LANGS else ""
         start = match.end()
         close = _CLOSE.search(text, start)
         code = text[start : close.start()] if close else text[start:]
         if not code.strip():
             continue
         language = _LANGS[lang]
+        first, _, rest = code.partition("\n")
+        target = _FILE_LINE.match(first)
+        if target is not None:
+            body = rest.rstrip() + "\n"
+            return Program(language, body, text[: match.start()].strip(), bool(close),
+                           target.group(1).lstrip("./") or None)  # fmt: skip
         if lang == "" and not _looks_like_python(code):
             continue
         return Program(language, code.rstrip() + "\n", text[: match.start()].strip(), bool(close))

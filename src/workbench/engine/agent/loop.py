@@ -63,7 +63,8 @@ sys.exit(1 if failed else 0)
 
 
 def _fenced(program: Program) -> str:
-    return f"```{program.language}\n{program.code.rstrip()}\n```"
+    head = f"# file: {program.target}\n" if program.target else ""
+    return f"```{program.language}\n{head}{program.code.rstrip()}\n```"
 
 
 class AgentLoop(TurnRunner):
@@ -265,21 +266,29 @@ class AgentLoop(TurnRunner):
         assert self.code_tool is not None
         self._thought(program.before)
         before = await asyncio.to_thread(snapshot, self.ctx.root)
-        call_id = self.new_call_id()
-        args = self.code_tool.normalize({"language": program.language, "code": program.code})
-        self.out.tool_step(self.code_tool.call_step(call_id, args).to_wire())
-        job = asyncio.ensure_future(self.code_tool.execute(args, self.ctx))
-        if await self.until_cancelled(job):
-            return None
-        result, outcome = job.result()
-        self.usage.tool_calls += 1
-        step = self.code_tool.result_step(call_id, outcome)
-        if step is not None:
-            self.out.tool_step(step.to_wire())
+        if program.target is not None:
+            result = await self._write_file(program)
+            if result is None:
+                return None
+        else:
+            call_id = self.new_call_id()
+            args = self.code_tool.normalize({"language": program.language, "code": program.code})
+            self.out.tool_step(self.code_tool.call_step(call_id, args).to_wire())
+            job = asyncio.ensure_future(self.code_tool.execute(args, self.ctx))
+            if await self.until_cancelled(job):
+                return None
+            result, outcome = job.result()
+            self.usage.tool_calls += 1
+            step = self.code_tool.result_step(call_id, outcome)
+            if step is not None:
+                self.out.tool_step(step.to_wire())
         after = await asyncio.to_thread(snapshot, self.ctx.root)
         changes = diff(before, after)
+        action = (
+            f"wrote {program.target}" if program.target else f"ran a {program.language} program"
+        )
         self.did.append(
-            f"ran a {program.language} program (exit status {result.exit_code}"
+            f"{action} (exit status {result.exit_code}"
             + (f"; {changes.describe(after).replace(chr(10), ', ')}" if changes.touched else "")
             + ")"
         )
@@ -306,6 +315,27 @@ class AgentLoop(TurnRunner):
         self.out.thought(note)
         self.out.close()
         return check
+
+    async def _write_file(self, program: Program) -> ExecResult | None:
+        """A whole-file block, written with the ``write_file`` tool (its own typed steps);
+        the outcome as an ``ExecResult`` so the same checks apply."""
+        assert program.target is not None
+        args = {"path": program.target, "content": program.code}
+        call_id = self.new_call_id()
+        tool = self.registry.get("write_file")
+        if tool is None:
+            return ExecResult(refused="this agent has no write_file tool")
+        self.out.tool_step(tool.call_step(call_id, args).to_wire())
+        outcome = await self.run_tool("write_file", args)
+        if outcome is None:
+            return None
+        self.usage.tool_calls += 1
+        step = tool.result_step(call_id, outcome)
+        if step is not None:
+            self.out.tool_step(step.to_wire())
+        if outcome.is_error:
+            return ExecResult(stderr=outcome.text, exit_code=1)
+        return ExecResult(stdout=outcome.text, exit_code=0)
 
     async def _run_tests(self, plan: TaskPlan) -> ExecResult | None:
         """Run the tests the task says must pass: each file as a script, then its

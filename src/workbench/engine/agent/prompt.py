@@ -30,6 +30,8 @@ CODE_BASE = (
     "before doing arithmetic.\n"
     "- Use the file paths listed below exactly. Name output files exactly as the task says.\n"
     "- Make the program print the result, so it can be checked.\n"
+    "- To fix or rewrite a file (for example a bug in code), you may instead reply with a "
+    "block whose first line is `# file: NAME` followed by the whole new content of the file.\n"
     "- After the program has worked, reply with a short final answer in plain words, no code."
 )
 TOOLS_RULE = (
