@@ -302,3 +302,15 @@ async def test_a_whole_file_block_is_written_not_run(ctx: ToolContext) -> None:
     kinds = [s["type"] for s in steps]
     assert kinds[:2] == ["function_call", "function_result"]
     assert steps[0]["name"] == "write_file" and steps[0]["arguments"]["path"] == "calc.py"
+
+
+async def test_an_answer_after_a_failed_check_is_not_a_success(ctx: ToolContext) -> None:
+    (ctx.root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (ctx.root / "test_calc.py").write_text("from calc import add\nassert add(2, 3) == 5\n")
+    task = "Fix the bug in calc.py so that test_calc.py passes."
+    status, steps, model = await _run(
+        [program("print('ok')"), "I fixed it.", "It is fixed now."], ctx, task
+    )
+    assert status == "incomplete"
+    assert "Do not answer yet" in model.requests[2].messages[-1].text
+    assert _answer(steps).startswith("I could not finish the task: The task is not done")

@@ -46,7 +46,9 @@ from .verify import Check, check_program, false_file_claims, invented_numbers, s
 __all__ = ["AgentLoop", "LoopLimits", "Outcome", "StepSink", "Usage"]
 
 TEST_RUNNER = """\
-import os, runpy, sys, traceback
+import os, runpy, sys, tempfile, traceback
+sys.dont_write_bytecode = True
+sys.pycache_prefix = tempfile.mkdtemp()  # never a stale .pyc of a file rewritten this second
 sys.path.insert(0, os.getcwd())
 failed = 0
 for path in {paths!r}:
@@ -154,6 +156,8 @@ class AgentLoop(TurnRunner):
         made: set[str] = set()
         asked = False
         resampled = False
+        nudged = False
+        failing: Check | None = None  # the last program's failed check, until one passes
         last_problem = "no program passed the checks"
         while True:
             if (stop := self._stopped()) is not None:
@@ -200,6 +204,16 @@ class AgentLoop(TurnRunner):
                         harness(prompt.WRITE_PROGRAM),
                     ]
                     continue
+                if failing is not None and not nudged:
+                    # An answer while the last check failed: the work is not done yet.
+                    nudged = True
+                    work += [
+                        Message(role="assistant", text=turn.text),
+                        harness(prompt.NOT_DONE.format(problem=failing.problem)),
+                    ]
+                    continue
+                if failing is not None:
+                    return self._give_up(failing.problem)
                 return await self._answer(turn.text, work, plan)
             key = hashlib.sha256(program.code.encode()).hexdigest()
             if steps >= self.limits.max_steps:
@@ -228,7 +242,8 @@ class AgentLoop(TurnRunner):
                     )
                 if check.verdict == "impossible":
                     return await self._cannot(work, program, check)
-                last_problem = check.feedback.rsplit("\n", 1)[-1]
+                last_problem = check.problem
+                failing = check
                 repairs += 1
                 if repairs <= self.limits.repairs:
                     work += [
@@ -311,7 +326,7 @@ class AgentLoop(TurnRunner):
         if check.verdict == "impossible":
             note += f" Reason: {check.reason}."
         elif check.verdict == "repair":
-            note += " " + check.feedback.rsplit("\n", 1)[-1]
+            note += " " + check.problem
         self.out.thought(note)
         self.out.close()
         return check

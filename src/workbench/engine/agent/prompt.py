@@ -70,6 +70,7 @@ FALSE_CLAIM = (
     "Your answer names {names}, which do not exist in the working folder. Write the answer "
     "again: say only what was really done. No code."
 )
+NOT_DONE = "{problem} Do not answer yet: write the whole corrected program (or the fixed file)."
 INVENTED = (
     "Your answer gives {numbers}, which the program's output and the files do not show. "
     "Write the answer again using only what they show. No code."

@@ -72,6 +72,7 @@ class Check:
     verdict: Verdict
     feedback: str = ""
     reason: str = ""
+    problem: str = ""
 
 
 def _tail(text: str, limit: int = 1500) -> str:
@@ -212,10 +213,11 @@ def check_program(
                 return Check("impossible", report, why)
             near = locate(missing.group(1).rsplit("/", 1)[-1], after)
             hint = f" The file is at {near}." if near else ""
+            problem = f"The file {missing.group(1)!r} does not exist.{hint}"
             return Check(
                 "repair",
-                f"{report}\nThe file {missing.group(1)!r} does not exist.{hint} "
-                "Fix the program and write the whole corrected program.",
+                f"{report}\n{problem} Fix the program and write the whole corrected program.",
+                problem=problem,
             )
         key = _KEY_ERROR.search(errors)
         if key and (why := _missing_column(key.group(1), task, root, after)):
@@ -232,6 +234,7 @@ def check_program(
         return Check(
             "repair",
             f"{report}\nThe program failed.{extra} Fix it and write the whole corrected program.",
+            problem=f"The program failed.{extra}",
         )
     if network_disabled and plan.urls and _NETWORK.search(errors):
         return Check("impossible", report, "the network is disabled in this environment")
@@ -242,17 +245,19 @@ def check_program(
             problems.append(f"the task asks for {out}, which does not exist yet")
         elif info.size == 0:
             problems.append(f"{out} is empty")
+    if changed_tests := [t for t in plan.tests if t in changes.touched]:
+        problems.append(f"{', '.join(changed_tests)} must not be changed: fix the code it tests")
+    test_output = ""
     if test_result is not None and not test_result.ok:
-        problems.append(
-            "the test still fails:\n```\n"
-            + _tail(test_result.stdout + test_result.stderr)
-            + "\n```"
-        )
+        problems.append("the test still fails")
+        output = _tail(test_result.stdout + test_result.stderr)
+        test_output = f"\nThe test's output:\n```\n{output}\n```"
     if problems:
+        problem = "The task is not done: " + "; ".join(problems) + "."
         return Check(
             "repair",
-            f"{report}\nThe task is not done: " + "; ".join(problems) + ". Write the whole "
-            "corrected program.",
+            f"{report}{test_output}\n{problem} Write the whole corrected program.",
+            problem=problem,
         )
     return Check("done", report)
 
