@@ -93,7 +93,7 @@ def _wait(http: httpx.Client, interaction_id: str, timeout: float) -> dict[str, 
 
 
 def run_task(
-    http: httpx.Client, task: Task, *, timeout: float = 600.0, traces: Path | None = None,
+    http: httpx.Client, task: Task, *, timeout: float = 900.0, traces: Path | None = None,
     repeat: int = 0,
 ) -> TaskResult:  # fmt: skip
     """Run one task on an engine (answering its function calls) and check its sandbox."""
