@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from workbench.protocol import join_code_output
+
 from .backends.base import GenerationRequest, Message, ModelInfo, ToolCall, UsageChunk
 from .inputs import content_parts, result_text
 from .parsing import CreateRequest
@@ -293,7 +295,7 @@ def fold_events(events: Iterable[dict[str, Any]]) -> tuple[dict[int, dict[str, A
                     if key == "type":
                         continue
                     if key == "result" and dtype == "code_execution_result" and "result" in step:
-                        step["result"] = str(step["result"]) + str(value)
+                        step["result"] = join_code_output(step["result"], value)
                     else:
                         step[key] = value
         elif kind == "step.stop":
