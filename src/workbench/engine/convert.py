@@ -18,7 +18,7 @@ from workbench.protocol import join_code_output
 
 from .backends.base import GenerationRequest, Message, ModelInfo, ToolCall, UsageChunk
 from .inputs import content_parts, result_text
-from .parsing import CreateRequest
+from .parsing import THINKING_BUDGETS, CreateRequest
 
 NO_RESULT = "(no result was sent for this call)"
 IDENTITY_FIELDS = ("id", "call_id", "name", "server_name")
@@ -141,6 +141,7 @@ def generation_request(
         top_p=req.top_p,
         stop=req.stop_sequences,
         seed=req.seed,
+        thinking_budget=THINKING_BUDGETS.get(req.thinking_level or "high"),
     )
 
 
