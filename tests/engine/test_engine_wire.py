@@ -243,3 +243,27 @@ def test_sdk_drop_recovery_after_a_time_limit_cut(engine_factory: Any) -> None:
     with eng.http() as http:
         listed = http.get(f"/v1beta/interactions/{ids.pop()}").json()
         assert listed["status"] == "completed"
+
+
+async def test_app_client_survives_cut_and_recut_streams(engine_factory: Any) -> None:
+    """Our own client against the cut fault: each resume is cut again, and still it finishes."""
+    from workbench.client import Client, ResumePolicy
+    from workbench.core.stream import StreamAccumulator
+
+    eng = engine_factory("--stream-time-limit", "0.2")
+    policy = ResumePolicy(initial_delay=0.0, max_delay=0.0, poll_interval=0.05, max_attempts=4)
+    client = Client(eng.url, api_key=eng.token, resume=policy)
+    acc = StreamAccumulator()
+    try:
+        async with client.interactions.create_stream(
+            {"model": "scripted", "input": "[[tokens: 40, 0.02]]"}
+        ) as stream:
+            async for event in stream:
+                acc.feed(event)
+            reconnects = stream.reconnects + stream.state.reconnects
+    finally:
+        await client.aclose()
+    snap = acc.snapshot()
+    assert snap.status == "completed"
+    assert (snap.steps or [])[-1].content[0].text.split() == [f"t{i}" for i in range(40)]
+    assert reconnects >= 2  # cut at least twice: the resume itself was cut again
