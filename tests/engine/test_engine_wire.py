@@ -98,6 +98,7 @@ def test_classic_methods_answer_a_clear_error_not_405(
         ({"generation_config": {"image_config": {"aspect_ratio": "1:1"}}}, 400, "image_config"),
         ({"generation_config": {"thinking_level": "ultra"}}, 400, "thinking_level"),
         ({"generation_config": {"thinking_summaries": "some"}}, 400, "thinking_summaries"),
+        ({"environment": "remote"}, 400, "environment"),
     ],
 )
 def test_unserved_fields_get_a_clear_error(

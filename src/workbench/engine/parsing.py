@@ -181,6 +181,11 @@ def parse_create(body: Any) -> CreateRequest:
     if agentish:
         parse_agent_fields(body, req)
     else:
+        if env is not None:
+            raise bad_request(
+                "environment is not available on model interactions in the local engine (its "
+                "model interactions run no sandbox tools); call an agent to work in one"
+            )
         _parse_tools(body.get("tools"), req)
     _parse_generation_config(body.get("generation_config"), req)
     _parse_response_format(body, req)
