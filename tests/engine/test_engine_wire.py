@@ -268,3 +268,67 @@ async def test_app_client_survives_cut_and_recut_streams(engine_factory: Any) ->
     assert snap.status == "completed"
     assert (snap.steps or [])[-1].content[0].text.split() == [f"t{i}" for i in range(40)]
     assert reconnects >= 2  # cut at least twice: the resume itself was cut again
+
+
+# --- environments and saved agents -----------------------------------------------------
+
+
+def test_env_var_object_form_runs(client: genai.Client) -> None:
+    """The SDK's ``{"value": …}`` form of an environment variable reaches the sandbox."""
+    done = client.interactions.create(
+        agent="antigravity-preview-05-2026",
+        input="[[text: done]]",
+        environment={"type": "remote", "env": {"PLAIN": "1", "BOXED": {"value": "2"}}},
+    )
+    assert done.status == "completed"
+
+
+def test_saved_agent_is_validated_when_saved(http: httpx.Client) -> None:
+    base = {"base_agent": "antigravity-preview-05-2026"}
+    good = {"type": "remote", "env": {"X": {"value": "1"}}}
+    saved = http.post("/v1beta/agents", json={"id": "env-ok", **base, "base_environment": good})
+    assert saved.status_code == 200, saved.text
+    run = create(http, {"agent": "env-ok", "input": "[[text: ran]]"}).json()
+    assert run["status"] == "completed"
+    bad = {"type": "remote", "env": {"X": {"credential": "cred-1"}}}
+    refused = http.post("/v1beta/agents", json={"id": "env-bad", **base, "base_environment": bad})
+    assert refused.status_code == 400
+    assert "credential" in refused.json()["error"]["message"]
+    assert http.get("/v1beta/agents/env-bad").status_code == 404
+
+
+def test_unknown_agent_404_names_the_agents_that_exist(http: httpx.Client) -> None:
+    http.post(
+        "/v1beta/agents", json={"id": "listed-one", "base_agent": "antigravity-preview-05-2026"}
+    )
+    resp = create(http, {"agent": "no-such-agent", "input": "hi"})
+    assert resp.status_code == 404
+    message = resp.json()["error"]["message"]
+    assert "antigravity-preview-05-2026" in message and "listed-one" in message
+
+
+def test_environment_network_is_always_its_effective_value(http: httpx.Client) -> None:
+    env = http.post("/v1beta/environments", json={}).json()
+    assert env["network"] == "disabled"
+    assert http.get(f"/v1beta/environments/{env['id']}").json()["network"] == "disabled"
+    opened = http.post(
+        "/v1beta/environments", json={"network": {"allowlist": [{"domain": "*"}]}}
+    ).json()
+    assert opened["network"] == {"allowlist": [{"domain": "*"}]}
+
+
+def test_an_expired_environment_reports_expired(engine_factory: Any) -> None:
+    eng = engine_factory()
+    with eng.http() as http:
+        env = http.post("/v1beta/environments", json={}).json()
+        meta = eng.data_dir / "environments" / env["id"] / "environment.json"
+        data = json.loads(meta.read_text())
+        data["status"] = "expired"
+        meta.write_text(json.dumps(data))
+        got = http.get(f"/v1beta/environments/{env['id']}")
+        assert got.status_code == 200
+        assert got.json()["status"] == "expired"
+        used = create(
+            http, {"agent": "antigravity-preview-05-2026", "input": "x", "environment": env["id"]}
+        )
+        assert used.status_code == 404

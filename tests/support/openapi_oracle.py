@@ -20,7 +20,8 @@ Patches, each a documented divergence (docs/engine.md, "Where the engine differs
 * ``step.start`` steps need only ``type``: a stream opens a step with its identity and first
   state and sends the rest as deltas (protocol.md §6.5), so ``result`` and ``arguments``
   are not there yet;
-* ``network`` is ``anyOf``: ``"disabled"`` matches both of its ``oneOf`` branches;
+* ``network`` is ``anyOf``: ``"disabled"`` matches both of its ``oneOf`` branches; so is
+  ``EnvironmentConfig.env`` (a map of variables is also a valid, open ``EnvVar`` object);
 * ``ResponseFormat`` is ``anyOf``: its last branch, a bare JSON Schema object, matches every
   typed branch too, so as ``oneOf`` no valid value could pass.
 """
@@ -110,6 +111,8 @@ def spec() -> dict[str, Any]:
     schemas["DocumentContent"]["properties"]["mime_type"].pop("enum")
     _open_python_only(doc)
     _network_any_of(doc)
+    env = schemas["EnvironmentConfig"]["properties"]["env"]
+    env["anyOf"] = env.pop("oneOf")  # a NAME → EnvVar map is also a valid (open) EnvVar
     # step.start carries a step's identity and first state; the rest follows as deltas.
     partial = copy.deepcopy(schemas["Step"])
     branches = []

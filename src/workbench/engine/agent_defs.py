@@ -29,7 +29,7 @@ from workbench.protocol import EnvironmentConfig, has_reserved_prefix
 
 from .agent_checks import check_agent_config, check_agent_tools
 from .errors import ApiError, bad_request, not_found
-from .sandbox import EnvironmentStore, SandboxError
+from .sandbox import EnvironmentStore, SandboxError, check_env_vars
 from .sandbox import sources as srcmod
 from .sandbox.network import validate_network
 from .status import now
@@ -140,6 +140,7 @@ class AgentDefinitions:
             srcmod.prepare(config.sources)
             if config.network is not None:
                 validate_network(config.network)
+            check_env_vars(config.env)  # the object form, credentials: as a run would
             if config.environment_id:
                 await self.envs.get(config.environment_id)
         except ValidationError as exc:

@@ -162,7 +162,10 @@ class Runner:
         elif self.agents is None:
             raise not_found(f"agent {req.agent!r} is not available: agents are not enabled")
         else:
-            await self.agents.resolve(req)  # 404 / 400 for the agent itself come first
+            try:
+                await self.agents.resolve(req)  # 404 / 400 for the agent itself come first
+            except ApiError as exc:
+                raise await self._with_saved_agents(exc) from None
         history: list[dict[str, Any]] = []
         prev: InteractionRecord | None = None
         if req.previous_interaction_id is not None:
@@ -197,6 +200,15 @@ class Runner:
         if self.stopping:
             raise ApiError(503, "the engine is shutting down")
         return await self._start(req, gen, prev)
+
+    async def _with_saved_agents(self, exc: ApiError) -> ApiError:
+        """An unknown agent's 404 also names the saved agents that do exist (the spec's 404)."""
+        if exc.http_status != 404 or "saved agent" not in exc.message or self.agents is None:
+            return exc
+        page = await self.agents.definitions.list(100, None)
+        ids = [str(a.get("id")) for a in page.get("agents", []) if isinstance(a, dict)]
+        saved = ", ".join(ids) if ids else "none yet"
+        return ApiError(404, f"{exc.message}; saved agents: {saved}", exc.code)
 
     @staticmethod
     def _check_model_only(req: CreateRequest) -> None:
