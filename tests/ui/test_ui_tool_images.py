@@ -53,3 +53,23 @@ def test_code_result_images_render_as_images(qtbot: QtBot) -> None:
     )
     assert isinstance(image, QImage) and (image.width(), image.height()) == (7, 5)
     assert "saved" in view.toPlainText()
+
+
+def test_alias_targets_say_what_serves_them(qtbot: QtBot) -> None:
+    """Against the local engine a Gemini name is an alias: the picker says who answers."""
+    from workbench.core.capabilities import capabilities_for
+    from workbench.core.profiles import default_profiles, local_profile
+    from workbench.protocol import ModelInfo
+    from workbench.ui.run_settings_dock import RunSettingsDock
+
+    alias = ModelInfo.model_validate(
+        {"name": "models/gemini-2.5-flash", "baseModelId": "qwen2.5-coder-0.5b"}
+    )
+    dock = RunSettingsDock()
+    qtbot.addWidget(dock)
+    caps = capabilities_for(local_profile(), [alias], "gemini-2.5-flash")
+    assert caps.served_by == "gemini-2.5-flash is served locally by qwen2.5-coder-0.5b."
+    dock.apply_capabilities(caps)
+    assert "served locally by qwen2.5-coder-0.5b" in dock.target.toolTip()
+    cloud = next(p for p in default_profiles() if not p.is_local)
+    assert capabilities_for(cloud, [alias], "gemini-2.5-flash").served_by is None
