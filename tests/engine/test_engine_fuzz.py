@@ -175,6 +175,9 @@ def test_schemathesis_against_live_engine(engine: EngineProcess, mode: Generatio
     assert not failures, failures
 
 
+STEER_KEEP = ("system_instruction", "labels", "stream", "store", "service_tier", "safety_settings")
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_schemathesis_with_the_official_document(
     engine: EngineProcess, mode: GenerationMode
@@ -185,24 +188,26 @@ def test_schemathesis_with_the_official_document(
     served); ``api_version`` is pinned to ``v1beta``. Every response goes through the oracle.
     """
     doc = copy.deepcopy(openapi_spec())
-    schema = schemathesis.openapi.from_dict(doc).include(
-        path_regex=r"^/\{api_version\}/interactions"
+    whole = schemathesis.openapi.from_dict(doc)
+    creates = whole.include(operation_id="CreateInteraction")
+    others = whole.include(path_regex=r"^/\{api_version\}/interactions/").exclude(
+        operation_id="CreateInteraction"
     )
     headers = {"x-goog-api-key": engine.token}
     oracle = Oracle()
     failures: list[str] = []
     seen: list[str] = []
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(case=schema.as_strategy(generation_mode=mode), steer=st.booleans())
     def check(case: Any, steer: bool) -> None:
         case.path_parameters = {**(case.path_parameters or {}), "api_version": "v1beta"}
         if isinstance(case.body, dict):
             case.body.pop("background", None)
             if steer:
-                case.body["model"] = "gemini-2.5-flash"
-                for key in ("agent", "agent_config", "previous_interaction_id", "environment"):
-                    case.body.pop(key, None)
+                # Half the bodies are a served model and a plain input plus the drawn hints,
+                # so the run gets past validation and into generation.
+                kept = {k: v for k, v in case.body.items() if k in STEER_KEEP}
+                case.body.clear()
+                case.body.update(kept, model="gemini-2.5-flash", input="[[text: ok]]")
         response = case.call(base_url=engine.url, headers=headers, timeout=20)
         status = response.status_code
         where = f"{case.method} {case.formatted_path}: {status} {response.text[:200]}"
@@ -212,7 +217,11 @@ def test_schemathesis_with_the_official_document(
         oracle.check(case.method, case.formatted_path, status, media, response.content)
         seen.append(f"{case.method} {status}")
 
-    check()
+    for operations, examples in ((creates, 50), (others, 30)):
+        run = settings(
+            max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck)
+        )(given(case=operations.as_strategy(generation_mode=mode), steer=st.booleans())(check))
+        run()
     assert not failures, failures[:10]
     assert not oracle.problems, [str(p) for p in oracle.problems[:10]]
     if mode == GenerationMode.POSITIVE:  # some bodies got past validation into generation
