@@ -18,15 +18,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
-    PrivateAttr,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
     Strict,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
-    model_serializer,
     model_validator,
 )
 
@@ -61,8 +57,6 @@ class WireModel(BaseModel):
     _lenient_fields: ClassVar[bool] = True
     """Whether a lenient read keeps a bad field raw (False: the union falls back instead)."""
 
-    _unparsed: dict[str, Any] = PrivateAttr(default_factory=dict)
-
     @model_validator(mode="wrap")
     @classmethod
     def _read_leniently(
@@ -77,23 +71,18 @@ class WireModel(BaseModel):
             if not bad or not all(isinstance(key, str) and key in data for key in bad):
                 raise
             model = handler({k: v for k, v in data.items() if k not in bad})
-            if isinstance(model, WireModel):
-                model._unparsed = {str(k): data[k] for k in bad}
+            if isinstance(model, WireModel) and model.__pydantic_extra__ is not None:
+                # Kept beside the (unset) field: dumps write the raw value in its place, and
+                # attribute access still gives the typed field's default.
+                model.__pydantic_extra__.update({str(k): data[k] for k in bad})
             return model
-
-    @model_serializer(mode="wrap")
-    def _write_unparsed(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> Any:
-        result = handler(self)
-        if self._unparsed and isinstance(result, dict):
-            result.update(self._unparsed)
-        return result
 
     @property
     def unparsed(self) -> dict[str, Any]:
         """Fields a lenient read could not type, kept as the raw JSON they arrived as."""
-        return dict(self._unparsed)
+        fields = type(self).model_fields
+        names = set(fields) | {f.alias for f in fields.values() if f.alias}
+        return {k: v for k, v in (self.__pydantic_extra__ or {}).items() if k in names}
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict to send: aliases, no unset fields, no nulls."""
