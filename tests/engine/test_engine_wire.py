@@ -332,3 +332,31 @@ def test_an_expired_environment_reports_expired(engine_factory: Any) -> None:
             http, {"agent": "antigravity-preview-05-2026", "input": "x", "environment": env["id"]}
         )
         assert used.status_code == 404
+
+
+async def test_app_client_reads_a_completed_interaction_without_usage(
+    engine_factory: Any,
+) -> None:
+    """The real service sometimes leaves ``usage`` off; nothing in the app depends on it."""
+    from workbench.client import Client
+    from workbench.core.stream import StreamAccumulator
+    from workbench.core.transcript import read_turn, usage_line
+
+    eng = engine_factory("--inject-fault", "omit-usage")
+    client = Client(eng.url, api_key=eng.token)
+    acc = StreamAccumulator()
+    try:
+        async with client.interactions.create_stream(
+            {"model": "scripted", "input": "[[text: no usage here]]"}
+        ) as stream:
+            async for event in stream:
+                acc.feed(event)
+        unary = await client.interactions.create({"model": "scripted", "input": "x"})
+    finally:
+        await client.aclose()
+    snap = acc.snapshot()
+    assert snap.status == "completed" and snap.usage is None
+    assert unary.status == "completed" and unary.usage is None
+    view = read_turn(snap.to_wire())
+    assert view.answer_text == "no usage here"
+    assert usage_line(view.usage) == ""

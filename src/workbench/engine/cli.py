@@ -34,6 +34,7 @@ from .config import (
     DEFAULT_DETACH_SECONDS,
     DEFAULT_KEEPALIVE_SECONDS,
     DEFAULT_MAX_BODY_BYTES,
+    FAULTS,
     EngineConfig,
 )
 from .dbcheck import DatabaseLocked, check_database
@@ -136,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="tests only: cut streams of running interactions after SECONDS, right after a "
         "checkpoint, with a plain-text 503 tail",
+    )
+    p.add_argument(
+        "--inject-fault",
+        action="append",
+        default=[],
+        choices=FAULTS,
+        help="tests only: reproduce a fault of the real service (omit-usage: completed "
+        "interactions carry no usage); repeatable",
     )
     p.add_argument(
         "--inject-overload",
@@ -305,6 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         detach_seconds=max(0.0, args.detach_seconds),
         checkpoint_events=max(0, args.checkpoint_events),
         stream_time_limit=args.stream_time_limit,
+        faults=frozenset(args.inject_fault),
     )
     try:
         backend = create_backend(

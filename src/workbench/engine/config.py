@@ -19,6 +19,9 @@ DEFAULT_DETACH_SECONDS = 600.0
 DEFAULT_CHECKPOINT_EVENTS = 50
 """Events between ``continuation_token`` checkpoints on a stream."""
 
+FAULTS = ("omit-usage",)
+"""The names ``--inject-fault`` accepts."""
+
 VERSION_PREFIXES: tuple[str, ...] = ("/v1", "/v1beta", "/v1alpha")
 """Plain version segments served identically (protocol.md §1.2)."""
 
@@ -65,6 +68,8 @@ class EngineConfig:
         stream_time_limit: fault injection (tests): a stream of a running interaction is cut
             this many seconds after it opened, right after a checkpoint, with a plain-text 503
             tail, like the real service's front end; off by default.
+        faults: named faults of the real service to reproduce (tests): ``omit-usage`` ends
+            interactions without ``usage``.
     """
 
     data_dir: Path
@@ -90,3 +95,4 @@ class EngineConfig:
     detach_seconds: float = DEFAULT_DETACH_SECONDS
     checkpoint_events: int = DEFAULT_CHECKPOINT_EVENTS
     stream_time_limit: float | None = None
+    faults: frozenset[str] = frozenset()

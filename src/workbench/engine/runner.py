@@ -455,6 +455,8 @@ class Runner:
             extra["continuation_token"] = token
         if errors:
             run.record.resource["errors"] = errors
+        if "omit-usage" in self.config.faults:
+            run.record.resource.pop("usage", None)  # fault: as the real service sometimes does
         if "usage" in run.record.resource:
             extra["usage"] = run.record.resource["usage"]
         await self._transition(run, status, **extra)
