@@ -11,6 +11,19 @@ import pytest
 from engine_helpers import TOKEN, EngineProcess
 from google import genai
 
+from support.openapi_oracle import ORACLE
+
+
+@pytest.fixture(autouse=True)
+def _openapi_oracle() -> Iterator[None]:
+    """Every engine response a test saw must conform to Google's OpenAPI document."""
+    ORACLE.problems.clear()
+    yield
+    problems, ORACLE.problems[:] = list(ORACLE.problems), []
+    assert not problems, "responses that break the OpenAPI document:\n" + "\n".join(
+        str(p) for p in problems[:10]
+    )
+
 
 @pytest.fixture
 def engine_factory(tmp_path: Path) -> Iterator[Any]:

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 from google import genai
 
+from support.openapi_oracle import OracleTransport
+
 TOKEN = "test-token"
 ENGINE_BIN = Path(sys.executable).with_name("workbench-engine")
 
@@ -107,11 +109,15 @@ class EngineProcess:
             self.kill()
 
     def client(self, **http_options: Any) -> genai.Client:
+        """The official SDK, its every response checked against the OpenAPI document."""
         options = {"base_url": self.url, "api_version": "v1beta", **http_options}
+        options.setdefault("client_args", {"transport": OracleTransport()})
         return genai.Client(api_key=self.token, http_options=options)
 
     def http(self, **kwargs: Any) -> httpx.Client:
+        """Raw httpx; every response is checked against the OpenAPI document (the oracle)."""
         headers = {"x-goog-api-key": self.token, **kwargs.pop("headers", {})}
+        kwargs.setdefault("transport", OracleTransport())
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
 
 

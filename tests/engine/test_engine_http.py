@@ -141,7 +141,13 @@ def test_reattach_tails_live_run(http: httpx.Client) -> None:
     assert text.endswith("event: done\ndata: [DONE]\n\n")
 
 
-def test_foreground_stream_disconnect_cancels(http: httpx.Client) -> None:
+def test_foreground_stream_disconnect_cancels_without_grace(engine_factory: Any) -> None:
+    """``--detach-seconds 0`` keeps the old rule: a dropped foreground stream is cancelled."""
+    with engine_factory("--detach-seconds", "0").http() as http:
+        _disconnect_cancels(http)
+
+
+def _disconnect_cancels(http: httpx.Client) -> None:
     body = {"model": "scripted", "input": "[[tokens: 400, 0.02]]", "stream": True}
     with http.stream("POST", "/v1beta/interactions", json=body) as resp:
         lines = resp.iter_lines()

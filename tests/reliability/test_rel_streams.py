@@ -54,8 +54,13 @@ _STAMP = re.compile(r'"(created|updated)": ?"[^"]*"')
 _CALL = re.compile(r"call_[A-Za-z0-9_-]+")
 
 
+_CHECKPOINT = re.compile(r"ck_(\d+)_[0-9a-f]+")
+
+
 def _normal(text: str, iid: str) -> str:
-    return _CALL.sub("call_X", _STAMP.sub(r'"\1": "T"', text.replace(iid, "IID")))
+    """Ids, stamps, call ids and checkpoint MACs (keyed by the interaction id) made equal."""
+    text = _CHECKPOINT.sub(r"ck_\1_MAC", text.replace(iid, "IID"))
+    return _CALL.sub("call_X", _STAMP.sub(r'"\1": "T"', text))
 
 
 def _events(items: list[StreamItem], iid: str) -> list[str]:

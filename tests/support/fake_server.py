@@ -111,6 +111,9 @@ class Settings:
         "gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.5-flash",
         "gemma-4-31b-it", "gemini-2.5-flash"])  # fmt: skip
     unknown_event_every: int = 0  # add an unknown event type every N deltas
+    # steps appended after the answer, streamed whole (step.start + step.stop): wire shapes
+    # wider than the client's models, as the real service sends them
+    extra_steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -522,6 +525,11 @@ class FakeServer(SandboxRoutes):
                 if every and (n + 1) % every == 0:
                     self._emit(inter, {"event_type": "interaction.future_thing", "n": n})
             self._emit(inter, {"event_type": "step.stop", "index": index})
+            for extra in settings.extra_steps:
+                at = len(inter.steps)
+                inter.steps.append(json.loads(json.dumps(extra)))
+                self._emit(inter, {"event_type": "step.start", "index": at, "step": extra})
+                self._emit(inter, {"event_type": "step.stop", "index": at})
             inter.usage = {"total_input_tokens": 3, "total_output_tokens": settings.deltas,
                            "total_tokens": 3 + settings.deltas,
                            "output_tokens_by_modality": [{"modality": "text",

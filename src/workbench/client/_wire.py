@@ -1,7 +1,11 @@
 """The protocol models the client builds from wire JSON (the one place it imports them).
 
-A parse failure of a *response* is the server breaking the protocol, so it becomes a
-:class:`~workbench.client.errors.ProtocolViolationError` here.
+Responses are read leniently, like the official SDK reads them (``protocol.LENIENT``):
+unknown fields, steps, content and deltas, and values wider than our models, are kept as raw
+JSON instead of failing the interaction. Only a payload that is not the resource at all (not
+a JSON object) is the server breaking the protocol, and becomes a
+:class:`~workbench.client.errors.ProtocolViolationError` here. Requests are built from the
+same models without that context, so what we send stays validated.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from workbench.protocol import (
+    LENIENT,
     Agent,
     Environment,
     EnvironmentFile,
@@ -41,21 +46,25 @@ __all__ = [
 
 def to_event(data: dict[str, Any]) -> Event:
     try:
-        return parse_event(data)
+        return parse_event(data, lenient=True)
     except (ProtocolError, ValidationError) as exc:
         raise ProtocolViolationError(f"The server sent an invalid event: {exc}") from None
 
 
 def to_interaction(data: dict[str, Any]) -> Interaction:
     try:
-        return parse_interaction(data)
+        return parse_interaction(data, lenient=True)
     except (ProtocolError, ValidationError) as exc:
         raise ProtocolViolationError(f"The server sent an invalid interaction: {exc}") from None
 
 
 def to_model(cls: type[M], data: Any, what: str) -> M:
+    if not isinstance(data, dict):
+        raise ProtocolViolationError(
+            f"The server sent an invalid {what}: expected a JSON object, got {type(data).__name__}"
+        )
     try:
-        return cls.model_validate(data)
+        return cls.model_validate(data, context=LENIENT)
     except (ProtocolError, ValidationError) as exc:
         raise ProtocolViolationError(f"The server sent an invalid {what}: {exc}") from None
 

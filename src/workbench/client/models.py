@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from workbench.protocol import ModelInfo
+from workbench.protocol import LENIENT, ModelInfo
 
 from ._paging import iter_pages
 from .errors import ProtocolViolationError
@@ -17,8 +17,10 @@ __all__ = ["ModelInfo", "Models"]
 
 
 def _model(item: Any) -> ModelInfo:
+    if not isinstance(item, dict):
+        raise ProtocolViolationError("list models: an entry is not a JSON object")
     try:
-        return ModelInfo.model_validate(item)
+        return ModelInfo.model_validate(item, context=LENIENT)
     except ValidationError as exc:
         raise ProtocolViolationError(f"list models: invalid entry: {exc}") from None
 

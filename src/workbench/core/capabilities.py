@@ -19,6 +19,8 @@ class Capabilities:
     """Feature keys that are not available, each with the reason."""
 
     missing: dict[str, str] = field(default_factory=dict)
+    served_by: str | None = None
+    """For an alias (a Gemini name the local engine maps), the plain words saying what serves it."""
 
     def why_not(self, feature: str) -> str | None:
         return self.missing.get(feature)
@@ -50,6 +52,9 @@ def capabilities_for(
     if profile.is_local:
         caps.missing.update(_LOCAL_MISSING)
     info = next((m for m in models if m.model_id == target), None)
+    local_alias = info is not None and info.base_model_id not in (None, "", info.model_id)
+    if profile.is_local and info is not None and local_alias:
+        caps.served_by = f"{target} is served locally by {info.base_model_id}."
     if target_kind == "agent":
         for key in ("temperature", "top_p", "max_output_tokens", "seed", "thinking", "stop"):
             caps.missing[key] = "Agents choose their own generation settings."

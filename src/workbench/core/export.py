@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import html
 import json
+import re
 import time
 from typing import Any
 
@@ -58,6 +59,8 @@ def _block_markdown(block: Block) -> str:
         ]
         if block.result is not None:
             parts += ["", "Result:", "", _fence(pretty_json(block.result), "json")]
+        for mime, data in block.images:
+            parts += ["", f"![tool image]({_data_uri(mime, data)})"]
         parts += ["", "</details>"]
         return "\n".join(parts)
     if block.kind == "error":
@@ -188,3 +191,9 @@ def session_trace(
 def session_json(store: HistoryStore, session: SessionInfo, *, include_data: bool = False) -> str:
     trace = session_trace(store, session, include_data=include_data)
     return json.dumps(trace, indent=2, ensure_ascii=False) + "\n"
+
+
+def _data_uri(mime: str, data: str) -> str:
+    """An inline image for Markdown: a tool's image stays with the export, no side files."""
+    kind = mime if re.fullmatch(r"image/[A-Za-z0-9.+-]+", mime) else "image/png"
+    return f"data:{kind};base64,{''.join(data.split())}"

@@ -31,6 +31,7 @@ from workbench.protocol import (
     StepStopEvent,
     decode_bytes,
     encode_bytes,
+    join_code_output,
     parse_interaction,
 )
 
@@ -253,7 +254,7 @@ class StreamAccumulator:
     def snapshot(self) -> Interaction:
         """The interaction as folded so far (hops merged the way the SDK merges them)."""
         if self._snapshot is None:
-            self._snapshot = parse_interaction(self.snapshot_wire())
+            self._snapshot = parse_interaction(self.snapshot_wire(), lenient=True)
         return self._snapshot
 
     def snapshot_wire(self) -> JsonDict:
@@ -328,7 +329,7 @@ def _apply_delta(
         arguments[index] = arguments.get(index, "") + str(body.get("arguments") or "")
     elif kind == "code_execution_result":
         if "result" in body:
-            step["result"] = str(step.get("result") or "") + str(body.pop("result") or "")
+            step["result"] = join_code_output(step.get("result"), body.pop("result"))
         step.update(body)
     elif isinstance(kind, str) and (kind.endswith("_call") or kind.endswith("_result")):
         step.update(body)  # tool call/result deltas set their fields (§6.5 "set")

@@ -40,6 +40,8 @@ class Block:
     duration: float | None = None
     mime_type: str = ""
     raw: Any = None
+    images: list[tuple[str, str]] = field(default_factory=list)
+    """Images a tool returned, as ``(mime_type, base64 data)``, shown under its result."""
 
 
 @dataclass
@@ -160,7 +162,7 @@ def read_turn(
         elif kind.endswith("_result"):
             target = calls.get(str(step.get("call_id", "")))
             if target is not None:
-                target.result = step.get("result")
+                target.result, target.images = split_result(step.get("result"))
                 target.is_error = bool(step.get("is_error"))
                 target.pending = False
             else:
@@ -177,6 +179,33 @@ def read_turn(
         if isinstance(err, dict):
             view.blocks.append(Block("error", text=_error_words(err)))
     return view
+
+
+def split_result(result: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """A tool result as (what to show as text or JSON, the images it holds).
+
+    ``code_execution_result.result`` (and function/MCP results) may be a list of content
+    blocks: its text blocks are joined and its inline images returned apart so the view can
+    draw them. Any other list or value is returned unchanged, to be shown as JSON.
+    """
+    if not (
+        isinstance(result, list)
+        and result
+        and all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in result)
+        and any(b.get("type") in ("text", "image") for b in result)
+    ):
+        return result, []
+    texts: list[str] = []
+    images: list[tuple[str, str]] = []
+    for block in result:
+        kind = block["type"]
+        if kind == "text":
+            texts.append(str(block.get("text", "")))
+        elif kind == "image" and isinstance(block.get("data"), str):
+            images.append((str(block.get("mime_type") or "image/png"), block["data"]))
+        else:
+            texts.append(f"[{kind} · {block.get('mime_type') or block.get('uri') or '?'}]")
+    return "\n".join(texts), images
 
 
 def _append_text(view: TurnView, text: str) -> None:

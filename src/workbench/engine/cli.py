@@ -27,8 +27,16 @@ from typing import Any
 
 import uvicorn
 
+from .aliases import DEFAULT_ALIASES, parse_alias
 from .backends.registry import BACKENDS, BackendLoadError, create_backend
-from .config import DEFAULT_KEEPALIVE_SECONDS, DEFAULT_MAX_BODY_BYTES, EngineConfig
+from .config import (
+    DEFAULT_CHECKPOINT_EVENTS,
+    DEFAULT_DETACH_SECONDS,
+    DEFAULT_KEEPALIVE_SECONDS,
+    DEFAULT_MAX_BODY_BYTES,
+    FAULTS,
+    EngineConfig,
+)
 from .dbcheck import DatabaseLocked, check_database
 from .faults import FaultSpecError, OverloadPlan, install_overload, parse_overload
 from .runner import Runner
@@ -98,6 +106,48 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         help="wall-clock seconds one code_execution run may take",
+    )
+    p.add_argument(
+        "--model-alias",
+        action="append",
+        default=[],
+        metavar="NAME=MODEL",
+        help="serve model NAME (or a pattern such as 'gemini-*') with MODEL ('@default' is "
+        "the backend's first model); repeatable, checked before the built-in Gemini aliases",
+    )
+    p.add_argument(
+        "--no-model-aliases",
+        action="store_true",
+        help="drop the built-in Gemini aliases (only served ids and --model-alias work)",
+    )
+    p.add_argument(
+        "--detach-seconds",
+        type=float,
+        default=DEFAULT_DETACH_SECONDS,
+        help="how long a foreground interaction keeps running after its stream's client "
+        "disconnected (0: cancel at once)",
+    )
+    p.add_argument(
+        "--checkpoint-events",
+        type=int,
+        default=DEFAULT_CHECKPOINT_EVENTS,
+        help="events between continuation_token checkpoints on streams (0: none)",
+    )
+    p.add_argument(
+        "--stream-time-limit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="tests only: cut streams of running interactions after SECONDS, right after a "
+        "checkpoint, with a plain-text 503 tail",
+    )
+    p.add_argument(
+        "--inject-fault",
+        action="append",
+        default=[],
+        choices=FAULTS,
+        help="tests only: reproduce a fault of the real service (omit-usage: completed "
+        "interactions carry no usage); repeatable",
     )
     p.add_argument(
         "--inject-overload",
@@ -243,6 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("%s", notice)
     # The app hands the token over in the environment so it never shows up in `ps`.
     token = args.token or os.environ.get("WORKBENCH_ENGINE_TOKEN") or secrets.token_urlsafe(32)
+    try:
+        extra = tuple(parse_alias(text) for text in args.model_alias)
+    except ValueError as exc:
+        return _fail(str(exc))
+    aliases = extra + (() if args.no_model_aliases else DEFAULT_ALIASES)
     config = EngineConfig(
         data_dir=data_dir,
         host=args.host,
@@ -261,6 +316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code_timeout_seconds=args.code_timeout,
         agent_temperature=args.agent_temperature,
         agent_seed=args.agent_seed,
+        model_aliases=aliases,
+        detach_seconds=max(0.0, args.detach_seconds),
+        checkpoint_events=max(0, args.checkpoint_events),
+        stream_time_limit=args.stream_time_limit,
+        faults=frozenset(args.inject_fault),
     )
     try:
         backend = create_backend(

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .aliases import DEFAULT_ALIASES
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 """Largest request body accepted (64 MiB); larger bodies get 413."""
 
 DEFAULT_KEEPALIVE_SECONDS = 15.0
 """An idle SSE stream gets a ``: keep-alive`` comment at least this often (protocol.md §6.2)."""
+
+DEFAULT_DETACH_SECONDS = 600.0
+"""A foreground stream's interaction outlives its connection by up to ten minutes."""
+
+DEFAULT_CHECKPOINT_EVENTS = 50
+"""Events between ``continuation_token`` checkpoints on a stream."""
+
+FAULTS = ("omit-usage",)
+"""The names ``--inject-fault`` accepts."""
 
 VERSION_PREFIXES: tuple[str, ...] = ("/v1", "/v1beta", "/v1alpha")
 """Plain version segments served identically (protocol.md §1.2)."""
@@ -46,6 +57,19 @@ class EngineConfig:
         code_timeout_seconds: wall-clock limit of one ``code_execution`` run.
         agent_temperature: sampling temperature of an agent's first attempt (0: greedy).
         agent_seed: sampling seed of an agent's first attempt (later attempts add one each).
+        model_aliases: ordered ``(name or pattern, served model id or "@default")`` rules that
+            let Gemini model names run on the local model (``aliases.py``).
+        detach_seconds: how long a stored foreground interaction keeps running after its
+            stream's client disconnected (it stays resumable with ``last_event_id``); past
+            that it is cancelled. 0 cancels at once (the old behaviour).
+        checkpoint_events: a stream of a stored interaction carries a ``continuation_token``
+            checkpoint (an ``interaction.status_update`` event) every this many events, so the
+            SDK's drop recovery can resume it; 0 turns checkpoints off.
+        stream_time_limit: fault injection (tests): a stream of a running interaction is cut
+            this many seconds after it opened, right after a checkpoint, with a plain-text 503
+            tail, like the real service's front end; off by default.
+        faults: named faults of the real service to reproduce (tests): ``omit-usage`` ends
+            interactions without ``usage``.
     """
 
     data_dir: Path
@@ -68,3 +92,8 @@ class EngineConfig:
     code_timeout_seconds: float = 60.0
     agent_temperature: float = 0.0
     agent_seed: int = 1
+    model_aliases: tuple[tuple[str, str], ...] = field(default=DEFAULT_ALIASES)
+    detach_seconds: float = DEFAULT_DETACH_SECONDS
+    checkpoint_events: int = DEFAULT_CHECKPOINT_EVENTS
+    stream_time_limit: float | None = None
+    faults: frozenset[str] = frozenset()

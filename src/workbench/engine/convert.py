@@ -14,9 +14,11 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from workbench.protocol import join_code_output
+
 from .backends.base import GenerationRequest, Message, ModelInfo, ToolCall, UsageChunk
 from .inputs import content_parts, result_text
-from .parsing import CreateRequest
+from .parsing import THINKING_BUDGETS, CreateRequest
 
 NO_RESULT = "(no result was sent for this call)"
 IDENTITY_FIELDS = ("id", "call_id", "name", "server_name")
@@ -139,6 +141,7 @@ def generation_request(
         top_p=req.top_p,
         stop=req.stop_sequences,
         seed=req.seed,
+        thinking_budget=THINKING_BUDGETS.get(req.thinking_level or "high"),
     )
 
 
@@ -293,7 +296,7 @@ def fold_events(events: Iterable[dict[str, Any]]) -> tuple[dict[int, dict[str, A
                     if key == "type":
                         continue
                     if key == "result" and dtype == "code_execution_result" and "result" in step:
-                        step["result"] = str(step["result"]) + str(value)
+                        step["result"] = join_code_output(step["result"], value)
                     else:
                         step[key] = value
         elif kind == "step.stop":

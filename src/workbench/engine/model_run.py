@@ -34,6 +34,8 @@ async def run_model(run: Run, backend: Backend, cap: int | None) -> Outcome:
     finish: str | None = None
     usage: UsageChunk | None = None
     capped = False
+    thoughts = 0
+    budget = run.request.thinking_budget
     failure: dict[str, str] | None = None
     stream = backend.generate(run.request, run.cancel_event)
     try:
@@ -46,7 +48,9 @@ async def run_model(run: Run, backend: Backend, cap: int | None) -> Outcome:
                     break
                 if isinstance(chunk, TextChunk):
                     out.text(chunk.text)
-                elif run.thought_summaries:
+                    continue
+                thoughts += 1
+                if run.thought_summaries and (budget is None or thoughts <= budget):
                     out.thought(chunk.text)
             elif isinstance(chunk, ToolCallChunk):
                 out.call(chunk.name, dict(chunk.arguments))

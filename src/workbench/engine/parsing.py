@@ -39,6 +39,17 @@ ECHO_FIELDS = (
 
 ToolChoice = Literal["auto", "any", "none"]
 
+THINKING_BUDGETS: dict[str, int | None] = {
+    "minimal": 0,
+    "low": 256,
+    "medium": 1024,
+    "high": None,
+}
+"""``thinking_level`` → the local thinking budget in tokens (None: as much as the model wants)."""
+
+UNAVAILABLE_CONFIG = ("speech_config", "image_config", "video_config", "transcription_config")
+"""``generation_config`` fields for output or input the engine cannot produce (400, named)."""
+
 
 @dataclass
 class CreateRequest:
@@ -68,6 +79,8 @@ class CreateRequest:
     thought_summaries: bool = True
     agent_tools: list[dict[str, Any]] | None = None
     max_total_tokens: int | None = None
+    cached_content: str | None = None
+    thinking_level: str | None = None
 
     @property
     def echo(self) -> dict[str, Any]:
@@ -143,11 +156,17 @@ def parse_create(body: Any) -> CreateRequest:
     req.system_instruction = _opt_str(body, "system_instruction")
     req.previous_interaction_id = _opt_str(body, "previous_interaction_id")
     req.continuation_token = _opt_str(body, "continuation_token")
-    for key in ("service_tier", "response_mime_type", "cached_content"):
+    for key in ("service_tier", "response_mime_type"):
         _opt_str(body, key)
+    req.cached_content = _opt_str(body, "cached_content")
     for key in ("labels", "webhook_config"):
         if body.get(key) is not None and not isinstance(body[key], dict):
             raise bad_request(f"{key} must be an object")
+    if body.get("webhook_config") is not None:
+        raise bad_request(
+            "webhook_config is not available in the local engine (it sends no webhooks); "
+            "follow the interaction with a stream or GET instead"
+        )
     if body.get("safety_settings") is not None and not isinstance(body["safety_settings"], list):
         raise bad_request("safety_settings must be a list")
     env = body.get("environment")
@@ -162,6 +181,11 @@ def parse_create(body: Any) -> CreateRequest:
     if agentish:
         parse_agent_fields(body, req)
     else:
+        if env is not None:
+            raise bad_request(
+                "environment is not available on model interactions in the local engine (its "
+                "model interactions run no sandbox tools); call an agent to work in one"
+            )
         _parse_tools(body.get("tools"), req)
     _parse_generation_config(body.get("generation_config"), req)
     _parse_response_format(body, req)
@@ -239,7 +263,22 @@ def _parse_generation_config(cfg: Any, req: CreateRequest) -> None:
     for key in ("thinking_level", "thinking_summaries"):
         if cfg.get(key) is not None and not isinstance(cfg[key], str):
             raise bad_request(f"generation_config.{key} must be a string")
-    req.thought_summaries = cfg.get("thinking_summaries") != "none"
+    level = cfg.get("thinking_level")
+    if level is not None and level not in THINKING_BUDGETS:
+        raise bad_request(
+            f"generation_config.thinking_level must be one of {', '.join(THINKING_BUDGETS)}"
+        )
+    req.thinking_level = level
+    summaries = cfg.get("thinking_summaries")
+    if summaries is not None and summaries not in ("auto", "none"):
+        raise bad_request("generation_config.thinking_summaries must be auto or none")
+    req.thought_summaries = summaries != "none"
+    for key in UNAVAILABLE_CONFIG:
+        if cfg.get(key) is not None:
+            raise bad_request(
+                f"generation_config.{key} is not available in the local engine: it answers in "
+                "text only"
+            )
     choice = cfg.get("tool_choice")
     if choice is None:
         return

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .aliases import AliasTable
+from .attach import Checkpoints, Detacher
 from .backends.base import Backend, GenerationRequest, ModelInfo
 from .config import EngineConfig
 from .convert import OutputAssembler, generation_request
@@ -27,6 +29,7 @@ from .model_run import run_model
 from .parsing import CreateRequest
 from .recovery import recover
 from .status import (
+    DISCONNECTED,
     LEGAL,
     STOPPED,
     TERMINAL,
@@ -67,6 +70,7 @@ class Run:
     task: asyncio.Task[None] | None = None
     gen_task: asyncio.Task[Outcome] | None = None
     work: Callable[[Run], Awaitable[Outcome]] | None = None
+    since_checkpoint: int = 0
 
     @property
     def id(self) -> str:
@@ -96,12 +100,14 @@ class Runner:
         self._slots = asyncio.Semaphore(max(1, config.max_background_runs))
         self.stopping = False
         self.agents: AgentRuns | None = None
+        self.checkpoints = Checkpoints(config.checkpoint_events)
+        self.detacher = Detacher(config.detach_seconds)
 
     # -- lookups ------------------------------------------------------------------------
 
     def model_info(self, model: str) -> ModelInfo | None:
-        """The backend's model with this id, if it serves one."""
-        return next((m for m in self.backend.models() if m.id == model), None)
+        """The served model for this name: a model id, or a name the alias table maps."""
+        return AliasTable(self.config.model_aliases).target(model, self.backend.models())
 
     async def record(self, interaction_id: str) -> InteractionRecord | None:
         """A stored interaction, live or finished."""
@@ -144,15 +150,22 @@ class Runner:
         """Validate against stored state, then start the run. Raises ``ApiError`` before work."""
         info: ModelInfo | None = None
         if req.agent is None:
+            self._check_model_only(req)
             assert req.model is not None
             info = self.model_info(req.model)
             if info is None:
                 served = ", ".join(m.id for m in self.backend.models())
-                raise not_found(f"model {req.model!r} is not served here; available: {served}")
+                raise not_found(
+                    f"model {req.model!r} is not served here; available: {served} (and the "
+                    "aliases GET /models lists)"
+                )
         elif self.agents is None:
             raise not_found(f"agent {req.agent!r} is not available: agents are not enabled")
         else:
-            await self.agents.resolve(req)  # 404 / 400 for the agent itself come first
+            try:
+                await self.agents.resolve(req)  # 404 / 400 for the agent itself come first
+            except ApiError as exc:
+                raise await self._with_saved_agents(exc) from None
         history: list[dict[str, Any]] = []
         prev: InteractionRecord | None = None
         if req.previous_interaction_id is not None:
@@ -187,6 +200,24 @@ class Runner:
         if self.stopping:
             raise ApiError(503, "the engine is shutting down")
         return await self._start(req, gen, prev)
+
+    async def _with_saved_agents(self, exc: ApiError) -> ApiError:
+        """An unknown agent's 404 also names the saved agents that do exist (the spec's 404)."""
+        if exc.http_status != 404 or "saved agent" not in exc.message or self.agents is None:
+            return exc
+        page = await self.agents.definitions.list(100, None)
+        ids = [str(a.get("id")) for a in page.get("agents", []) if isinstance(a, dict)]
+        saved = ", ".join(ids) if ids else "none yet"
+        return ApiError(404, f"{exc.message}; saved agents: {saved}", exc.code)
+
+    @staticmethod
+    def _check_model_only(req: CreateRequest) -> None:
+        if req.cached_content is not None:
+            # The engine keeps no context caches, so every name is unknown (never ignored).
+            raise not_found(
+                f"cached content {req.cached_content!r} not found: the local engine has no "
+                "context caches; send the content as input instead"
+            )
 
     async def _start(
         self,
@@ -260,6 +291,73 @@ class Runner:
 
     def _emit(self, run: Run, payload: dict[str, Any]) -> None:
         self.events.emit(run.channel, payload)
+        every = self.checkpoints.every
+        if not (every and run.store and str(payload.get("event_type", "")).startswith("step.")):
+            return
+        run.since_checkpoint += 1
+        if run.since_checkpoint >= every:
+            self.checkpoint_now(run)
+
+    def checkpoint_now(self, run: Run) -> int | None:
+        """Log a checkpoint (``continuation_token`` on a status update); its event position.
+
+        None when the run cannot be resumed from here (not stored, or no longer running).
+        """
+        if not run.store or run.record.status != "in_progress" or run.channel.closed:
+            return None
+        run.since_checkpoint = 0
+        seq = run.channel.last_seq + 1
+        self.events.emit(
+            run.channel,
+            {
+                "event_type": "interaction.status_update",
+                "interaction_id": run.id,
+                "status": "in_progress",
+                "continuation_token": self.checkpoints.token(run.id, seq),
+            },
+        )
+        return seq
+
+    # -- streams that outlive their connection (attach.py) --------------------------------
+
+    def checkpoint_position(self, req: CreateRequest) -> int | None:
+        """The event position a create resumes from, when it names a checkpoint.
+
+        A create with a checkpoint ``continuation_token`` of ``previous_interaction_id`` is
+        the SDK reconnecting (§6.7): it gets that interaction's events after the checkpoint,
+        never a new generation. Raises 400 for a checkpoint-shaped token that is not one of
+        that interaction's.
+        """
+        token, prev = req.continuation_token, req.previous_interaction_id
+        if token is None or not Checkpoints.looks_like(token):
+            return None
+        position = self.checkpoints.position(token, prev or "")
+        if prev is None or position is None:
+            raise bad_request(
+                "continuation_token is not a checkpoint of the interaction named in "
+                "previous_interaction_id (checkpoints end with the engine process)"
+            )
+        return position
+
+    def reader_left(self, run: Run) -> None:
+        """A stream of a foreground run lost its client: detach it, or cancel unstored ones."""
+        if run.background or run.record.status in TERMINAL:
+            return
+
+        def cancel() -> None:
+            self.request_cancel(run, errors=[dict(DISCONNECTED)])
+
+        if not run.store or self.detacher.seconds <= 0:
+            cancel()
+            return
+        self.detacher.detach(run.id, cancel)
+
+    def reader_came(self, interaction_id: str) -> Run | None:
+        """A stream follows a live run (counted so a detached run is not cancelled)."""
+        run = self.runs.get(interaction_id)
+        if run is not None and not run.background:
+            self.detacher.attach(interaction_id)
+        return run
 
     async def _transition(self, run: Run, status: str, **extra: Any) -> None:
         current = run.record.status
@@ -319,6 +417,7 @@ class Runner:
         finally:
             if holds_slot:
                 self._slots.release()
+            self.detacher.forget(run.id)
             run.done.set()
             self.runs.pop(run.id, None)
             self._unstored.discard(run)
@@ -356,6 +455,8 @@ class Runner:
             extra["continuation_token"] = token
         if errors:
             run.record.resource["errors"] = errors
+        if "omit-usage" in self.config.faults:
+            run.record.resource.pop("usage", None)  # fault: as the real service sometimes does
         if "usage" in run.record.resource:
             extra["usage"] = run.record.resource["usage"]
         await self._transition(run, status, **extra)

@@ -25,6 +25,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from .attach import CUT_TAIL, StreamCut
 from .eventlog import LoggedEvent
 from .security import Receive, Scope, Send
 
@@ -130,6 +131,9 @@ class SSEResponse(Response):
                     event = step.result()
                 except StopAsyncIteration:
                     break
+                except StreamCut:
+                    await send({"type": "http.response.body", "body": CUT_TAIL, "more_body": False})
+                    return False
                 await send({"type": "http.response.body", "body": frame(event), "more_body": True})
             await send({"type": "http.response.body", "body": DONE, "more_body": False})
             return True

@@ -13,7 +13,35 @@ import binascii
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Strict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+
+LENIENT: dict[str, Any] = {"lenient": True}
+"""Validation context for reading what a server sent (``model_validate(..., context=LENIENT)``).
+
+Without it every model is as strict as its types (requests we build and the engine's own
+checks). With it a read never fails on a value wider than our models: a field whose value does
+not fit is kept verbatim (``unparsed``) and written back unchanged, and a union member that
+does not fit becomes that union's ``Unknown*`` model holding the raw JSON. This is how the
+official SDK reads, and real responses do carry such values (``code_execution_result.result``
+as a list, new enum values, new step kinds).
+"""
+
+
+def is_lenient(info: ValidationInfo) -> bool:
+    """Whether this validation runs with the ``LENIENT`` context."""
+    context = info.context
+    return isinstance(context, dict) and context.get("lenient") is True
 
 
 class WireModel(BaseModel):
@@ -26,15 +54,68 @@ class WireModel(BaseModel):
         validate_assignment=False,
     )
 
+    _lenient_fields: ClassVar[bool] = True
+    """Whether a lenient read keeps a bad field raw (False: the union falls back instead)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_leniently(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not (cls._lenient_fields and is_lenient(info) and isinstance(data, dict)):
+                raise
+            bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
+            if not bad or not all(isinstance(key, str) and key in data for key in bad):
+                raise
+            model = handler({k: v for k, v in data.items() if k not in bad})
+            if isinstance(model, WireModel) and model.__pydantic_extra__ is not None:
+                # Kept beside the (unset) field: dumps write the raw value in its place, and
+                # attribute access still gives the typed field's default.
+                model.__pydantic_extra__.update({str(k): data[k] for k in bad})
+            return model
+
+    @property
+    def unparsed(self) -> dict[str, Any]:
+        """Fields a lenient read could not type, kept as the raw JSON they arrived as."""
+        fields = type(self).model_fields
+        names = set(fields) | {f.alias for f in fields.values() if f.alias}
+        return {k: v for k, v in (self.__pydantic_extra__ or {}).items() if k in names}
+
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict to send: aliases, no unset fields, no nulls."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
+
+
+FALLBACK_MODELS: set[type[BaseModel]] = set()
+"""The ``Unknown*`` models unions fall back to; serialized as themselves whatever their tag."""
+
+
+def fallback_to(unknown: type[WireModel]) -> WrapValidator:
+    """Make a tagged union fall back to ``unknown`` (raw JSON kept) when a lenient read fails.
+
+    A strict read (no ``LENIENT`` context) raises as before.
+    """
+    FALLBACK_MODELS.add(unknown)
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            if not (is_lenient(info) and isinstance(value, dict)):
+                raise
+            return unknown.model_validate(value, context=info.context)
+
+    return WrapValidator(validate)
 
 
 class Tagged(WireModel):
     """A member of a tagged union: its tag is always written, even when left at its default."""
 
     _tag_field = "type"
+    _lenient_fields = False
 
     def model_post_init(self, context: Any, /) -> None:
         self.__pydantic_fields_set__.add(self._tag_field)
@@ -82,6 +163,8 @@ def tag_discriminator(known: Iterable[str], field: str = "type") -> Callable[[An
     known_tags = register_tags(known)
 
     def discriminate(value: Any) -> str:
+        if type(value) in FALLBACK_MODELS:
+            return UNKNOWN_TAG  # a fallback keeps a known tag, but is written as what it is
         tag = value.get(field) if isinstance(value, dict) else getattr(value, field, None)
         return tag if isinstance(tag, str) and tag in known_tags else UNKNOWN_TAG
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Tag
 
-from ._base import UNKNOWN_TAG, Bool, Int, Int64, Tagged, WireModel, tag_discriminator
+from ._base import UNKNOWN_TAG, Bool, Int, Int64, Tagged, WireModel, fallback_to, tag_discriminator
 
 
 class AntigravityAgentConfig(Tagged):
@@ -93,5 +93,6 @@ AgentConfig = Annotated[
     | Annotated[CodeMenderAgentConfig, Tag("code-mender")]
     | Annotated[UnknownAgentConfig, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(AGENT_CONFIG_TAGS)),
+    fallback_to(UnknownAgentConfig),
 ]
 """Agent configuration, tagged by ``type``."""

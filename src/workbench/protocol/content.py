@@ -12,7 +12,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Tag
 
-from ._base import UNKNOWN_TAG, Base64, Float, Int, Tagged, WireModel, tag_discriminator
+from ._base import (
+    UNKNOWN_TAG,
+    Base64,
+    Float,
+    Int,
+    Tagged,
+    WireModel,
+    fallback_to,
+    tag_discriminator,
+)
 
 # --- annotations (§4.3) -------------------------------------------------------------------
 
@@ -101,6 +110,7 @@ Annotation = Annotated[
     | Annotated[WordInfo, Tag("word_info")]
     | Annotated[UnknownAnnotation, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(ANNOTATION_TAGS)),
+    fallback_to(UnknownAnnotation),
 ]
 """A text annotation, tagged by ``type``."""
 
@@ -158,6 +168,7 @@ MediaProcessing = Annotated[
     Annotated[StaticMediaProcessing, Tag("static")]
     | Annotated[UnknownMediaProcessing, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator({"static"})),
+    fallback_to(UnknownMediaProcessing),
 ]
 
 VideoProcessing = str | MediaProcessing
@@ -199,6 +210,7 @@ Content = Annotated[
     | Annotated[DocumentContent, Tag("document")]
     | Annotated[UnknownContent, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(CONTENT_TAGS)),
+    fallback_to(UnknownContent),
 ]
 """A content block, tagged by ``type``."""
 

@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Tag
 
-from ._base import UNKNOWN_TAG, Base64, Bool, Int, Tagged, WireModel, tag_discriminator
+from ._base import UNKNOWN_TAG, Base64, Bool, Int, Tagged, WireModel, fallback_to, tag_discriminator
 from .content import Annotation, Content
 from .steps import (
     CodeExecutionArguments,
+    CodeExecutionOutput,
     GoogleMapsResult,
     GoogleSearchResult,
     QueryArguments,
@@ -118,10 +119,10 @@ class CodeExecutionCallDelta(Tagged):
 
 
 class CodeExecutionResultDelta(Tagged):
-    """Output to append to ``code_execution_result.result``."""
+    """Output to append to ``code_execution_result.result`` (text or a list of blocks)."""
 
     type: Literal["code_execution_result"] = "code_execution_result"
-    result: str | None = None
+    result: CodeExecutionOutput | None = None
     is_error: Bool | None = None
     signature: Base64 | None = None
 
@@ -307,5 +308,6 @@ Delta = Annotated[
     | Annotated[ProcessingResultDelta, Tag("processing_result")]
     | Annotated[UnknownDelta, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(DELTA_TAGS)),
+    fallback_to(UnknownDelta),
 ]
 """The ``delta`` of a ``step.delta`` event, tagged by ``type``."""

@@ -11,7 +11,16 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Discriminator, Tag
 
-from ._base import UNKNOWN_TAG, CodeDefaults, Int64, Tagged, Timestamp, WireModel, register_tags
+from ._base import (
+    UNKNOWN_TAG,
+    CodeDefaults,
+    Int64,
+    Tagged,
+    Timestamp,
+    WireModel,
+    fallback_to,
+    register_tags,
+)
 from .errors import parse
 
 # --- sources -----------------------------------------------------------------------------
@@ -72,6 +81,7 @@ Source = Annotated[
     | Annotated[SkillRegistrySource, Tag("skill_registry")]
     | Annotated[UnknownSource, Tag(UNKNOWN_TAG)],
     Discriminator(_source_tag),
+    fallback_to(UnknownSource),
 ]
 """Where a sandbox file or directory comes from, tagged by ``type`` (any letter case)."""
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel, StrictInt, StrictStr, TypeAdapter, ValidationError
 
-from ._base import UNION_TAGS, WireModel
+from ._base import LENIENT, UNION_TAGS, WireModel
 
 
 class ErrorDetail(WireModel):
@@ -91,20 +91,30 @@ _SCHEMA_NAMES = frozenset(
 
 
 @overload
-def parse(schema: type[M], data: Any, what: str | None = None) -> M: ...
+def parse(schema: type[M], data: Any, what: str | None = None, *, lenient: bool = False) -> M: ...
 @overload
-def parse(schema: TypeAdapter[T], data: Any, what: str | None = None) -> T: ...
-def parse(schema: type[BaseModel] | TypeAdapter[Any], data: Any, what: str | None = None) -> Any:
+def parse(
+    schema: TypeAdapter[T], data: Any, what: str | None = None, *, lenient: bool = False
+) -> T: ...
+def parse(
+    schema: type[BaseModel] | TypeAdapter[Any],
+    data: Any,
+    what: str | None = None,
+    *,
+    lenient: bool = False,
+) -> Any:
     """Validate wire data against a model class or a TypeAdapter.
 
     ``what`` names the payload in the error message. Raises ``ProtocolError`` instead of
     pydantic's ``ValidationError``, so callers handle one exception type and users see a
-    message without pydantic internals.
+    message without pydantic internals. ``lenient`` reads the way a client reads a response
+    (``_base.LENIENT``): values wider than our models are kept raw instead of failing.
     """
+    context = LENIENT if lenient else None
     try:
         if isinstance(schema, TypeAdapter):
-            return schema.validate_python(data)
-        return schema.model_validate(data)
+            return schema.validate_python(data, context=context)
+        return schema.model_validate(data, context=context)
     except ValidationError as exc:
         name = what or (schema.__name__ if isinstance(schema, type) else "payload")
         raise _describe(exc, name) from None

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Tag, TypeAdapter
 
-from ._base import UNKNOWN_TAG, EventTagged, Int, WireModel, tag_discriminator
+from ._base import UNKNOWN_TAG, EventTagged, Int, WireModel, fallback_to, tag_discriminator
 from .deltas import Delta
 from .errors import ErrorDetail, ProtocolError, parse
 from .interactions import Interaction
@@ -118,18 +118,20 @@ Event = Annotated[
     | Annotated[ErrorEvent, Tag("error")]
     | Annotated[UnknownEvent, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(EVENT_TYPES, "event_type")),
+    fallback_to(UnknownEvent),
 ]
 """One SSE event, tagged by ``event_type``."""
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def parse_event(data: Any) -> Event:
+def parse_event(data: Any, *, lenient: bool = False) -> Event:
     """Parse the JSON of one SSE ``data:`` line into a typed event.
 
     Unknown ``event_type`` values give ``UnknownEvent``. Raises ``ProtocolError`` when ``data``
-    is not a JSON object or a known event's fields have the wrong types.
+    is not a JSON object or (unless ``lenient``) a known event's fields have the wrong types;
+    a lenient read keeps what does not fit raw (``_base.LENIENT``).
     """
     if not isinstance(data, dict):
         raise ProtocolError(f"invalid event: expected a JSON object, got {type(data).__name__}")
-    return parse(EVENT_ADAPTER, data, "event")
+    return parse(EVENT_ADAPTER, data, "event", lenient=lenient)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from ._base import UNKNOWN_TAG, Float, Int, Tagged, WireModel, tag_discriminator
+from ._base import UNKNOWN_TAG, Float, Int, Tagged, WireModel, fallback_to, tag_discriminator
 from .tools import ToolChoice
 
 # --- speech, video, image, transcription --------------------------------------------------
@@ -69,6 +69,7 @@ TranscriptionMode = Annotated[
     | Annotated[SmartTranscriptionMode, Tag("smart")]
     | Annotated[UnknownTranscriptionMode, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator({"verbatim", "smart"})),
+    fallback_to(UnknownTranscriptionMode),
 ]
 
 

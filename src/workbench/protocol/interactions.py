@@ -132,6 +132,14 @@ def parse_create_body(data: Any) -> CreateInteraction:
     raise ProtocolError("invalid create body: either 'model' or 'agent' is required")
 
 
-def parse_interaction(data: Any) -> Interaction:
-    """Parse an Interaction; raises ``ProtocolError`` on invalid input."""
-    return parse(Interaction, data, "interaction")
+def parse_interaction(data: Any, *, lenient: bool = False) -> Interaction:
+    """Parse an Interaction; raises ``ProtocolError`` on invalid input.
+
+    ``lenient`` (how clients read responses) fails only when ``data`` is not an object:
+    fields, steps and content that do not fit our models are kept raw (``_base.LENIENT``).
+    """
+    if lenient and not isinstance(data, dict):
+        raise ProtocolError(
+            f"invalid interaction: expected a JSON object, got {type(data).__name__}"
+        )
+    return parse(Interaction, data, "interaction", lenient=lenient)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, JsonValue, Tag
 
-from ._base import UNKNOWN_TAG, Base64, Bool, Tagged, WireModel, tag_discriminator
+from ._base import UNKNOWN_TAG, Base64, Bool, Tagged, WireModel, fallback_to, tag_discriminator
 from .content import Content, ReviewSnippet, TextContent
 from .errors import ErrorDetail
 
@@ -25,6 +25,44 @@ ToolResultValue = Annotated[
 Tried in that order, so a list of content blocks parses as content, and anything else is kept
 verbatim as JSON.
 """
+
+CodeExecutionOutput = Annotated[str | list[Content], Field(union_mode="left_to_right")]
+"""``code_execution_result.result``: the printed output, or content blocks.
+
+The spec says string, but a run that produces an image comes back from the real service as
+a list of content blocks (text and images), and the SDK accepts both; so do we.
+"""
+
+
+def code_output_text(result: str | Sequence[Any] | None) -> str:
+    """The text of a code execution result, whichever form it took (images are skipped)."""
+    if result is None:
+        return ""
+    if isinstance(result, str):
+        return result
+    return "".join(block.text or "" for block in result if isinstance(block, TextContent))
+
+
+def join_code_output(current: Any, more: Any) -> Any:
+    """Fold a ``code_execution_result`` delta's ``result`` into the step's (wire JSON).
+
+    Text appends to text. When either side is a list of content blocks the result is a list:
+    text becomes a text block, so output printed before an image keeps its place.
+    """
+    if current is None or current == "":
+        return more
+    if more is None:
+        return current
+    if isinstance(current, str) and isinstance(more, str):
+        return current + more
+
+    def blocks(value: Any) -> list[Any]:
+        if isinstance(value, list):
+            return list(value)
+        return [{"type": "text", "text": value if isinstance(value, str) else str(value)}]
+
+    return blocks(current) + blocks(more)
+
 
 # --- argument and result records (shared with deltas) ------------------------------------
 
@@ -136,7 +174,7 @@ class CodeExecutionResultStep(Tagged):
 
     type: Literal["code_execution_result"] = "code_execution_result"
     call_id: str | None = None
-    result: str | None = None
+    result: CodeExecutionOutput | None = None
     is_error: Bool | None = None
     signature: Base64 | None = None
 
@@ -326,6 +364,7 @@ Step = Annotated[
     | Annotated[ProcessingResultStep, Tag("processing_result")]
     | Annotated[UnknownStep, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(STEP_TAGS)),
+    fallback_to(UnknownStep),
 ]
 """One step of an interaction, tagged by ``type``."""
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Tag
 
-from ._base import UNKNOWN_TAG, Bool, Float, Int, Tagged, WireModel, tag_discriminator
+from ._base import UNKNOWN_TAG, Bool, Float, Int, Tagged, WireModel, fallback_to, tag_discriminator
 
 TOOL_CHOICE_MODES = frozenset({"auto", "any", "none", "validated"})
 
@@ -233,5 +233,6 @@ Tool = Annotated[
     | Annotated[RetrievalTool, Tag("retrieval")]
     | Annotated[UnknownTool, Tag(UNKNOWN_TAG)],
     Discriminator(tag_discriminator(TOOL_TAGS)),
+    fallback_to(UnknownTool),
 ]
 """A tool declaration, tagged by ``type``."""

@@ -293,6 +293,10 @@ class RunSettingsDock(QDockWidget):
             why = caps.why_not(key)
             widget.setEnabled(why is None)
             widget.setToolTip(why or normal)
+        self.target.setToolTip(
+            caps.served_by or "A model or agent id from the server's list, or type your own"
+        )
+        self.target.setAccessibleDescription(caps.served_by or "")
         mcp_why = caps.why_not("mcp")
         for w in (self.mcp_name, self.mcp_url, self.mcp_add):
             w.setEnabled(mcp_why is None)

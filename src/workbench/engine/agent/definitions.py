@@ -28,9 +28,9 @@ from pydantic import ValidationError
 from workbench.protocol import EnvironmentConfig, has_reserved_prefix
 
 from ..errors import ApiError, bad_request, not_found
-from ..sandbox import EnvironmentStore, SandboxError
+from ..sandbox import EnvironmentStore, SandboxError, check_env_vars
 from ..sandbox import sources as srcmod
-from ..sandbox.network import validate_network
+from ..sandbox.network import parse_network, validate_network
 from ..status import now
 from ..store import Store
 from .validation import check_agent_config, check_agent_tools
@@ -137,9 +137,12 @@ class AgentDefinitions:
             raise bad_request("base_environment must be 'remote', an environment id or a config")
         try:
             config = EnvironmentConfig.model_validate(spec)
-            srcmod.prepare(config.sources)
+            prepared = srcmod.prepare(config.sources)
             if config.network is not None:
                 validate_network(config.network)
+            policy = parse_network(config.network, default_when_omitted=self.envs.default_network)
+            srcmod.check_reachable(prepared, policy)  # a run would refuse to clone it
+            check_env_vars(config.env)  # the object form, credentials: as a run would
             if config.environment_id:
                 await self.envs.get(config.environment_id)
         except ValidationError as exc:

@@ -69,6 +69,9 @@ class GenerationRequest:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    thinking_budget: int | None = None
+    """Thought tokens the answer may spend (``thinking_level``); None is no limit. Backends
+    that can steer reasoning read it; the runner stops showing thoughts past it either way."""
 
 
 @dataclass(frozen=True)

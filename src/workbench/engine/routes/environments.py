@@ -58,8 +58,8 @@ def _api(exc: SandboxError) -> ApiError:
 
 
 async def _wire(envs: EnvironmentStore, env_id: str) -> dict[str, Any]:
-    record = await envs.get(env_id)
-    return (await envs.to_wire(record)).to_wire()
+    record = await envs.get_any(env_id)  # an expired one is shown with status "expired"
+    return (await envs.to_wire(record, counts=record.status == "active")).to_wire()
 
 
 # -- environments ----------------------------------------------------------------------------

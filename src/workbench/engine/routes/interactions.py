@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import bad_request
-from ..parsing import parse_create
+from ..attach import time_limited
+from ..errors import bad_request, not_found
+from ..eventlog import LoggedEvent
+from ..parsing import CreateRequest, parse_create
 from ..runner import Runner
 from ..sse import SSEResponse
 from ..status import DISCONNECTED
@@ -84,20 +87,74 @@ async def create_interaction(request: Request) -> Response:
     req = parse_create(await json_body(request))
     if request.query_params.get("alt") == "sse":
         req.stream = True
+    position = runner.checkpoint_position(req)
+    if position is not None:
+        return await _from_checkpoint(request, runner, req, position)
     run = await runner.create(req)
     if req.stream:
+        if req.background:
+            return SSEResponse(run.channel.follow(0), keepalive_seconds=_keepalive(request))
+        runner.reader_came(run.id)
 
         async def on_disconnect() -> None:
-            await runner.cancel_run(run, [dict(DISCONNECTED)])
+            if run.store:
+                runner.reader_left(run)  # detached: keeps running, resumable (attach.py)
+            else:
+                await runner.cancel_run(run, [dict(DISCONNECTED)])
 
         return SSEResponse(
-            run.channel.follow(0),
+            _limited(request, runner, run.id, run.channel.follow(0)),
             keepalive_seconds=_keepalive(request),
-            on_disconnect=None if req.background else on_disconnect,
+            on_disconnect=on_disconnect,
         )
     if not req.background:
         await run.done.wait()
     return JSONResponse(run.snapshot())
+
+
+async def _from_checkpoint(
+    request: Request, runner: Runner, req: CreateRequest, position: int
+) -> Response:
+    """The SDK reconnecting after a drop: the same interaction from its checkpoint on."""
+    interaction_id = req.previous_interaction_id or ""
+    if await runner.record(interaction_id) is None:
+        raise not_found(f"previous interaction {interaction_id!r} not found")
+    if not req.stream:
+        live = runner.runs.get(interaction_id)
+        if live is not None:
+            await live.done.wait()
+        return JSONResponse(await runner.view(interaction_id))
+    return _follow(request, runner, interaction_id, position)
+
+
+def _follow(request: Request, runner: Runner, interaction_id: str, after: int) -> Response:
+    """Replay after ``after`` and tail; a live foreground run counts this reader."""
+    run = runner.reader_came(interaction_id)
+
+    async def on_disconnect() -> None:
+        if run is not None:
+            runner.reader_left(run)
+
+    return SSEResponse(
+        _limited(request, runner, interaction_id, runner.events.follow(interaction_id, after)),
+        keepalive_seconds=_keepalive(request),
+        on_disconnect=on_disconnect if run is not None and not run.background else None,
+    )
+
+
+def _limited(
+    request: Request, runner: Runner, interaction_id: str, events: AsyncIterator[LoggedEvent]
+) -> AsyncIterator[LoggedEvent]:
+    """The events, cut at ``--stream-time-limit`` when that fault is on."""
+    limit = request.app.state.config.stream_time_limit
+    if not limit:
+        return events
+
+    def checkpoint() -> int | None:
+        run = runner.runs.get(interaction_id)
+        return runner.checkpoint_now(run) if run is not None else None
+
+    return time_limited(events, float(limit), checkpoint)
 
 
 @router.get(
@@ -133,9 +190,7 @@ async def get_interaction(
                 f"last_event_id {marker!r} is not an event of interaction {interaction_id!r}"
             )
         after = int(text)
-    return SSEResponse(
-        runner.events.follow(interaction_id, after), keepalive_seconds=_keepalive(request)
-    )
+    return _follow(request, runner, interaction_id, after)
 
 
 async def _cancel(request: Request, interaction_id: str) -> Response:

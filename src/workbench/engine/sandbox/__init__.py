@@ -19,7 +19,7 @@ from .errors import Conflict, InvalidRequest, NotFound, SandboxError, SandboxPat
 from .exec import CodeRunner, ExecLimits, ExecResult
 from .isolation import Isolation, Mechanism
 from .network import NetworkPolicy, parse_network
-from .store import EnvironmentRecord, EnvironmentStore, bare_id
+from .store import EnvironmentRecord, EnvironmentStore, bare_id, check_env_vars
 from .upload import ChunkResult, UploadManager, UploadSession
 
 __all__ = [
@@ -41,5 +41,6 @@ __all__ = [
     "UploadManager",
     "UploadSession",
     "bare_id",
+    "check_env_vars",
     "parse_network",
 ]

@@ -163,6 +163,26 @@ def stored(sources: Sequence[Any] | None) -> list[dict[str, Any]]:
     return [source_dict(s) for s in sources or []]
 
 
+def check_reachable(prepared: Sequence[Prepared], policy: NetworkPolicy) -> None:
+    """``InvalidRequest`` for a remote repository the network rules would not let us clone.
+
+    ``apply`` refuses the same at run time; checking a saved agent's sources with this when
+    it is saved means a run never fails for what the save accepted.
+    """
+    for item in prepared:
+        if isinstance(item, Repository) and not item.local:
+            host = urlsplit(item.source).hostname or ""
+            if policy.rule_for(host) is None:
+                raise InvalidRequest(_unreachable(item, policy, host))
+
+
+def _unreachable(repo: Repository, policy: NetworkPolicy, host: str) -> str:
+    return (
+        f"The repository {repo.source!r} cannot be cloned: {policy.describe()} "
+        f"(allow {host!r} in network.allowlist)."
+    )
+
+
 async def apply(
     root: Path,
     prepared: Sequence[Prepared],
@@ -205,10 +225,7 @@ async def _clone(root: Path, repo: Repository, policy: NetworkPolicy, limit_s: f
         host = urlsplit(repo.source).hostname or ""
         rule = policy.rule_for(host)
         if rule is None:
-            raise InvalidRequest(
-                f"The repository {repo.source!r} cannot be cloned: {policy.describe()} "
-                f"(allow {host!r} in network.allowlist)."
-            )
+            raise InvalidRequest(_unreachable(repo, policy, host))
         args += ["-c", "protocol.https.allow=always", "-c", "protocol.http.allow=always"]
         for name, value in rule.headers:
             args += ["-c", f"http.extraHeader={name}: {value}"]

@@ -102,7 +102,13 @@ def _plain(value: Any) -> Any:
     return dump(mode="json", exclude_none=True) if callable(dump) else value
 
 
-def _check_env_vars(env: Any) -> dict[str, str] | None:
+def check_env_vars(env: Any) -> dict[str, str] | None:
+    """``env`` as plain ``NAME: value`` strings; ``InvalidRequest`` for what a run would refuse.
+
+    Values are strings or the object form ``{"value": …}``; ``{"credential": …}`` is refused
+    (the engine has no credential store). Saved agents are checked with this when they are
+    saved, so a run never fails for what the save accepted.
+    """
     env = _plain(env)
     if env is None:
         return None
@@ -112,6 +118,7 @@ def _check_env_vars(env: Any) -> dict[str, str] | None:
     for name, value in env.items():
         if not isinstance(name, str) or not name or "=" in name or "\x00" in name:
             raise InvalidRequest(f"env has an invalid variable name {name!r}.")
+        value = _plain(value)  # the object form {"value": …} arrives as a parsed EnvVar
         if isinstance(value, dict):
             if value.get("credential") is not None:
                 raise InvalidRequest(
@@ -171,6 +178,17 @@ class EnvironmentStore:
     def uploads_dir(self, env_id: str) -> Path:
         """Where partial uploads of this environment go."""
         return self.folder(env_id) / "uploads"
+
+    def _default_network_wire(self) -> Any:
+        if self.default_network.mode == "all":
+            return {"allowlist": [{"domain": "*"}]}
+        if self.default_network.mode == "disabled":
+            return "disabled"
+        return {"allowlist": [{"domain": r.domain} for r in self.default_network.rules]}
+
+    async def get_any(self, env_id: str) -> EnvironmentRecord:
+        """The record of an environment even when it has expired (GET reports the status)."""
+        return await asyncio.to_thread(self._read, env_id)
 
     def network_policy(self, record: EnvironmentRecord) -> NetworkPolicy:
         """The enforced policy of an environment (the engine default when omitted)."""
@@ -255,8 +273,11 @@ class EnvironmentStore:
             wire["size_bytes"] = size
         if record.sources:
             wire["sources"] = record.sources
-        if record.network is not None:
-            wire["network"] = record.network
+        # Always the effective value: an omitted network is the engine's default, and
+        # clients must see what the sandbox will really be allowed (issue 13).
+        wire["network"] = (
+            record.network if record.network is not None else self._default_network_wire()
+        )
         if record.env is not None:
             wire["env"] = record.env
         return Environment.model_validate(wire)
@@ -279,7 +300,7 @@ class EnvironmentStore:
         network = _plain(network)
         if network is not None:
             validate_network(network)
-        env_vars = _check_env_vars(env)
+        env_vars = check_env_vars(env)
         if from_environment:
             if sources:
                 raise InvalidRequest("from_environment cannot be combined with sources.")
@@ -352,7 +373,7 @@ class EnvironmentStore:
         network = _UNSET if network is _UNSET else _plain(network)
         if network is not _UNSET and network is not None:
             validate_network(network)
-        env_vars = _UNSET if env is _UNSET or env is None else _check_env_vars(env)
+        env_vars = _UNSET if env is _UNSET or env is None else check_env_vars(env)
         prepared = srcmod.prepare(sources)
         async with self.lock(bare_id(env_id)):
             record = await self.get(env_id)

@@ -50,10 +50,29 @@ DARK = Theme(
 
 @dataclass
 class RenderState:
-    """What the view remembers between repaints: open folds and copyable code."""
+    """What the view remembers between repaints: open folds, copyable code, tool images.
+
+    ``images`` maps the ``wb-image:`` names used in ``<img>`` tags to ``(mime, base64)``;
+    the view resolves them (``TranscriptView.loadResource``), so no bytes sit in the HTML.
+    """
 
     expanded: set[str] = field(default_factory=set)
     code: dict[str, str] = field(default_factory=dict)
+    images: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+IMAGE_SCHEME = "wb-image"
+IMAGE_WIDTH = 360
+"""Width (pixels) tool result images are drawn at; the view keeps their aspect ratio."""
+
+
+def _images_html(images: list[tuple[str, str]], key: str, state: RenderState) -> str:
+    cells: list[str] = []
+    for n, image in enumerate(images):
+        name = f"{key}-img{n}"
+        state.images[name] = image
+        cells.append(f'<img src="{IMAGE_SCHEME}:{name}" width="{IMAGE_WIDTH}">')
+    return "<br>".join(cells)
 
 
 _MD_CACHE: dict[str, markdown.Markdown] = {}
@@ -174,6 +193,11 @@ def _block_html(
             rows.append(
                 f'<tr><td style="padding:0 6px 6px 18px; color:{theme.muted}">'
                 f"<code>{preview}</code></td></tr>"
+            )
+        if block.images:
+            rows.append(
+                f'<tr><td style="padding:0 6px 6px 18px">'
+                f"{_images_html(block.images, key, state)}</td></tr>"
             )
         return (
             f'<table width="100%" cellspacing="0" style="background:{theme.card_bg}; '

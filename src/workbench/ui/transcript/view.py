@@ -10,12 +10,14 @@ Signals:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication, QImage, QPalette, QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from workbench.core.capabilities import kinds_words
@@ -23,6 +25,7 @@ from workbench.core.transcript import read_turn
 
 from .render import (
     DARK,
+    IMAGE_SCHEME,
     NOTICE_DETAILS,
     RenderState,
     Theme,
@@ -181,6 +184,18 @@ class TranscriptView(QTextBrowser):
         )
         bar.setValue(bar.maximum() if at_bottom else old)
         self.repaints += 1
+
+    def loadResource(self, type_: int, name: QUrl | str) -> Any:
+        """Images a tool returned (``wb-image:`` names from the renderer), decoded here."""
+        url = QUrl(name) if isinstance(name, str) else name
+        if url.scheme() == IMAGE_SCHEME and type_ == QTextDocument.ResourceType.ImageResource:
+            found = self._state.images.get(url.path())
+            if found is not None:
+                try:
+                    return QImage.fromData(base64.b64decode(found[1]))
+                except (binascii.Error, ValueError):
+                    return QImage()
+        return super().loadResource(type_, name)
 
     def _welcome(self, theme: Theme) -> str:
         return (
