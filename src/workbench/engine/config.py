@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-"""Largest request body accepted (64 MiB); larger bodies get 413."""
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+"""Largest request body accepted (100 MiB, Gemini's inline limit); larger bodies get 413.
+Larger media goes through the Files API (up to 2 GB, in chunks of 8 MiB)."""
 
 DEFAULT_KEEPALIVE_SECONDS = 15.0
 """An idle SSE stream gets a ``: keep-alive`` comment at least this often (protocol.md §6.2)."""

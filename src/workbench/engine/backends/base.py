@@ -55,6 +55,8 @@ class GenerationRequest:
     backends enforce this with constrained decoding), ``none`` (no calls). When
     ``allowed_functions`` is set, only those names may be called. ``response_schema`` asks for
     JSON output matching the schema (constrained decoding where the backend can).
+    ``notes`` say what the engine did with media the model cannot take (transcribed, read by
+    OCR, converted); the runner shows them as a ``thought`` step before the answer.
     """
 
     messages: tuple[Message, ...]
@@ -69,6 +71,7 @@ class GenerationRequest:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,169 @@
+"""Reading the text in pictures with RapidOCR (PP-OCR models run by onnxruntime).
+
+``rapidocr-onnxruntime`` ships its detection, orientation and recognition models inside the
+wheel, so nothing is downloaded. The engine's text model does not see pictures, so what it gets
+is the image's format and size and the lines of text with where they are; ``Reading`` keeps
+those lines with their boxes so frames of a video can reuse the same code.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import MediaError, PerceptionUnavailable
+from .lazy import IdleModel
+
+MIN_SCORE = 0.5
+"""Recognitions below this confidence are dropped (noise on photos and gradients)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text and its box: left, top, right, bottom in pixels."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    score: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The text found in one picture."""
+
+    width: int
+    height: int
+    lines: tuple[Line, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(" ".join(line.text for line in row) for row in rows(self.lines))
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Format facts of an image file."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+    frames: int
+
+
+def open_image(data: bytes, label: str) -> tuple[Any, ImageInfo]:
+    """Decode an image fully (PIL); ``MediaError`` for empty, unknown or truncated files."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise MediaError(f"{label} is empty (0 bytes)")
+    try:
+        image = Image.open(io.BytesIO(data))
+        fmt = str(image.format or "unknown")
+        frames = int(getattr(image, "n_frames", 1) or 1)
+        image.load()
+    except UnidentifiedImageError as exc:
+        raise MediaError(
+            f"{label} is not an image the engine can read (PNG, JPEG, WebP, GIF, BMP, TIFF); "
+            "it may be another kind of file"
+        ) from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise MediaError(
+            f"{label} could not be decoded ({exc}); the file may be truncated"
+        ) from exc
+    info = ImageInfo(fmt, image.width, image.height, image.mode, frames)
+    return image, info
+
+
+class Ocr:
+    """The OCR engine, loaded on first use and unloaded when idle."""
+
+    def __init__(self, idle_seconds: float, threads: int = 2) -> None:
+        self.threads = threads
+        self.model: IdleModel[Any] = IdleModel("ocr", self._load, idle_seconds)
+
+    def _load(self) -> Any:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as exc:
+            raise PerceptionUnavailable(
+                "Reading text in images needs rapidocr-onnxruntime; install it with: "
+                "pip install 'workbench[local]'"
+            ) from exc
+        return RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1)
+
+    def read(self, image: Any) -> Reading:
+        """The text lines of a PIL image (blocking: a few hundred ms per page)."""
+        import numpy as np
+
+        rgb = image.convert("RGB")
+        # RapidOCR takes OpenCV's channel order (BGR) for arrays.
+        array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+        with self.model.use() as engine:
+            result, _ = engine(array, return_word_box=True)
+        lines: list[Line] = []
+        for item in result or ():
+            box, text, score = item[0], str(item[1]), item[2]
+            if len(item) >= 5 and item[3] and item[4]:
+                text = spaced(list(item[4]), list(item[3])) or text
+            text = text.strip()
+            if not text or float(score) < MIN_SCORE:
+                continue
+            xs = [int(p[0]) for p in box]
+            ys = [int(p[1]) for p in box]
+            lines.append(Line(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
+        return Reading(rgb.width, rgb.height, tuple(lines))
+
+
+NO_SPACE_BEFORE = frozenset(".,;:!?)]}%")
+
+
+def spaced(chars: list[str], boxes: list[Any]) -> str:
+    """Recognized characters joined with the spaces their gaps imply.
+
+    The packaged recognition model (trained mostly on Chinese) rarely emits spaces between
+    Latin words, but it gives every character a box: a gap wider than half the typical
+    character is a space, except before closing punctuation and inside numbers (``1,234.56``).
+    """
+    if len(chars) != len(boxes) or not chars:
+        return "".join(chars)
+    spans = [(min(p[0] for p in b), max(p[0] for p in b)) for b in boxes]
+    widths = sorted(right - left for left, right in spans if right > left)
+    if not widths:
+        return "".join(chars)
+    typical = widths[len(widths) // 2]
+    out = [chars[0]]
+    for i in range(1, len(chars)):
+        gap = spans[i][0] - spans[i - 1][1]
+        prev, cur = chars[i - 1], chars[i]
+        in_number = prev in ".," and cur[:1].isdigit() and i >= 2 and chars[i - 2][-1:].isdigit()
+        if gap > typical / 2 and cur[:1] not in NO_SPACE_BEFORE and not in_number:
+            out.append(" ")
+        out.append(cur)
+    return "".join(out)
+
+
+def rows(lines: tuple[Line, ...] | list[Line]) -> list[list[Line]]:
+    """Lines grouped into visual rows (top to bottom, each row left to right)."""
+    ordered = sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2)
+    out: list[list[Line]] = []
+    for line in ordered:
+        centre = (line.box[1] + line.box[3]) / 2
+        if out:
+            last = out[-1][0]
+            height = max(1, last.box[3] - last.box[1])
+            if abs(centre - (last.box[1] + last.box[3]) / 2) < height / 2:
+                out[-1].append(line)
+                continue
+        out.append([line])
+    return [sorted(row, key=lambda ln: ln.box[0]) for row in out]
+
+
+def region(box: tuple[int, int, int, int], width: int, height: int) -> str:
+    """Where a box sits, in words (``top left`` … ``bottom right``)."""
+    cx = (box[0] + box[2]) / 2 / max(1, width)
+    cy = (box[1] + box[3]) / 2 / max(1, height)
+    vertical = "top" if cy < 1 / 3 else "middle" if cy < 2 / 3 else "bottom"
+    horizontal = "left" if cx < 1 / 3 else "centre" if cx < 2 / 3 else "right"
+    return f"{vertical} {horizontal}"
