@@ -55,6 +55,7 @@ def is_upload_session(scope: Scope) -> bool:
         return False
     return "upload_id" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

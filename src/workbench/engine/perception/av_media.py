@@ -74,6 +74,27 @@ def _decodable(stream: Any, label: str, kind: str) -> None:
         )
 
 
+def wav_shortfall(data: bytes) -> tuple[int, int] | None:
+    """``(declared, present)`` data bytes of a RIFF/WAVE file missing part of its data chunk.
+
+    FFmpeg quietly decodes what is there (and reports the shorter duration), so a cut WAV is
+    found from its own header. Streaming headers (size 0 or 0xFFFFFFFF) declare nothing.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id = data[offset : offset + 4]
+        size = int.from_bytes(data[offset + 4 : offset + 8], "little")
+        if chunk_id == b"data":
+            present = len(data) - offset - 8
+            if size not in (0, 0xFFFFFFFF) and present < TRUNCATION_RATIO * size:
+                return size, present
+            return None
+        offset += 8 + size + (size & 1)
+    return None
+
+
 def probe(data: bytes, label: str) -> MediaInfo:
     """Container, duration and the first audio and video streams of ``data``."""
     with _open(data, label) as container:
@@ -105,6 +126,12 @@ def decode_audio(data: bytes, label: str, *, required: bool = True) -> Any:
     import numpy as np
 
     av = _av()
+    short = wav_shortfall(data)
+    if short is not None:
+        raise MediaError(
+            f"{label} is truncated: its header announces {short[0]} bytes of sound but only "
+            f"{short[1]} are there"
+        )
     with _open(data, label) as container:
         if not container.streams.audio:
             if required:

@@ -102,45 +102,76 @@ class Ocr:
         array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
         with self.model.use() as engine:
             result, _ = engine(array, return_word_box=True)
+        gray = np.asarray(rgb.convert("L"))
         lines: list[Line] = []
         for item in result or ():
             box, text, score = item[0], str(item[1]), item[2]
-            if len(item) >= 5 and item[3] and item[4]:
-                text = spaced(list(item[4]), list(item[3])) or text
-            text = text.strip()
-            if not text or float(score) < MIN_SCORE:
-                continue
             xs = [int(p[0]) for p in box]
             ys = [int(p[1]) for p in box]
-            lines.append(Line(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
+            left, top, right, bottom = max(0, min(xs)), max(0, min(ys)), max(xs), max(ys)
+            if len(item) >= 5 and item[3] and item[4]:
+                crop = gray[top : bottom + 1, left : right + 1]
+                runs = blank_runs(crop, max(4, round((bottom - top) * 0.3)))
+                gaps = [(a + left, b + left) for a, b in runs]
+                digit_gap = 0.5 * (bottom - top)
+                text = spaced(list(item[4]), list(item[3]), gaps, digit_gap) or text
+            text = " ".join(text.split())
+            if not text or float(score) < MIN_SCORE:
+                continue
+            lines.append(Line(text, (left, top, right, bottom), float(score)))
         return Reading(rgb.width, rgb.height, tuple(lines))
 
 
-NO_SPACE_BEFORE = frozenset(".,;:!?)]}%")
+def blank_runs(gray: Any, min_width: int) -> list[tuple[int, int]]:
+    """Runs of ink-free columns at least ``min_width`` wide inside a line's crop (``[a, b)``)."""
+    import numpy as np
+
+    if gray.size == 0:
+        return []
+    low, high = float(gray.min()), float(gray.max())
+    if high - low < 32:
+        return []
+    ink = (gray < (low + high) / 2).any(axis=0)
+    columns = np.flatnonzero(ink)
+    if len(columns) < 2:
+        return []
+    runs: list[tuple[int, int]] = []
+    start = None
+    for x in range(int(columns[0]), int(columns[-1]) + 1):
+        if not ink[x] and start is None:
+            start = x
+        elif ink[x] and start is not None:
+            if x - start >= min_width:
+                runs.append((start, x))
+            start = None
+    return runs
 
 
-def spaced(chars: list[str], boxes: list[Any]) -> str:
-    """Recognized characters joined with the spaces their gaps imply.
+def spaced(
+    chars: list[str], boxes: list[Any], gaps: list[tuple[int, int]], digit_gap: float = 0.0
+) -> str:
+    """Recognized characters joined with a space wherever a blank gap separates them.
 
-    The packaged recognition model (trained mostly on Chinese) rarely emits spaces between
-    Latin words, but it gives every character a box: a gap wider than half the typical
-    character is a space, except before closing punctuation and inside numbers (``1,234.56``).
+    The packaged recognition model (trained mostly on Chinese) often drops the spaces between
+    Latin words. It gives every character an approximate box, and the picture shows where the
+    ink stops: a run of blank columns (``gaps``, in the same x coordinates) between two
+    characters' centres is a space. Digits are narrow glyphs with wide side bearings, so
+    between two digits only a gap of at least ``digit_gap`` counts.
     """
     if len(chars) != len(boxes) or not chars:
         return "".join(chars)
-    spans = [(min(p[0] for p in b), max(p[0] for p in b)) for b in boxes]
-    widths = sorted(right - left for left, right in spans if right > left)
-    if not widths:
-        return "".join(chars)
-    typical = widths[len(widths) // 2]
+    centres = [sum(p[0] for p in b) / len(b) for b in boxes]
     out = [chars[0]]
     for i in range(1, len(chars)):
-        gap = spans[i][0] - spans[i - 1][1]
-        prev, cur = chars[i - 1], chars[i]
-        in_number = prev in ".," and cur[:1].isdigit() and i >= 2 and chars[i - 2][-1:].isdigit()
-        if gap > typical / 2 and cur[:1] not in NO_SPACE_BEFORE and not in_number:
-            out.append(" ")
-        out.append(cur)
+        if chars[i] == " " or chars[i - 1] == " ":
+            out.append(chars[i])
+            continue
+        digits = chars[i - 1][-1:].isdigit() and chars[i][:1].isdigit()
+        between = any(
+            centres[i - 1] < (a + b) / 2 < centres[i] and (not digits or b - a >= digit_gap)
+            for a, b in gaps
+        )
+        out.append(" " + chars[i] if between else chars[i])
     return "".join(out)
 
 
