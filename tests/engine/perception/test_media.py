@@ -46,7 +46,7 @@ def test_spaces_come_back_from_blank_gaps_between_characters() -> None:
     ("data", "needle"),
     [
         (b"", "empty"),
-        (b"GIF89a not really", "not an image"),
+        (b"GIF89a not really", "not in an image format"),
         (png_with_text(["cut short"])[:400], "truncated"),
     ],
 )

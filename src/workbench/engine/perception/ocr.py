@@ -65,8 +65,8 @@ def open_image(data: bytes, label: str) -> tuple[Any, ImageInfo]:
         image.load()
     except UnidentifiedImageError as exc:
         raise MediaError(
-            f"{label} is not an image the engine can read (PNG, JPEG, WebP, GIF, BMP, TIFF); "
-            "it may be another kind of file"
+            f"{label} is not in an image format the engine can read (PNG, JPEG, WebP, GIF, "
+            "BMP, TIFF); it may be another kind of file"
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise MediaError(

@@ -155,6 +155,11 @@ class Perception:
         info = av_media.probe(data, label)
         if info.video_codec is None:
             raise MediaError(f"{label} has no video track; send it as audio")
+        if info.container.endswith("_pipe") or info.container == "image2":
+            raise MediaError(
+                f"{label} is a still image ({info.container.removesuffix('_pipe')}), not a "
+                "video; send it as an image block"
+            )
         duration = info.duration or 0.0
         every = max(FRAME_EVERY_MIN, round(duration / MAX_FRAMES, 1))
         frames: list[list[Any]] = []
