@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.files import ACTIVE, FileStore, FilesError
+from workbench.engine.files import ACTIVE, FilesError, FileStore
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
