@@ -136,6 +136,7 @@ from .events import (
     UnknownEvent,
     parse_event,
 )
+from .files import FILE_STATES, FileStatus, ListFilesResponse, UploadedFile
 from .generation import (
     RESPONSE_FORMAT_TAGS,
     AudioResponseFormat,
@@ -257,6 +258,7 @@ __all__ = [
     "ENVIRONMENT_STATUSES",
     "EVENT_ADAPTER",
     "EVENT_TYPES",
+    "FILE_STATES",
     "RESERVED_AGENT_ID_PREFIXES",
     "RESPONSE_FORMAT_TAGS",
     "SOURCE_TAGS",
@@ -314,6 +316,7 @@ __all__ = [
     "FileSearchResultDelta",
     "FileSearchResultStep",
     "FileSearchTool",
+    "FileStatus",
     "FindRequest",
     "FixRequest",
     "Float",
@@ -352,6 +355,7 @@ __all__ = [
     "KnownContent",
     "ListAgentsResponse",
     "ListEnvironmentsResponse",
+    "ListFilesResponse",
     "ListModelsResponse",
     "MapsPlace",
     "McpServerTool",
@@ -428,6 +432,7 @@ __all__ = [
     "UnknownStep",
     "UnknownTool",
     "UnknownTranscriptionMode",
+    "UploadedFile",
     "UrlCitation",
     "UrlContextArguments",
     "UrlContextCallDelta",
