@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="wall-clock seconds one code_execution run may take",
     )
     p.add_argument(
+        "--perception-idle-seconds",
+        type=float,
+        default=300.0,
+        help="unload the speech and OCR models after this long unused (0 keeps them)",
+    )
+    p.add_argument(
         "--inject-overload",
         metavar="SPEC",
         default=os.environ.get("WORKBENCH_ENGINE_INJECT_OVERLOAD"),
@@ -254,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path_prefix=args.path_prefix.rstrip("/"),
         agent_max_steps=args.agent_max_steps,
         code_timeout_seconds=args.code_timeout,
+        perception_idle_seconds=args.perception_idle_seconds,
         agent_first_call=args.agent_first_call or ("any" if args.backend == "llama" else "auto"),
     )
     try:

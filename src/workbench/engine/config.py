@@ -47,6 +47,8 @@ class EngineConfig:
         code_timeout_seconds: wall-clock limit of one ``code_execution`` run.
         agent_first_call: ``any`` makes an agent's first model turn call a tool (for small
             models, which otherwise tend to describe the work instead of doing it).
+        perception_idle_seconds: the speech and OCR models are unloaded after this long
+            unused (``perception/lazy.py``).
     """
 
     data_dir: Path
@@ -68,3 +70,4 @@ class EngineConfig:
     agent_result_chars: int = 2000
     code_timeout_seconds: float = 60.0
     agent_first_call: str = "auto"
+    perception_idle_seconds: float = 300.0

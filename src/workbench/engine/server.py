@@ -64,7 +64,7 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
             await file_store.open()
             app.state.files = file_store
             set_file_resolver(content_resolver(file_store))
-            install_perception(config.data_dir)
+            install_perception(config.data_dir, idle_seconds=config.perception_idle_seconds)
             sweeper = asyncio.create_task(_sweep(file_store))
             await backend.load()
             runner = Runner(config, store, EventLog(store), backend)
