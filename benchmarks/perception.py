@@ -95,7 +95,7 @@ def page_png() -> bytes:
     return out.getvalue()
 
 
-def png_small(folder: Path) -> bytes:
+def png_small() -> bytes:
     from PIL import Image
 
     out = io.BytesIO()
@@ -197,7 +197,7 @@ def main() -> None:
                 }
             )
             engine.perceive({"type": "image", "mime_type": "image/png",
-                             "data": base64.b64encode(png_small(home)).decode()})  # fmt: skip
+                             "data": base64.b64encode(png_small()).decode()})  # fmt: skip
             rss_loaded = rss_kib(engine.proc.pid)
             time.sleep(12)  # idle for more than --perception-idle-seconds
             rss_unloaded = rss_kib(engine.proc.pid)
