@@ -180,13 +180,16 @@ def main() -> None:
                     via_direct.append(run_direct())
                     via_engine.append(engine.perceive(block)[0])
             ocr_engine, ocr_direct = [], []
+            lines_read = 0
             for i in range(max(1, args.repeat - 1)):
                 page = png + bytes([i])  # trailing bytes after IEND: new hash, same picture
                 block = {"type": "image", "data": base64.b64encode(page).decode(),
                          "mime_type": "image/png"}  # fmt: skip
-                ocr_engine.append(engine.perceive(block)[0])
+                elapsed, page_text = engine.perceive(block)
+                ocr_engine.append(elapsed)
+                lines_read = sum(f"{n + 1:02d}. " in page_text for n in range(30))
                 started = time.perf_counter()
-                ocr(page)
+                ocr(page, use_cls=False, return_word_box=True)  # as the engine calls it
                 ocr_direct.append(time.perf_counter() - started)
             # both models in memory at once: one more audio and one more picture, new bytes
             engine.perceive(
@@ -213,7 +216,7 @@ def main() -> None:
           f"{best_direct / duration:.3f})")  # fmt: skip
     print(f"speed ratio engine/direct: {best_direct / best_engine:.2f}  (target >= 0.90)")
     print(f"OCR per page via engine: {min(ocr_engine) * 1000:.0f} ms; "
-          f"direct: {min(ocr_direct) * 1000:.0f} ms")  # fmt: skip
+          f"direct: {min(ocr_direct) * 1000:.0f} ms; lines read: {lines_read} of 30")  # fmt: skip
     print(f"engine RSS: {rss_empty / 1024:.0f} MiB before media, {rss_loaded / 1024:.0f} MiB "
           f"with speech+OCR loaded, {rss_unloaded / 1024:.0f} MiB after idle unload")  # fmt: skip
 

@@ -101,7 +101,10 @@ class Ocr:
         # RapidOCR takes OpenCV's channel order (BGR) for arrays.
         array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
         with self.model.use() as engine:
-            result, _ = engine(array, return_word_box=True)
+            # No orientation classifier: on printed pages it flips some upright lines, whose
+            # text then scores too low and is lost (measured: 20 of 30 lines read with it,
+            # 30 of 30 without), and upside-down pictures are rare.
+            result, _ = engine(array, use_cls=False, return_word_box=True)
         gray = np.asarray(rgb.convert("L"))
         lines: list[Line] = []
         for item in result or ():

@@ -32,8 +32,8 @@ SAME_FRAME = 2.0
 
 RECIPES = {
     "speech": "speech:faster-whisper-base:beam1:v1",
-    "image": "image:rapidocr-1.4.4:v1",
-    "video": "video:pyav+whisper-base+rapidocr:v1",
+    "image": "image:rapidocr-1.4.4:nocls:v2",
+    "video": "video:pyav+whisper-base+rapidocr:v2",
     "document": "document:markdown:v1",
 }
 
