@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from .attachments import Attachment, human_size
 
@@ -88,7 +89,7 @@ def _av(data: bytes, kind: str, size: str) -> MediaSummary:
             stream = container.streams.video[0]
             dims = f" {stream.codec_context.width}×{stream.codec_context.height}"
             with contextlib.suppress(Exception):
-                frame = next(container.decode(stream))
+                frame: Any = next(container.decode(stream))  # to_image() is untyped in av
                 image = frame.to_image()
                 image.thumbnail(POSTER_SIZE)
                 out = io.BytesIO()
