@@ -156,6 +156,10 @@ def block_media(block: dict[str, Any], where: str, kind: str, number: int) -> Me
     else:
         raise bad_request(f"{where}: a {kind} block needs 'data' (base64) or 'uri'")
     mime = str(block.get("mime_type") or "").lower().split(";")[0].strip()
+    if not mime and resolved is not None:
+        mime = resolved.mime_type.lower()
+    if not mime and isinstance(uri, str):
+        mime = _guess_mime(uri) or ""
     family = mime.split("/")[0]
     mismatch = family != kind and not (kind == "audio" and family == "video")
     if kind in ("image", "audio", "video") and family in ("image", "audio", "video") and mismatch:
@@ -163,10 +167,6 @@ def block_media(block: dict[str, Any], where: str, kind: str, number: int) -> Me
             f"{where}: an {kind} block cannot carry {mime!r} data; send it as an "
             f"{family} block or fix its mime_type"
         )
-    if not mime and resolved is not None:
-        mime = resolved.mime_type.lower()
-    if not mime and isinstance(uri, str):
-        mime = _guess_mime(uri) or ""
     name = block.get("name")
     if isinstance(name, str) and name.strip():
         label = name.strip()
