@@ -43,5 +43,5 @@ async def test_small_inline_large_by_uri_and_usable(engine_client: Client) -> No
 
 async def test_a_file_the_server_cannot_process_is_refused(engine_client: Client) -> None:
     att = A.Attachment("fake.png", "image/png", "image", b"not a png" * 50, "0")
-    with pytest.raises(AttachmentError, match="cannot use it: .*not in an image format"):
+    with pytest.raises(AttachmentError, match=r"cannot use it: .*not in an image format"):
         await content_for(engine_client, att, threshold=10)
