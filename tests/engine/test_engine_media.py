@@ -15,7 +15,7 @@ import httpx
 import pytest
 from engine_helpers import EngineProcess
 
-from support.media import docx_bytes, espeak_wav, png_with_text, xlsx_bytes
+from support.media import docx_bytes, espeak_wav, png_with_text, scanned_pdf, xlsx_bytes
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,6 +87,26 @@ def test_office_documents_become_markdown(http: httpx.Client) -> None:
     assert "[Document plan.docx (Word)" in text and "We fly to Oslo on 3 March." in text
     assert "| Day | City |" in text
     assert "[Document budget.xlsx (Excel)" in text and "| Hotel | 420 |" in text
+
+
+def test_a_scanned_pdf_is_read_by_ocr(http: httpx.Client) -> None:
+    pdf = scanned_pdf([["SCANNED INVOICE 77"], []])
+    block = {"type": "document", "data": b64(pdf), "mime_type": "application/pdf", "name": "s.pdf"}
+    result = create(http, {"model": "scripted-text", "input": [block]}).json()
+    text = answer(result)
+    assert "[Document s.pdf (PDF, 2 pages, scanned" in text
+    assert "Page 1:\nSCANNED INVOICE 77" in text and "Page 2" not in text
+    assert "scanned PDF" in thought(result)
+    blank = create(
+        http,
+        {
+            "model": "scripted-text",
+            "input": [
+                {"type": "document", "data": b64(scanned_pdf([[]])), "mime_type": "application/pdf"}
+            ],
+        },
+    )
+    assert blank.status_code == 400 and "OCR found no text" in blank.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

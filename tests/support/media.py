@@ -166,3 +166,15 @@ def wav_with_unknown_codec(wav: bytes) -> bytes:
     """``wav`` with its format tag set to one no decoder knows (0x7A7A)."""
     assert wav[:4] == b"RIFF" and wav[12:16] == b"fmt "
     return wav[:20] + b"\x7a\x7a" + wav[22:]
+
+
+def scanned_pdf(pages: list[list[str]]) -> bytes:
+    """A PDF of page pictures only (no text layer), as a scanner makes them."""
+    from PIL import Image
+
+    images = [
+        Image.open(io.BytesIO(png_with_text(lines, (850, 400)))).convert("RGB") for lines in pages
+    ]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:])
+    return out.getvalue()

@@ -180,7 +180,7 @@ def block_media(block: dict[str, Any], where: str, kind: str, number: int) -> Me
 
 
 def pdf_text(data: bytes, where: str) -> str:
-    """Text of a PDF's pages, through pypdf; 400 when it is not a readable PDF."""
+    """Text of a PDF's pages, through pypdf ("" for a scan); 400 when it is not a PDF."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -191,13 +191,7 @@ def pdf_text(data: bytes, where: str) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise bad_request(f"{where}: the PDF could not be read ({exc})") from exc
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text:
-        raise bad_request(
-            f"{where}: the PDF has no extractable text (a scanned PDF needs OCR first); "
-            "send its pages as images"
-        )
-    return text
+    return "\n\n".join(p.strip() for p in pages if p.strip())
 
 
 def document_text(block: dict[str, Any], where: str, number: int = 0) -> tuple[str, str | None]:
@@ -206,7 +200,16 @@ def document_text(block: dict[str, Any], where: str, number: int = 0) -> tuple[s
     mime = media.mime_type or "text/plain"
     if mime == PDF:
         body = pdf_text(media.data, where)
-        return f"[document: {media.label}]\n{body}", None
+        if body:
+            return f"[document: {media.label}]\n{body}", None
+        # no text layer: a scan, whose page images are read by OCR
+        derived = _perceive(partial(current().scanned_pdf, media.data, media.label), where)
+        if "(OCR found no text)" in derived.text:
+            raise bad_request(
+                f"{where}: the PDF has no text layer and OCR found no text in its page "
+                "images; send its pages as images to a model that reads images"
+            )
+        return derived.text, derived.note
     if office.convertible(mime):
         derived = _perceive(lambda: current().document(media.data, mime, media.label), where)
         return derived.text, derived.note

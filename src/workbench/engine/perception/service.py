@@ -9,6 +9,7 @@ instead of the media.
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,10 @@ RECIPES = {
     "image": "image:rapidocr-1.4.4:nocls:v2",
     "video": "video:pyav+whisper-base+rapidocr:v2",
     "document": "document:markdown:v1",
+    "scanned-pdf": "scanned-pdf:pypdf+rapidocr-1.4.4:nocls:v1",
 }
+MAX_SCANNED_PAGES = 50
+"""At most this many pages of a scanned PDF are read by OCR."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,23 @@ class Perception:
         text = framing.document_text(str(value["markdown"]), label, kind)
         return Derived(text, f"The engine converted {label} ({kind}) to text for me.")
 
+    def scanned_pdf(self, data: bytes, label: str) -> Derived:
+        """The text of a PDF without a text layer, read by OCR from its page images."""
+        value = self._cached("scanned-pdf", data, lambda: self._scanned_pdf(data, label))
+        pages: list[list[Any]] = value["pages"]
+        head = (
+            f"[Document {label} (PDF, {value['page_count']} pages, scanned: it has no text "
+            "layer, so the engine read the text in its page images by OCR; layout, pictures "
+            "and handwriting may be missing)]"
+        )
+        body = [f"Page {n}:\n{text}" for n, text in pages] or ["(OCR found no text)"]
+        text = "\n\n".join([head, *body, f"[end of document {label}]"])
+        note = (
+            f"{label} is a scanned PDF; the engine read its {len(pages)} pages with text by "
+            "OCR, and I answer from that text."
+        )
+        return Derived(text, note)
+
     def status(self) -> dict[str, Any]:
         """Which models are loaded, and cache counters (for benchmarks and diagnostics)."""
         return {
@@ -150,6 +171,23 @@ class Perception:
             },
             "lines": [[ln.text, list(ln.box), round(ln.score, 3)] for ln in reading.lines],
         }
+
+    def _scanned_pdf(self, data: bytes, label: str) -> dict[str, Any]:
+        from pypdf import PdfReader
+        from pypdf.errors import PyPdfError
+
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            pages: list[list[Any]] = []
+            for number, page in enumerate(reader.pages[:MAX_SCANNED_PAGES], start=1):
+                texts = [self.ocr.read(picture.image).text for picture in page.images]
+                text = "\n".join(t for t in texts if t)
+                if text:
+                    pages.append([number, text])
+            count = len(reader.pages)
+        except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+            raise MediaError(f"the page images of {label} could not be read ({exc})") from exc
+        return {"pages": pages, "page_count": count}
 
     def _video(self, data: bytes, label: str) -> dict[str, Any]:
         info = av_media.probe(data, label)
