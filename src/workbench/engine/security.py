@@ -209,7 +209,10 @@ class SecurityMiddleware:
                 return b"".join(chunks)
 
     async def _send_too_large(self, send: Send) -> None:
-        message = f"request body exceeds the limit of {self.max_body_bytes} bytes"
+        message = (
+            f"request body exceeds the limit of {self.max_body_bytes} bytes; send large media "
+            "through the Files API (POST /upload/v1beta/files) and refer to it by its uri"
+        )
         await _send_json(send, 413, error_body(413, message), [(b"connection", b"close")])
 
 
