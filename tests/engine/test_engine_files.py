@@ -78,7 +78,9 @@ def test_video_uploaded_with_the_sdk_becomes_a_timeline(
 ) -> None:
     mp4 = slide_video(["Launch on Friday"], espeak_wav("We launch on Friday.", tmp_path))
     f = client.files.upload(file=io.BytesIO(mp4), config={"mime_type": "video/mp4"})
-    assert f.uri is not None
+    assert f.uri is not None and f.name is not None
+    active = wait_active(client, f.name)
+    assert active.video_metadata is not None  # videoDuration, as Gemini reports it
     result = client.interactions.create(
         model="scripted-text", input=[{"type": "video", "uri": f.uri}]
     )

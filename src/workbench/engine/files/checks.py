@@ -45,6 +45,16 @@ def check_file(path: Path, mime_type: str, label: str) -> str | None:
     return None
 
 
+def video_seconds(path: Path, label: str) -> float | None:
+    """A video file's duration (None when unknown or not a video)."""
+    try:
+        if path.stat().st_size > MAX_MEDIA_CHECK_BYTES:
+            return None
+        return av_media.probe(path.read_bytes(), label).duration
+    except (MediaError, PerceptionUnavailable, OSError):
+        return None
+
+
 def _check_av(data: bytes, label: str, family: str) -> None:
     info = av_media.probe(data, label)
     if family == "audio" and info.audio_codec is None:

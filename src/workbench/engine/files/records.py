@@ -4,8 +4,9 @@ The wire form follows what Gemini answers and the official SDK parses (``google.
 .File``): ``name`` (``files/ID``), ``displayName``, ``mimeType``, ``sizeBytes`` (an int64, so
 a JSON string), ``createTime`` / ``updateTime`` / ``expirationTime`` (RFC 3339, UTC),
 ``sha256Hash`` (base64, as Gemini sends it: of the hex digest), ``uri``, ``downloadUri``,
-``state`` (``PROCESSING`` → ``ACTIVE`` or ``FAILED``), ``source`` (``UPLOADED``) and, when
-failed, ``error`` (a ``google.rpc.Status``: ``code``, ``message``).
+``state`` (``PROCESSING`` → ``ACTIVE`` or ``FAILED``), ``source`` (``UPLOADED``),
+``videoMetadata.videoDuration`` for videos and, when failed, ``error`` (a
+``google.rpc.Status``: ``code``, ``message``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class FileRecord:
         created, updated, expires: epoch seconds.
         state: ``PROCESSING``, ``ACTIVE`` or ``FAILED``.
         error: why it failed (``FAILED`` only).
+        video_seconds: a video's duration, once processing probed it.
     """
 
     id: str
@@ -54,6 +56,7 @@ class FileRecord:
     expires: float
     state: str = PROCESSING
     error: str | None = None
+    video_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (snake_case, as this dataclass)."""
@@ -81,6 +84,8 @@ class FileRecord:
         }
         if self.display_name:
             wire["displayName"] = self.display_name
+        if self.video_seconds is not None:
+            wire["videoMetadata"] = {"videoDuration": f"{self.video_seconds:.3f}s"}
         if self.state == FAILED:
             wire["error"] = {"code": 400, "message": self.error or "the file could not be read"}
         return wire

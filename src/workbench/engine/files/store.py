@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks import check_file
+from .checks import check_file, video_seconds
 from .records import ACTIVE, FAILED, FILE_ID, PROCESSING, FileRecord
 
 FILE_TTL_SECONDS = 48 * 3600.0
@@ -321,6 +321,10 @@ class FileStore:
         reason = await asyncio.to_thread(
             check_file, self.blob_dir / record.id, record.mime_type, label
         )
+        if not reason and record.mime_type.startswith("video/"):
+            record.video_seconds = await asyncio.to_thread(
+                video_seconds, self.blob_dir / record.id, label
+            )
         record.state = FAILED if reason else ACTIVE
         record.error = reason
         record.updated = time.time()
