@@ -68,9 +68,12 @@ async def test_names_and_state_survive_a_restart(tmp_path: Path) -> None:
     await store.append(session.id, 0, chunks(b"hi"), finalize=True)
     await asyncio.to_thread(store.wait_processed, "my-notes")
     await store.close()
+    orphan = tmp_path / "files" / "blobs" / "orphan"
+    orphan.write_bytes(b"bytes whose record was never written")
     again = FileStore(tmp_path / "files")
     await again.open()
     record = again.get("my-notes")
     assert record.state == ACTIVE and record.size_bytes == 2
     assert again.blob("my-notes").read_bytes() == b"hi"
+    assert not orphan.exists()
     await again.close()

@@ -129,6 +129,10 @@ class FileStore:
                 if record.state != PROCESSING:
                     event.set()
                 self._processed[record.id] = event
+        for blob in self.blob_dir.iterdir():
+            if blob.name not in self._files:  # a crash between placing the bytes and the record
+                with contextlib.suppress(OSError):
+                    blob.unlink()
         for path in self.upload_dir.glob("*.json"):
             data = _read_json(path)
             if data is None:
