@@ -12,10 +12,11 @@ EXTRAS=${WORKBENCH_EXTRAS:-dev,local}
 # System packages: a virtual X server for screenshots and GUI tests, the libraries Qt's xcb
 # plugin needs, and a Secret Service (gnome-keyring) so keyring tests use a real keyring; the
 # bundle test drives the packaged app with xdotool and validates the desktop/AppStream files;
-# openbox is the window manager of the first-time walkthrough test (tests/walkthrough).
+# openbox is the window manager of the first-time walkthrough test (tests/walkthrough);
+# espeak-ng speaks the WAV files the perception tests transcribe.
 APT_PACKAGES="xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 \
 libegl1 libgl1 libfontconfig1 libdbus-1-3 gnome-keyring dbus-x11 dbus git bubblewrap \
-xdotool desktop-file-utils appstream openbox"
+xdotool desktop-file-utils appstream openbox espeak-ng"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $APT_PACKAGES; do

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,18 @@ def _openapi_oracle() -> Iterator[None]:
     assert not problems, "responses that break the OpenAPI document:\n" + "\n".join(
         str(p) for p in problems[:10]
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Engines of this session assemble the speech model once, in one shared folder."""
+    old = os.environ.get("WORKBENCH_MODELS_DIR")
+    os.environ["WORKBENCH_MODELS_DIR"] = str(tmp_path_factory.mktemp("shared-models"))
+    yield
+    if old is None:
+        os.environ.pop("WORKBENCH_MODELS_DIR", None)
+    else:
+        os.environ["WORKBENCH_MODELS_DIR"] = old
 
 
 @pytest.fixture

@@ -514,16 +514,17 @@ def _minimal_pdf(text: str) -> bytes:
     return out
 
 
-def test_images_need_an_image_model(http: httpx.Client) -> None:
+def test_images_go_as_images_or_as_ocr_text(http: httpx.Client) -> None:
     content = [
         {"type": "text", "text": "see"},
         {"type": "image", "data": PNG, "mime_type": "image/png"},
     ]
     ok = create(http, {"model": "scripted", "input": content}).json()
     assert ok["steps"][-1]["content"][0]["text"] == "see [image: 24 bytes]"
+    # a text-only model gets the image read by OCR; this one is not a decodable PNG
     refused = create(http, {"model": "scripted-text", "input": content})
     assert refused.status_code == 400
-    assert "image" in refused.json()["error"]["message"]
+    assert "not in an image format" in refused.json()["error"]["message"]
     remote = create(
         http,
         {"model": "scripted", "input": [{"type": "image", "uri": "https://example.com/cat.png"}]},
@@ -571,10 +572,11 @@ def test_documents_become_text(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("kind", ["audio", "video"])
-def test_audio_and_video_are_refused_by_name(http: httpx.Client, kind: str) -> None:
-    r = create(http, {"model": "scripted", "input": [{"type": kind, "data": PNG}]})
+def test_undecodable_audio_and_video_are_refused_clearly(http: httpx.Client, kind: str) -> None:
+    data = base64.b64encode(b"not a media file at all " * 8).decode()
+    r = create(http, {"model": "scripted", "input": [{"type": kind, "data": data}]})
     assert r.status_code == 400
-    assert kind in r.json()["error"]["message"]
+    assert "could not be opened as audio or video" in r.json()["error"]["message"]
 
 
 # -- exposure ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import httpx
 from .agents import Agents
 from .credentials import Credential
 from .environments import Environments
+from .files import Files
 from .interactions import Interactions
 from .models import Models
 from .retry import ResumePolicy, RetryPolicy
@@ -77,6 +78,7 @@ class Client:
         self.interactions = Interactions(self._transport, self.resume_policy)
         self.agents = Agents(self._transport)
         self.environments = Environments(self._transport)
+        self.files = Files(self._transport)
         self.models = Models(self._transport)
 
     @property

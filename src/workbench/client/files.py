@@ -1,18 +1,21 @@
-"""``client.environments.files``: list, download and the resumable upload of sandbox files.
+"""Files over the resumable upload protocol: sandbox files and the Files API.
 
-Upload (protocol.md §9.7): a handshake ``PUT {base}/upload/{v}/environments/{env}/files/{path}``
-answered with ``x-goog-upload-url``; then chunks of ``chunk_size`` (8 MiB) bytes POSTed to
-that URL (scheme and host replaced by ours, path kept) with ``X-Goog-Upload-Offset`` and
-``X-Goog-Upload-Command: upload`` — ``upload, finalize`` on the last one. Every reply must
-carry ``x-goog-upload-status`` (``active`` between chunks, ``final`` at the end); a reply
-without it is re-sent up to 3 times (after 1, 2 and 4 s), like the SDK does. A 409 is never
-retried. Cancel an upload by cancelling the task that runs it.
+* ``EnvironmentFiles`` (``client.environments.files``): list, download and upload files of a
+  sandbox (protocol.md §9.6–9.7); the handshake is ``PUT {base}/upload/{v}/environments/…``.
+* ``Files`` (``client.files``): the classic Files API — upload media once (``POST
+  {base}/upload/{v}/files``), then name it by ``uri`` in content blocks; get, list, delete,
+  download, and wait until processing made it ``ACTIVE``. Its uploads resume after a dropped
+  connection (``_resumable.send_chunks``).
+
+Chunking, status checks and resuming are in ``_resumable``. A 409 is never retried. Cancel an
+upload by cancelling the task that runs it (the server drops idle sessions).
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,17 +25,15 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from workbench.protocol import ProtocolError, upload_result_files
+from workbench.protocol import ProtocolError, UploadedFile, upload_result_files
 
 from ._paging import iter_pages
+from ._resumable import CHUNK_SIZE, BytesSource, FileSource, Source, send_chunks
 from ._wire import EnvironmentFile, to_model
 from .downloads import Progress, get_following_redirects, stream_to_file
 from .errors import APIConnectionError, ProtocolViolationError
 from .retry import Idempotency
 from .transport import Transport, decode_json_object
-
-CHUNK_SIZE = 8 * 1024 * 1024
-STATUS_RESENDS = (1.0, 2.0, 4.0)
 
 
 def env_id_segment(value: str) -> str:
@@ -130,121 +131,76 @@ class EnvironmentFiles:
         """
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
-        if isinstance(data, bytes | bytearray | memoryview):
-            source = _BytesSource(bytes(data))
+        async with _source(data) as source:
             return await self._upload(
                 environment_id, path, source, mime_type, overwrite, extract, chunk_size, progress
             )
-        if isinstance(data, str | os.PathLike):
-            with open(data, "rb") as fh:  # noqa: ASYNC230 - opening is instant; reads are threaded
-                return await self._upload(
-                    environment_id,
-                    path,
-                    _FileSource(fh),
-                    mime_type,
-                    overwrite,
-                    extract,
-                    chunk_size,
-                    progress,
-                )
-        return await self._upload(
-            environment_id,
-            path,
-            _FileSource(data),
-            mime_type,
-            overwrite,
-            extract,
-            chunk_size,
-            progress,
-        )
 
     async def _upload(
         self,
         environment_id: str,
         path: str,
-        source: _Source,
+        source: Source,
         mime_type: str,
         overwrite: bool,
         extract: bool,
         chunk_size: int,
         progress: Progress | None,
     ) -> builtins.list[EnvironmentFile]:
-        total = source.size
         what = f"upload {path}"
         handshake = await self._t.request(
             "PUT",
             f"environments/{env_id_segment(environment_id)}/files/{_file_path(path)}",
             upload=True,
             params={"overwrite": True if overwrite else None, "extract": True if extract else None},
-            headers={
-                "x-goog-upload-protocol": "resumable",
-                "x-goog-upload-command": "start",
-                "x-goog-upload-header-content-length": str(total),
-                "x-goog-upload-header-content-type": mime_type,
-            },
+            headers=_start_headers(source.size, mime_type),
             accept="*/*",
             idempotency=Idempotency.CREATE,
             what=f"{what} (start)",
         )
-        session = handshake.headers.get("x-goog-upload-url")
-        if not session:
-            raise ProtocolViolationError(
-                f"{what}: the server did not return an upload URL (x-goog-upload-url).",
-                status=handshake.status_code,
-            )
-        session_url = self._t.rebase(session)
-        offset = 0
-        if progress is not None:
-            progress(0, total)
-        while True:
-            chunk = await source.read(offset, chunk_size)
-            last = offset + len(chunk) >= total
-            if not last and not chunk:
-                raise ProtocolViolationError(f"{what}: the source ended early at byte {offset}.")
-            command = "upload, finalize" if last else "upload"
-            response = await self._send_chunk(session_url, chunk, offset, command, what)
-            status = response.headers.get("x-goog-upload-status", "").lower()
-            offset += len(chunk)
-            if progress is not None:
-                progress(offset, total)
-            if last:
-                if status != "final":
-                    raise ProtocolViolationError(
-                        f"{what}: the server did not finalize the upload (status {status!r})."
-                    )
-                return _uploaded_files(decode_json_object(response, what))
-            if status != "active":
-                raise ProtocolViolationError(
-                    f"{what}: the server ended the upload session early (status {status!r})."
-                )
+        final = await send_chunks(
+            self._t,
+            _session_url(self._t, handshake, what),
+            source,
+            chunk_size=chunk_size,
+            progress=progress,
+            what=what,
+        )
+        return _uploaded_files(decode_json_object(final, what))
 
-    async def _send_chunk(
-        self, url: str, chunk: bytes, offset: int, command: str, what: str
-    ) -> httpx.Response:
-        resends = 0
-        while True:
-            response = await self._t.request(
-                "POST",
-                "",
-                url=url,
-                content=chunk,
-                headers={
-                    "x-goog-upload-command": command,
-                    "x-goog-upload-offset": str(offset),
-                    "content-type": "application/octet-stream",
-                },
-                accept="*/*",
-                idempotency=Idempotency.CREATE,
-                what=f"{what} (bytes {offset}–{offset + len(chunk)})",
-            )
-            if "x-goog-upload-status" in response.headers:
-                return response
-            if resends >= len(STATUS_RESENDS):
-                raise ProtocolViolationError(
-                    f"{what}: chunk replies lack the x-goog-upload-status header."
-                )
-            await self._t.sleep(STATUS_RESENDS[resends])
-            resends += 1
+
+def _start_headers(size: int, mime_type: str) -> dict[str, str]:
+    return {
+        "x-goog-upload-protocol": "resumable",
+        "x-goog-upload-command": "start",
+        "x-goog-upload-header-content-length": str(size),
+        "x-goog-upload-header-content-type": mime_type,
+    }
+
+
+def _session_url(t: Transport, handshake: httpx.Response, what: str) -> str:
+    session = handshake.headers.get("x-goog-upload-url")
+    if not session:
+        raise ProtocolViolationError(
+            f"{what}: the server did not return an upload URL (x-goog-upload-url).",
+            status=handshake.status_code,
+        )
+    return t.rebase(session)
+
+
+@contextlib.asynccontextmanager
+async def _source(data: bytes | str | os.PathLike[str] | IO[bytes]) -> AsyncIterator[Source]:
+    """A readable source for bytes, a local path (opened here) or a binary file object."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        yield BytesSource(bytes(data))
+    elif isinstance(data, str | os.PathLike):
+        fh = await asyncio.to_thread(open, data, "rb")
+        try:
+            yield FileSource(fh)
+        finally:
+            await asyncio.to_thread(fh.close)
+    else:
+        yield FileSource(data)
 
 
 def _uploaded_files(data: dict[str, Any]) -> list[EnvironmentFile]:
@@ -256,34 +212,121 @@ def _uploaded_files(data: dict[str, Any]) -> list[EnvironmentFile]:
         ) from None
 
 
-class _Source:
-    size: int
-
-    async def read(self, offset: int, n: int) -> bytes:
-        raise NotImplementedError
-
-
-class _BytesSource(_Source):
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self.size = len(data)
-
-    async def read(self, offset: int, n: int) -> bytes:
-        return self._data[offset : offset + n]
+def file_id_segment(name: str) -> str:
+    """``files/abc`` (or ``abc``) → ``abc``, checked; the SDK's ``t_file_name`` rule."""
+    bare = name.removeprefix("files/")
+    if not bare or "/" in bare:
+        raise ValueError(f"invalid file name {name!r}")
+    return quote(bare, safe="-_.~")
 
 
-class _FileSource(_Source):
-    def __init__(self, fh: IO[bytes]) -> None:
-        self._fh = fh
-        start = fh.tell()
-        fh.seek(0, os.SEEK_END)
-        self._start = start
-        self.size = fh.tell() - start
-        fh.seek(start)
+class Files:
+    """The Files API (``client.files``)."""
 
-    async def read(self, offset: int, n: int) -> bytes:
-        def _read() -> bytes:
-            self._fh.seek(self._start + offset)
-            return self._fh.read(n)
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
 
-        return await asyncio.to_thread(_read)
+    async def upload(
+        self,
+        data: bytes | str | os.PathLike[str] | IO[bytes],
+        *,
+        mime_type: str,
+        display_name: str | None = None,
+        name: str | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        progress: Progress | None = None,
+    ) -> UploadedFile:
+        """Upload bytes, a local path or a binary file object; returns the new file.
+
+        The file may still be ``PROCESSING``; ``wait_active`` waits for it (a Gemini model
+        needs that, the local engine waits by itself). A dropped connection resumes.
+        """
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        meta: dict[str, Any] = {"mimeType": mime_type}
+        if display_name:
+            meta["displayName"] = display_name
+        if name:
+            meta["name"] = "files/" + file_id_segment(name)
+        what = f"upload {display_name or name or mime_type}"
+        async with _source(data) as source:
+            handshake = await self._t.request(
+                "POST",
+                "files",
+                upload=True,
+                json_body={"file": meta},
+                headers=_start_headers(source.size, mime_type),
+                accept="*/*",
+                idempotency=Idempotency.CREATE,
+                what=f"{what} (start)",
+            )
+            final = await send_chunks(
+                self._t,
+                _session_url(self._t, handshake, what),
+                source,
+                chunk_size=chunk_size,
+                progress=progress,
+                what=what,
+                resumable=True,
+            )
+        body = decode_json_object(final, what)
+        return to_model(UploadedFile, body.get("file", body), "file")
+
+    async def get(self, name: str) -> UploadedFile:
+        """A file's metadata (``files/abc`` or ``abc``)."""
+        what = f"get {name}"
+        response = await self._t.request("GET", f"files/{file_id_segment(name)}", what=what)
+        return to_model(UploadedFile, decode_json_object(response, what), "file")
+
+    async def iter(self, *, page_size: int | None = None) -> AsyncIterator[UploadedFile]:
+        """Every file, newest first, page by page."""
+        async for page in iter_pages(
+            self._t,
+            "files",
+            items_key="files",
+            page_size=page_size,
+            size_param="pageSize",
+            token_param="pageToken",
+            next_key="nextPageToken",
+            what="list files",
+        ):
+            for item in page:
+                yield to_model(UploadedFile, item, "file")
+
+    async def list(self, *, page_size: int | None = None) -> builtins.list[UploadedFile]:
+        """Every file (all pages)."""
+        return [f async for f in self.iter(page_size=page_size)]
+
+    async def delete(self, name: str) -> None:
+        """Delete a file (404 when it does not exist)."""
+        await self._t.request(
+            "DELETE",
+            f"files/{file_id_segment(name)}",
+            idempotency=Idempotency.SAFE,
+            what=f"delete {name}",
+        )
+
+    async def download(self, name: str) -> bytes:
+        """A file's bytes (``files/{id}:download?alt=media``), in memory."""
+        what = f"download {name}"
+        url = self._t.url(f"files/{file_id_segment(name)}:download")
+        response = await get_following_redirects(self._t, url, {"alt": "media"}, what)
+        try:
+            return await response.aread()
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"{what}: the download was cut off ({exc}).") from exc
+        finally:
+            await response.aclose()
+
+    async def wait_active(
+        self, name: str, *, max_seconds: float = 300.0, interval: float = 0.5
+    ) -> UploadedFile:
+        """The file once it left ``PROCESSING`` (``ACTIVE`` or ``FAILED``: check ``state``)."""
+        deadline = asyncio.get_running_loop().time() + max_seconds
+        while True:
+            file = await self.get(name)
+            if file.state != "PROCESSING":
+                return file
+            if asyncio.get_running_loop().time() >= deadline:
+                raise TimeoutError(f"{name} is still processing after {max_seconds:g} s")
+            await self._t.sleep(interval)

@@ -150,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         "interactions carry no usage); repeatable",
     )
     p.add_argument(
+        "--perception-idle-seconds",
+        type=float,
+        default=300.0,
+        help="unload the speech and OCR models after this long unused (0 keeps them)",
+    )
+    p.add_argument(
         "--inject-overload",
         metavar="SPEC",
         default=os.environ.get("WORKBENCH_ENGINE_INJECT_OVERLOAD"),
@@ -321,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoint_events=max(0, args.checkpoint_events),
         stream_time_limit=args.stream_time_limit,
         faults=frozenset(args.inject_fault),
+        perception_idle_seconds=args.perception_idle_seconds,
     )
     try:
         backend = create_backend(

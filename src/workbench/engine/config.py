@@ -7,8 +7,9 @@ from pathlib import Path
 
 from .aliases import DEFAULT_ALIASES
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-"""Largest request body accepted (64 MiB); larger bodies get 413."""
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+"""Largest request body accepted (100 MiB, Gemini's inline limit); larger bodies get 413.
+Larger media goes through the Files API (up to 2 GB, in chunks of 8 MiB)."""
 
 DEFAULT_KEEPALIVE_SECONDS = 15.0
 """An idle SSE stream gets a ``: keep-alive`` comment at least this often (protocol.md §6.2)."""
@@ -70,6 +71,8 @@ class EngineConfig:
             tail, like the real service's front end; off by default.
         faults: named faults of the real service to reproduce (tests): ``omit-usage`` ends
             interactions without ``usage``.
+        perception_idle_seconds: the speech and OCR models are unloaded after this long
+            unused (``perception/lazy.py``).
     """
 
     data_dir: Path
@@ -97,3 +100,4 @@ class EngineConfig:
     checkpoint_events: int = DEFAULT_CHECKPOINT_EVENTS
     stream_time_limit: float | None = None
     faults: frozenset[str] = frozenset()
+    perception_idle_seconds: float = 300.0

@@ -31,9 +31,18 @@ def new_call_id() -> str:
 
 
 def to_messages(
-    steps: Iterable[dict[str, Any]], *, model: ModelInfo, where: str = "input"
+    steps: Iterable[dict[str, Any]],
+    *,
+    model: ModelInfo,
+    where: str = "input",
+    notes: list[str] | None = None,
+    notes_from: int = 0,
 ) -> list[Message]:
     """Chat messages for a timeline of steps; 400 for content the model cannot use.
+
+    Media the model cannot take is replaced by derived text (``inputs.content_parts``); the
+    notes saying so for steps from index ``notes_from`` on (the new input, not the history
+    already answered) are appended to ``notes``.
 
     Thoughts and server-side tool steps carry nothing a chat backend can take and are
     skipped. Consecutive ``model_output`` and ``function_call`` steps merge into one
@@ -48,6 +57,8 @@ def to_messages(
             parts = content_parts(
                 step.get("content") or [], here, model=model.id, modalities=model.modalities
             )
+            if notes is not None and i >= notes_from:
+                notes.extend(parts.notes)
             messages.append(Message(role="user", text=parts.text, images=tuple(parts.images)))
         elif kind == "model_output":
             texts = [
@@ -127,8 +138,18 @@ def generation_request(
     messages: list[Message] = []
     if req.system_instruction:
         messages.append(Message(role="system", text=req.system_instruction))
-    messages.extend(to_messages(history + req.input_steps, model=model, where="steps"))
+    notes: list[str] = []
+    messages.extend(
+        to_messages(
+            history + req.input_steps,
+            model=model,
+            where="steps",
+            notes=notes,
+            notes_from=len(history),
+        )
+    )
     return GenerationRequest(
+        notes=tuple(notes),
         messages=tuple(messages),
         model=model.id,
         functions=tuple(req.functions),

@@ -37,6 +37,9 @@ async def run_model(run: Run, backend: Backend, cap: int | None) -> Outcome:
     thoughts = 0
     budget = run.request.thinking_budget
     failure: dict[str, str] | None = None
+    if run.thought_summaries and run.request.notes and not out.steps:
+        # The model gets derived text instead of the media: say so before it answers.
+        out.thought(" ".join(run.request.notes))
     stream = backend.generate(run.request, run.cancel_event)
     try:
         async for chunk in stream:

@@ -42,6 +42,20 @@ ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 UNAUTHENTICATED_PATHS = frozenset({"/openapi.json"})
 """Paths served without a token (the OpenAPI document describes no secrets)."""
 
+
+def is_upload_session(scope: Scope) -> bool:
+    """A chunk sent to a Files API session URL (``/upload/{v}/files?upload_id=…``).
+
+    Like Google's upload servers, the engine takes the session id (24 random bytes, handed
+    out only to an authenticated ``start``) as the credential: the official SDK sends the
+    chunks without the API key. The route answers 404 for an unknown id.
+    """
+    path: str = scope.get("path", "")
+    if not (path.startswith("/upload/") and path.endswith("/files")):
+        return False
+    return "upload_id" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -158,6 +172,7 @@ class SecurityMiddleware:
             self.auth
             and scope["path"] not in UNAUTHENTICATED_PATHS
             and not self._token_ok(_request_token(scope, headers))
+            and not is_upload_session(scope)
         ):
             body = error_body(401, "missing or invalid API key")
             await _send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
@@ -194,7 +209,10 @@ class SecurityMiddleware:
                 return b"".join(chunks)
 
     async def _send_too_large(self, send: Send) -> None:
-        message = f"request body exceeds the limit of {self.max_body_bytes} bytes"
+        message = (
+            f"request body exceeds the limit of {self.max_body_bytes} bytes; send large media "
+            "through the Files API (POST /upload/v1beta/files) and refer to it by its uri"
+        )
         await _send_json(send, 413, error_body(413, message), [(b"connection", b"close")])
 
 

@@ -8,6 +8,8 @@ is a 404 with the protocol's error body. The OpenAPI document (``/openapi.json``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +23,11 @@ from .backends.base import Backend
 from .config import VERSION_PREFIXES, VERTEX_PREFIX, EngineConfig
 from .errors import install_error_handlers
 from .eventlog import EventLog
-from .routes import agents, environments, interactions, models
+from .files import FileStore
+from .files.resolve import content_resolver
+from .inputs import set_file_resolver
+from .perception import install as install_perception
+from .routes import agents, environments, files, interactions, models
 from .runner import Runner
 from .sandbox import CodeRunner, EnvironmentStore, ExecLimits, UploadManager
 from .security import SecurityMiddleware
@@ -30,6 +36,8 @@ from .store import DB_NAME, Store
 log = logging.getLogger("workbench.engine")
 
 SCHEMA_PREFIX = "/v1beta"
+SWEEP_SECONDS = 600.0
+"""How often expired files and idle upload sessions are removed."""
 
 
 @dataclass
@@ -49,8 +57,15 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(config.data_dir / DB_NAME)
+        file_store = FileStore(config.data_dir / "files")
+        sweeper: asyncio.Task[None] | None = None
         try:
             await store.open()
+            await file_store.open()
+            app.state.files = file_store
+            set_file_resolver(content_resolver(file_store))
+            install_perception(config.data_dir, idle_seconds=config.perception_idle_seconds)
+            sweeper = asyncio.create_task(_sweep(file_store))
             await backend.load()
             runner = Runner(config, store, EventLog(store), backend)
             envs = EnvironmentStore(config.data_dir)
@@ -66,6 +81,9 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
             state.recovered = await runner.recover()
         except BaseException as exc:
             state.error = exc
+            if sweeper is not None:
+                sweeper.cancel()
+            await file_store.close()
             await store.close()
             raise
         app.state.runner = runner
@@ -73,7 +91,11 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             await runner.shutdown()
+            await file_store.close()
+            set_file_resolver(None)
             await store.close()
             try:
                 await backend.close()
@@ -99,6 +121,9 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         # Agents and environments stay out of the OpenAPI document (and so out of the
         # schemathesis fuzz run): their creates have lasting effects and 409 answers.
         app.include_router(agents.router, prefix=prefix, include_in_schema=False)
+        # Files before environments: /files/{name} serves both (environment tars included).
+        app.include_router(files.router, prefix=prefix, include_in_schema=False)
+        app.include_router(files.upload_router, prefix="/upload" + prefix, include_in_schema=False)
         app.include_router(environments.router, prefix=prefix, include_in_schema=False)
         app.include_router(
             environments.upload_router, prefix="/upload" + prefix, include_in_schema=False
@@ -111,3 +136,11 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         path_prefix=config.path_prefix,
     )
     return app
+
+
+async def _sweep(file_store: FileStore) -> None:
+    """Remove expired files every ``SWEEP_SECONDS`` (the first sweep ran at startup)."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        with contextlib.suppress(Exception):
+            await file_store.sweep()

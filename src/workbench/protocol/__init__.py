@@ -137,6 +137,7 @@ from .events import (
     UnknownEvent,
     parse_event,
 )
+from .files import FILE_STATES, FileStatus, ListFilesResponse, UploadedFile
 from .generation import (
     RESPONSE_FORMAT_TAGS,
     AudioResponseFormat,
@@ -261,6 +262,7 @@ __all__ = [
     "ENVIRONMENT_STATUSES",
     "EVENT_ADAPTER",
     "EVENT_TYPES",
+    "FILE_STATES",
     "LENIENT",
     "RESERVED_AGENT_ID_PREFIXES",
     "RESPONSE_FORMAT_TAGS",
@@ -320,6 +322,7 @@ __all__ = [
     "FileSearchResultDelta",
     "FileSearchResultStep",
     "FileSearchTool",
+    "FileStatus",
     "FindRequest",
     "FixRequest",
     "Float",
@@ -358,6 +361,7 @@ __all__ = [
     "KnownContent",
     "ListAgentsResponse",
     "ListEnvironmentsResponse",
+    "ListFilesResponse",
     "ListModelsResponse",
     "MapsPlace",
     "McpServerTool",
@@ -434,6 +438,7 @@ __all__ = [
     "UnknownStep",
     "UnknownTool",
     "UnknownTranscriptionMode",
+    "UploadedFile",
     "UrlCitation",
     "UrlContextArguments",
     "UrlContextCallDelta",

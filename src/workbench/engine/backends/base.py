@@ -55,6 +55,8 @@ class GenerationRequest:
     backends enforce this with constrained decoding), ``none`` (no calls). When
     ``allowed_functions`` is set, only those names may be called. ``response_schema`` asks for
     JSON output matching the schema (constrained decoding where the backend can).
+    ``notes`` say what the engine did with media the model cannot take (transcribed, read by
+    OCR, converted); the runner shows them as a ``thought`` step before the answer.
     """
 
     messages: tuple[Message, ...]
@@ -72,6 +74,7 @@ class GenerationRequest:
     thinking_budget: int | None = None
     """Thought tokens the answer may spend (``thinking_level``); None is no limit. Backends
     that can steer reasoning read it; the runner stops showing thoughts past it either way."""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

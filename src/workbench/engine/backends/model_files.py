@@ -201,6 +201,24 @@ def _write_marker(target: Path, sha256: str) -> None:
     _atomic_write_text(_marker_path(target), body)
 
 
+def is_verified(target: Path, expected_sha256: str) -> bool:
+    """True when ``target``'s marker records ``expected_sha256`` for the file as it is now.
+
+    Other assembled models (the speech model of ``perception/``) share the marker scheme.
+    """
+    return _read_marker(target, expected_sha256)
+
+
+def mark_verified(target: Path, sha256: str) -> None:
+    """Record that ``target`` (as it is now on disk) has the verified hash ``sha256``."""
+    _write_marker(target, sha256)
+
+
+def file_lock(path: Path) -> threading.Lock:
+    """The process-wide lock that serializes assembling the file at ``path``."""
+    return _lock_for(path.resolve())
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
