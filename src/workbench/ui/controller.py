@@ -33,6 +33,7 @@ from workbench.core.connection import Connection, ConnectionProblem, connect
 from workbench.core.conversation import ConversationTree
 from workbench.core.errors import explain
 from workbench.core.export import turn_markdown
+from workbench.core.follower import Followers
 from workbench.core.history import AttachmentInfo, HistoryStore
 from workbench.core.paths import Paths
 from workbench.core.run_settings import RunSettings, build_request, user_turn
@@ -42,6 +43,7 @@ from workbench.core.tasks import TaskManager
 from workbench.core.transcript import read_turn
 from workbench.core.turns import TurnRunner, TurnUpdate
 
+from .chat.live import LiveFollow
 from .composer import PLACEHOLDER, Composer
 from .composer_feed import ComposerFeed
 from .run_settings_dock import RunSettingsDock
@@ -76,9 +78,12 @@ class ChatController(QObject):
         transcript: TranscriptView,
         composer: Composer,
         dock: RunSettingsDock,
+        followers: Followers | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.followers = followers if followers is not None else Followers()
+        self.live = LiveFollow(self.followers, transcript, self._live_ended)
         self.paths, self.settings, self.history = paths, settings, history
         self.secrets, self.tasks = secrets, tasks
         self.sessions, self.transcript, self.composer, self.dock = (
@@ -138,7 +143,7 @@ class ChatController(QObject):
             self.transcript.set_notice(str(exc), problem=True)
             return False
         self.connection = conn
-        self.runner = TurnRunner(conn.client, self.history)
+        self.runner = TurnRunner(conn.client, self.history, followers=self.followers)
         self.connection_changed.emit(conn.label, True)
         notice = conn.engine_info.notice if conn.engine_info is not None else ""
         self.transcript.set_notice(f"The local engine: {notice}" if notice else "", problem=True)
@@ -194,6 +199,7 @@ class ChatController(QObject):
             self.status_message.emit("Stop the running response first (Esc).")
             return
         self.feed.switch(self.session_id, None)
+        self.live.stop()
         self.session_id, self.leaf_id, self._send_parent = None, None, _UNSET
         self._answering = None
         self.transcript.set_notice("")
@@ -213,6 +219,7 @@ class ChatController(QObject):
         except KeyError:
             return
         self.feed.switch(self.session_id, session_id)
+        self.live.stop()
         self.session_id = session_id
         self.leaf_id = leaf_id or info.leaf_id
         self._send_parent = _UNSET
@@ -239,19 +246,27 @@ class ChatController(QObject):
         entries = []
         for rec in path:
             pos = tree.position(rec.id)
-            entries.append(
-                TurnEntry(
-                    interaction_id=rec.id,
-                    input_steps=rec.input,
-                    data=rec.data,
-                    metrics=rec.metrics,
-                    target=rec.target,
-                    branch_index=pos.index,
-                    branch_count=pos.count,
-                    attachments=[f"{a.name} ({a.mime_type})" for a in rec.attachments],
-                )
+            entry = TurnEntry(
+                interaction_id=rec.id,
+                input_steps=rec.input,
+                data=rec.data,
+                metrics=rec.metrics,
+                target=rec.target,
+                branch_index=pos.index,
+                branch_count=pos.count,
+                attachments=[f"{a.name} ({a.mime_type})" for a in rec.attachments],
             )
+            if rec is path[-1] and upto is None and not self.busy and self.live.running(rec.id):
+                if self.live.interaction_id != rec.id:
+                    self.live.start(rec.id, entry)  # a running run: its snapshots stream in
+                continue
+            entries.append(entry)
         self.transcript.set_entries(entries)
+
+    def _live_ended(self, session_id: str) -> None:
+        """The run shown live ended and is saved: show it as the history has it."""
+        if session_id == self.session_id and not self.busy:
+            self._show_path()
 
     def rename_session(self, session_id: str, title: str) -> None:
         self.history.rename_session(session_id, title)
@@ -433,6 +448,7 @@ class ChatController(QObject):
         ]
         self._last_sent = (text, list(attachments))
         self.composer.clear()
+        self.live.stop()
         self.composer.set_running(True)
         self.transcript.set_notice("")
         self._send_parent = _UNSET
