@@ -69,6 +69,32 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+def _without_inline_sources(run: dict[str, Any]) -> dict[str, Any]:
+    """A run as ``runs.json`` keeps it: inline environment sources by size, not content.
+
+    An agent run's request carries its whole definition inline (AGENTS.md, skills, data
+    files: 2.7 MB for three runs), and the file is rewritten every second while runs stream.
+    The sandbox holds those files once the run started; a later hop continues with
+    ``environment_id`` (:meth:`RunTracker.continuation_body`), so only a note of what was
+    sent is kept here. The request in memory stays whole.
+    """
+    request = run.get("request") or {}
+    for key in ("environment", "base_environment"):
+        env = request.get(key)
+        if not isinstance(env, dict) or not isinstance(env.get("sources"), list):
+            continue
+        kept = []
+        for source in env["sources"]:
+            if isinstance(source, dict) and isinstance(source.get("content"), str):
+                size = len(source["content"])
+                source = {k: v for k, v in source.items() if k != "content"}
+                source["content_chars"] = size
+            kept.append(source)
+        run = {**run, "request": {**request, key: {**env, "sources": kept}}}
+        request = run["request"]
+    return run
+
+
 class RunTracker:
     """Tracks runs, persists them in ``path`` and saves finished hops into ``history``."""
 
@@ -127,7 +153,7 @@ class RunTracker:
         data = {
             "version": STORE_VERSION,
             "default_budget": self.default_budget,
-            "runs": [r.model_dump() for r in self.runs.values()],
+            "runs": [_without_inline_sources(r.model_dump()) for r in self.runs.values()],
         }
         try:
             write_atomic(self.path, json.dumps(data, ensure_ascii=False) + "\n")

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from workbench.core.attachments import (
@@ -53,6 +53,8 @@ from .transcript import TranscriptView, TurnEntry
 log = logging.getLogger(__name__)
 
 _UNSET = object()
+SETTINGS_SAVE_MS = 500
+"""How long the run settings must stay unchanged before settings.json is written."""
 
 
 class ChatController(QObject):
@@ -120,6 +122,12 @@ class ChatController(QObject):
         transcript.switch_requested.connect(self.switch_branch)
         transcript.copy_markdown_requested.connect(self.copy_markdown)
         transcript.answer_requested.connect(self.answer_calls)
+        # Typing in the system instruction changes the settings on every keystroke: write
+        # them once the user pauses (and at shutdown), not one fsync per key.
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(SETTINGS_SAVE_MS)
+        self._settings_timer.timeout.connect(self.save_settings)
         dock.settings_changed.connect(self._dock_changed)
         dock.load(settings.run)
 
@@ -180,9 +188,11 @@ class ChatController(QObject):
     def _dock_changed(self) -> None:
         self.settings.run = self.dock.run_settings()
         self._apply_capabilities()
-        self.save_settings()
+        self._settings_timer.start()
 
     def save_settings(self) -> None:
+        """Write settings.json now (a pending debounced write is folded into this one)."""
+        self._settings_timer.stop()
         try:
             save_settings(self.settings, self.paths.settings_file)
         except OSError as exc:
