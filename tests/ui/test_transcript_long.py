@@ -120,3 +120,34 @@ def test_empty_transcript_welcomes_and_a_new_session_starts_clean(qtbot: QtBot) 
     view.set_entries([])
     view.flush()
     assert "Start a conversation" in view.toPlainText()
+
+
+def test_server_and_file_text_is_escaped_in_the_runs_dock_and_composer(qtbot: QtBot) -> None:
+    """Issue 14 item 5: text from a model, a server or a file never becomes markup."""
+    from workbench.core.runs import RunRecord
+    from workbench.ui.composer import Composer
+    from workbench.ui.runs.dock import RunsDock
+
+    dock = RunsDock()
+    qtbot.addWidget(dock)
+    run = RunRecord(
+        id="r1",
+        profile_id="local",
+        target="<b>model</b>",
+        title="t",
+        request={},
+        error="<img src=x> failed & <i>broke</i>",
+        answer="<a href='wb:x'>click</a>",
+    )
+    run.interaction_ids.append("v1_<u>x</u>")
+    dock.set_runs([run])
+    dock.select_run("r1")
+    detail = dock.detail.text()
+    assert "&lt;img src=x&gt;" in detail and "<img" not in detail
+    assert "&lt;b&gt;model&lt;/b&gt;" in detail and "&lt;u&gt;" in detail
+    assert "<a href" not in dock.answer.text()
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.refuse("<b>evil.exe</b> cannot be sent")
+    assert composer.message.textFormat() == composer.message.textFormat().PlainText
+    assert composer.message.text() == "<b>evil.exe</b> cannot be sent"
