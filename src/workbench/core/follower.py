@@ -33,6 +33,9 @@ class Snapshot:
     """Who streams it: ``"chat"`` or ``"runs"``."""
     done: bool = False
     error: str = ""
+    last_event_id: str | None = None
+    """The last event folded in: a watcher that must resume later (after a restart) resumes
+    after this one, as if it had streamed the events itself."""
 
 
 Watcher = Callable[[Snapshot], None]

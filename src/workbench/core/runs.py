@@ -275,8 +275,13 @@ class RunTracker:
         def seen(snap: Snapshot) -> None:
             data = snap.data
             status_before = run.status
+            if snap.last_event_id:
+                run.last_event_id = snap.last_event_id
             run.status = str(data.get("status") or run.status)
-            run.hop_steps = list(range(len(output_steps(data.get("steps") or []))))
+            outputs = output_steps(data.get("steps") or [])
+            run.hop_steps = list(range(len(outputs)))
+            # Until the server reports usage, tokens are estimated from the text so far.
+            run.hop_estimated = estimate_tokens(json.dumps(outputs, ensure_ascii=False))
             self._usage(run, data.get("usage"))
             if data.get("environment_id"):
                 run.environment_id = str(data["environment_id"])

@@ -52,6 +52,8 @@ class TurnUpdate:
     error: str | None = None
     error_details: str = ""
     """The technical side of ``error`` (status, field path, the server's words)."""
+    last_event_id: str | None = None
+    """The id of the last stream event seen (the Runs dock resumes after it)."""
 
     @property
     def status(self) -> str:
@@ -152,6 +154,7 @@ class TurnRunner:
                     owner="chat",
                     done=update.done,
                     error=update.error or "",
+                    last_event_id=update.last_event_id,
                 )
                 if self.followers.own(snap):
                     self.followers.publish(snap)
@@ -220,6 +223,9 @@ class TurnRunner:
                     kind = "snapshot"
                 else:
                     clock.event(item)
+                    event_id = getattr(item, "event_id", None)
+                    if isinstance(event_id, str):
+                        update.last_event_id = event_id
                     if not acc.feed(item):
                         continue
                     kind = str(getattr(item, "event_type", ""))
