@@ -199,6 +199,8 @@ class HistoryStore:
         self.path = path
         self.recovered_from: Path | None = None
         self._listeners: list[Callable[[str], None]] = []
+        self.closed = False
+        """Set by :meth:`close`: a view's delayed re-read must not touch the database."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open(timeout)
@@ -306,6 +308,8 @@ class HistoryStore:
 
     def close(self) -> None:
         self._db.close()
+        self._listeners.clear()
+        self.closed = True
 
     def journal_mode(self) -> str:
         return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])

@@ -103,7 +103,9 @@ class WorkbenchDocks(QObject):
         self._sessions_timer = QTimer(self)
         self._sessions_timer.setSingleShot(True)
         self._sessions_timer.setInterval(SESSIONS_REFRESH_MS)
-        self._sessions_timer.timeout.connect(lambda: w.controller.refresh_sessions())
+        self._sessions_timer.timeout.connect(
+            lambda: None if w.history.closed else w.controller.refresh_sessions()
+        )
         w.history.add_listener(lambda _session_id: self._refresh_sessions_soon())
         # "… is running in the background" is not true any more once it ended.
         self.runs.run_ended.connect(lambda _run_id: self.agents_dock.clear_fleeting())
