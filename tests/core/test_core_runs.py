@@ -113,3 +113,34 @@ async def test_a_burst_of_changes_is_saved_once(tmp_path: Path, monkeypatch: Any
     tracker.save()  # an explicit save writes at once
     assert len(writes) == 2
     history.close()
+
+
+def test_runs_file_keeps_inline_sources_by_size_only(tmp_path: Path) -> None:
+    """Issue 14 item 4: an agent run's inline definition is not rewritten while it streams."""
+    history = HistoryStore(tmp_path / "h.db")
+    tracker = RunTracker(tmp_path / "runs.json", history)
+    big = "x" * 200_000
+    body = {
+        "agent": "my-agent",
+        "input": "go",
+        "environment": {
+            "type": "remote",
+            "sources": [
+                {"type": "inline", "target": ".agents/AGENTS.md", "content": big},
+                {"type": "repository", "url": "https://example.org/r.git"},
+            ],
+        },
+    }
+    run = tracker.new_run(body, profile_id="local", title="agent run")
+    tracker.save()
+    text = (tmp_path / "runs.json").read_text(encoding="utf-8")
+    assert big not in text and len(text) < 5_000
+    saved = json.loads(text)["runs"][0]["request"]["environment"]["sources"]
+    assert saved[0] == {"type": "inline", "target": ".agents/AGENTS.md", "content_chars": 200_000}
+    assert saved[1] == {"type": "repository", "url": "https://example.org/r.git"}
+    # The request in memory is whole (a hop before the sandbox exists still has it).
+    assert tracker.get(run.id) is not None
+    assert run.request["environment"]["sources"][0]["content"] == big
+    again = RunTracker(tmp_path / "runs.json", history).get(run.id)
+    assert again is not None and again.title == "agent run"
+    history.close()

@@ -222,3 +222,28 @@ async def test_function_call_round_trip(until: Any, make_window: Callable[..., M
         assert "get_weather returned" in w.transcript.toPlainText()
     finally:
         await w.controller.shutdown()
+
+
+async def test_settings_are_written_once_typing_pauses(
+    until: Any, make_window: Callable[..., MainWindow]
+) -> None:
+    """Issue 14 item 4: typing a system instruction does not write settings.json per key."""
+    w = make_window()
+    await w.start()
+    try:
+        path = w.paths.settings_file
+        writes: list[str] = []
+        import workbench.ui.controller as chat
+
+        real = chat.save_settings
+        chat.save_settings = lambda s, p: (writes.append(s.run.system_instruction), real(s, p))
+        try:
+            for n in range(1, 30):
+                w.dock.system.setPlainText("Answer briefly"[: n % 15] + "!" * n)
+            assert writes == []  # nothing yet: the user is still typing
+            await until(lambda: len(writes) == 1, what="one write once typing paused")
+            assert "!" * 29 in path.read_text(encoding="utf-8")
+        finally:
+            chat.save_settings = real
+    finally:
+        await w.controller.shutdown()

@@ -260,6 +260,52 @@ async def test_background_chat_turn_shows_in_runs(
         await until(lambda: not w.controller.busy)
         assert run.session_id == w.controller.session_id  # the chat's own session
         assert run.interaction_ids == [w.transcript.entries()[-1].interaction_id]
+        # One follower (issue 14 item 2): the Runs dock watched the chat's stream instead of
+        # attaching a second one, and the chat's save kept its time to first token.
+        assert not w.tasks.running(f"run:{run.id}") and run.reconnects == 0
+        rec = w.history.interaction(run.interaction_ids[0])
+        assert rec is not None and rec.status == "completed"
+        assert "ttft" in rec.metrics, rec.metrics
+        assert run.tokens >= 8 and run.ended is not None
+    finally:
+        await w.controller.shutdown()
+
+
+async def test_transcript_opened_on_a_running_run_streams_live(
+    until: Any, make_window: Callable[..., MainWindow]
+) -> None:
+    w = make_window()
+    await w.start()
+    try:
+        run_id = w.docks.runs.launch(
+            {"model": "scripted", "input": "[[tokens: 60, 0.05]] live run"}, title="live run"
+        )
+        await until(lambda: _run(w, run_id).tokens >= 3, what="progress")
+        w.docks.runs.open_transcript(run_id)
+        run = _run(w, run_id)
+        await until(lambda: w.controller.session_id == run.session_id, what="the run's session")
+        # The run's session is in the sessions list (history announced it).
+        await until(lambda: w.sessions.model.row_of(run.session_id) >= 0, what="listed")
+        w.transcript.flush()
+        first = len(w.transcript.toPlainText())
+        await until(lambda: w.controller.live.interaction_id == run.interaction_id)
+
+        def grew() -> bool:
+            w.transcript.flush()
+            return len(w.transcript.toPlainText()) > first + 20
+
+        await until(grew, what="the transcript to follow the stream")
+        assert w.transcript.entries() == [] or all(
+            e.interaction_id != run.interaction_id for e in w.transcript.entries()
+        )
+        await until(_ended(w, run_id, "completed"), limit=30, what="the run to end")
+        await until(lambda: w.controller.live.interaction_id is None)
+        await until(
+            lambda: [e.interaction_id for e in w.transcript.entries()] == [run.interaction_id],
+            what="the saved turn shown",
+        )
+        rec = w.history.interaction(run.interaction_id)
+        assert rec is not None and rec.status == "completed"
     finally:
         await w.controller.shutdown()
 

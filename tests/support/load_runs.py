@@ -72,6 +72,19 @@ class Wave:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+async def idle_stalls(seconds: float = 2.0) -> dict[str, float]:
+    """The meter's figures with nothing to do: the baseline the waves are divided by.
+
+    On a shared machine the lateness of an idle 5 ms timer is what other processes cost;
+    a wave's stalls over this baseline are what the runs cost the window.
+    """
+    meter = StallMeter()
+    meter.start()
+    await asyncio.sleep(seconds)
+    meter.stop()
+    return meter.summary()
+
+
 async def run_waves(
     w: MainWindow,
     engine: Engine,

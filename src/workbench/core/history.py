@@ -25,7 +25,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +198,9 @@ class HistoryStore:
     def __init__(self, path: Path, *, repair: bool = True, timeout: float = 5.0) -> None:
         self.path = path
         self.recovered_from: Path | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self.closed = False
+        """Set by :meth:`close`: a view's delayed re-read must not touch the database."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open(timeout)
@@ -224,6 +227,22 @@ class HistoryStore:
             log.warning(
                 "history database %s was damaged (%s); moved to %s", path, exc, self.recovered_from
             )
+
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        """Hear the id of every session created, changed or deleted (issue 14 item 2).
+
+        Views learn about a run's new session or a new answer from here instead of
+        re-querying on a guess; listeners coalesce (the sessions list re-reads once a burst
+        of changes settles).
+        """
+        self._listeners.append(listener)
+
+    def _announce(self, session_id: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(session_id)
+            except Exception:  # a view's bug must not undo a saved write
+                log.exception("history listener failed")
 
     def _open(self, timeout: float) -> sqlite3.Connection:
         try:
@@ -289,6 +308,8 @@ class HistoryStore:
 
     def close(self) -> None:
         self._db.close()
+        self._listeners.clear()
+        self.closed = True
 
     def journal_mode(self) -> str:
         return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
@@ -307,6 +328,7 @@ class HistoryStore:
                 "INSERT INTO search(session_id, interaction_id, body) VALUES (?, '', ?)",
                 (sid, title),
             )
+        self._announce(sid)
         return self.session(sid)
 
     def session(self, session_id: str) -> SessionInfo:
@@ -342,15 +364,18 @@ class HistoryStore:
                 "UPDATE search SET body = ? WHERE session_id = ? AND interaction_id = ''",
                 (title, session_id),
             )
+        self._announce(session_id)
 
     def set_pinned(self, session_id: str, pinned: bool) -> None:
         with self._tx() as db:
             db.execute("UPDATE sessions SET pinned = ? WHERE id = ?", (int(pinned), session_id))
+        self._announce(session_id)
 
     def delete_session(self, session_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM search WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self._announce(session_id)
 
     def set_leaf(self, session_id: str, leaf_id: str | None) -> None:
         with self._tx() as db:
@@ -429,6 +454,7 @@ class HistoryStore:
                 "UPDATE sessions SET updated = ?, leaf_id = ? WHERE id = ?",
                 (now, interaction_id, session_id),
             )
+        self._announce(session_id)
 
     def interaction(self, interaction_id: str) -> InteractionRecord | None:
         row = self._db.execute(

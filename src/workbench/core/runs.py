@@ -37,6 +37,7 @@ from workbench.client import Client, InteractionSnapshot, InteractionStream, Not
 
 from .budget import budget_message, estimate_tokens, over_budget
 from .errors import explain
+from .follower import Followers, Snapshot
 from .history import HistoryStore
 from .run_outcome import answered_by, assess
 from .run_records import (
@@ -52,6 +53,7 @@ from .run_records import (
     pending_calls,
 )
 from .settings import write_atomic
+from .stream import StreamAccumulator
 
 __all__ = [
     "RUNNING",
@@ -67,6 +69,32 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+def _without_inline_sources(run: dict[str, Any]) -> dict[str, Any]:
+    """A run as ``runs.json`` keeps it: inline environment sources by size, not content.
+
+    An agent run's request carries its whole definition inline (AGENTS.md, skills, data
+    files: 2.7 MB for three runs), and the file is rewritten every second while runs stream.
+    The sandbox holds those files once the run started; a later hop continues with
+    ``environment_id`` (:meth:`RunTracker.continuation_body`), so only a note of what was
+    sent is kept here. The request in memory stays whole.
+    """
+    request = run.get("request") or {}
+    for key in ("environment", "base_environment"):
+        env = request.get(key)
+        if not isinstance(env, dict) or not isinstance(env.get("sources"), list):
+            continue
+        kept = []
+        for source in env["sources"]:
+            if isinstance(source, dict) and isinstance(source.get("content"), str):
+                size = len(source["content"])
+                source = {k: v for k, v in source.items() if k != "content"}
+                source["content_chars"] = size
+            kept.append(source)
+        run = {**run, "request": {**request, key: {**env, "sources": kept}}}
+        request = run["request"]
+    return run
+
+
 class RunTracker:
     """Tracks runs, persists them in ``path`` and saves finished hops into ``history``."""
 
@@ -79,8 +107,12 @@ class RunTracker:
         notify_seconds: float = 0.1,
         save_seconds: float = 1.0,
         burst_seconds: float = 0.2,
+        followers: Followers | None = None,
     ) -> None:
         self.path = path
+        self.followers = followers if followers is not None else Followers()
+        """Where runs' snapshots are published, and where a chat turn it adopts is watched."""
+        self._accumulators: dict[str, StreamAccumulator] = {}
         self.history = history
         self.on_change = on_change
         self.notify_seconds = notify_seconds
@@ -121,7 +153,7 @@ class RunTracker:
         data = {
             "version": STORE_VERSION,
             "default_budget": self.default_budget,
-            "runs": [r.model_dump() for r in self.runs.values()],
+            "runs": [_without_inline_sources(r.model_dump()) for r in self.runs.values()],
         }
         try:
             write_atomic(self.path, json.dumps(data, ensure_ascii=False) + "\n")
@@ -230,6 +262,47 @@ class RunTracker:
         self._changed(run, force=True)
         return run
 
+    def watch_chat(self, run: RunRecord) -> bool:
+        """Follow an adopted chat turn through the chat's own stream (no second stream).
+
+        The chat's runner saves it (with its metrics); this only keeps the run's record up to
+        date. False when nobody streams it any more (then :meth:`attach` it).
+        """
+        iid = run.interaction_id
+        if not iid or self.followers.get(iid) is None:
+            return False
+
+        def seen(snap: Snapshot) -> None:
+            data = snap.data
+            status_before = run.status
+            if snap.last_event_id:
+                run.last_event_id = snap.last_event_id
+            run.status = str(data.get("status") or run.status)
+            outputs = output_steps(data.get("steps") or [])
+            run.hop_steps = list(range(len(outputs)))
+            # Until the server reports usage, tokens are estimated from the text so far.
+            run.hop_estimated = estimate_tokens(json.dumps(outputs, ensure_ascii=False))
+            self._usage(run, data.get("usage"))
+            if data.get("environment_id"):
+                run.environment_id = str(data["environment_id"])
+            if snap.done:
+                if snap.error and run.status in RUNNING:
+                    run.status = "failed"
+                run.error = snap.error
+                outcome = assess(run.status, data)
+                run.answer, run.verdict, run.verdict_reason = (
+                    outcome.answer,
+                    outcome.verdict,
+                    outcome.reason,
+                )
+                run.model = answered_by(data, run.request) or run.model
+                if run.status in TERMINAL:
+                    run.ended = time.time()
+            self._changed(run, force=snap.done or run.status != status_before)
+
+        self.followers.watch(iid, seen)
+        return True
+
     async def launch(self, client: Client, run: RunRecord, body: dict[str, Any]) -> RunRecord:
         """POST the create (once) and follow its events to the end of the hop."""
         wire = dict(body)
@@ -271,25 +344,69 @@ class RunTracker:
         inputs: list[Any] | None,
     ) -> None:
         run.error = ""
-        async with stream:
-            async for item in stream:
-                status_before = run.status
-                self._apply(run, item)
-                if stream.interaction_id and stream.interaction_id not in run.interaction_ids:
-                    run.interaction_ids.append(stream.interaction_id)
-                    self._save_to_history(run, {"id": stream.interaction_id}, inputs)
-                run.reconnects = stream.reconnects + stream.state.reconnects
-                if (
-                    over_budget(run.tokens, run.budget)
-                    and not run.budget_stopped
-                    and run.status in RUNNING
-                ):
-                    run.budget_stopped = True
-                    run.error = budget_message(run.budget or 0, run.tokens)
-                    self._changed(run, force=True)
-                    await client.interactions.cancel(run.interaction_id)
-                self._changed(run, force=run.status != status_before)
+        self._accumulators[run.id] = StreamAccumulator()
+        try:
+            async with stream:
+                async for item in stream:
+                    await self._item(client, run, stream, item, inputs)
+        finally:
+            self._accumulators.pop(run.id, None)
+            if run.interaction_id:
+                self.followers.release(run.interaction_id, "runs")
         await self._finish_hop(client, run, inputs)
+
+    async def _item(
+        self,
+        client: Client,
+        run: RunRecord,
+        stream: InteractionStream,
+        item: Any,
+        inputs: list[Any] | None,
+    ) -> None:
+        """One event of a run's stream: the record, the history's first save, watchers."""
+        status_before = run.status
+        self._apply(run, item)
+        if stream.interaction_id and stream.interaction_id not in run.interaction_ids:
+            run.interaction_ids.append(stream.interaction_id)
+            self._save_to_history(run, {"id": stream.interaction_id}, inputs)
+        self._publish(run, item, inputs)
+        run.reconnects = stream.reconnects + stream.state.reconnects
+        if over_budget(run.tokens, run.budget) and not run.budget_stopped and run.status in RUNNING:
+            run.budget_stopped = True
+            run.error = budget_message(run.budget or 0, run.tokens)
+            self._changed(run, force=True)
+            await client.interactions.cancel(run.interaction_id)
+        self._changed(run, force=run.status != status_before)
+
+    def _publish(self, run: RunRecord, item: Any, inputs: list[Any] | None) -> None:
+        """Fold the event and hand the snapshot to watchers (a transcript showing the run).
+
+        Folding costs little; building the snapshot is skipped while nobody watches (fifty
+        concurrent runs stream into the app with no transcript open on them).
+        """
+        iid = run.interaction_id
+        if not iid:
+            return
+        if isinstance(item, InteractionSnapshot):
+            acc = self._accumulators[run.id] = StreamAccumulator(item.interaction)
+        else:
+            acc = self._accumulators.setdefault(run.id, StreamAccumulator())
+            with contextlib.suppress(Exception):  # a replay from mid-hop may not fold
+                acc.feed(item)
+        snap = Snapshot(
+            iid,
+            {},
+            {"elapsed": round(run.elapsed(), 3)},
+            inputs or [],
+            run.session_id,
+            owner="runs",
+        )
+        if not self.followers.own(snap):
+            return
+        if self.followers.watched(iid):
+            snap.data = acc.snapshot_wire()
+            snap.data.setdefault("id", iid)
+            self.followers.publish(snap)
 
     def _apply(self, run: RunRecord, item: Any) -> None:
         if isinstance(item, InteractionSnapshot):
@@ -363,6 +480,11 @@ class RunTracker:
             if inputs is None:
                 inputs = [s for s in data.get("steps") or [] if s.get("type") == "user_input"][:1]
             self._save_to_history(run, data, inputs)
+            self.followers.publish(
+                Snapshot(
+                    run.interaction_id, data, {}, inputs or [], run.session_id, "runs", done=True
+                )
+            )
             if run.status == "requires_action" and run.origin != "chat":
                 run.pending = pending_calls(data)
             outcome = assess(run.status, data)
@@ -399,7 +521,11 @@ class RunTracker:
                 input_blocks=inputs if inputs is not None else (existing.input if existing else []),
                 request=dict(run.request),
                 data=data if data.get("status") or not existing else existing.data,
-                metrics={"elapsed": round(run.elapsed(), 3)},
+                # Keep what the chat measured (TTFT, thought durations) when it saved first.
+                metrics={
+                    **(existing.metrics if existing else {}),
+                    "elapsed": round(run.elapsed(), 3),
+                },
             )
         except Exception as exc:  # the history is a cache; a run goes on without it
             log.warning("run %s not saved to the history: %s", run.id, exc)

@@ -18,6 +18,7 @@ from typing import Any
 from workbench.client import Client, InteractionSnapshot
 
 from .errors import details, explain
+from .follower import Followers, Snapshot
 from .history import AttachmentInfo, HistoryStore
 from .stream import StreamAccumulator
 
@@ -51,6 +52,8 @@ class TurnUpdate:
     error: str | None = None
     error_details: str = ""
     """The technical side of ``error`` (status, field path, the server's words)."""
+    last_event_id: str | None = None
+    """The id of the last stream event seen (the Runs dock resumes after it)."""
 
     @property
     def status(self) -> str:
@@ -101,9 +104,19 @@ def _wire(snapshot: Any) -> dict[str, Any]:
 class TurnRunner:
     """Sends turns with one long-lived client and records them."""
 
-    def __init__(self, client: Client, history: HistoryStore, *, poll_seconds: float = 2.0):
+    def __init__(
+        self,
+        client: Client,
+        history: HistoryStore,
+        *,
+        poll_seconds: float = 2.0,
+        followers: Followers | None = None,
+    ):
         self.client = client
         self.history = history
+        self.followers = followers if followers is not None else Followers()
+        """Where the turn's snapshots are published: the Runs dock watches a background turn
+        there instead of attaching a second stream."""
         self.poll_seconds = poll_seconds
         self.detach_background = False
         """When set, cancelling a background turn only stops following it (the app is quitting
@@ -131,7 +144,21 @@ class TurnRunner:
 
         def publish() -> None:
             update.metrics = {**clock.metrics(), **(notes or {})}
-            if on_update is not None:
+            if update.interaction_id is not None:
+                snap = Snapshot(
+                    update.interaction_id,
+                    update.data,
+                    update.metrics,
+                    input_steps,
+                    session_id,
+                    owner="chat",
+                    done=update.done,
+                    error=update.error or "",
+                    last_event_id=update.last_event_id,
+                )
+                if self.followers.own(snap):
+                    self.followers.publish(snap)
+            if on_update is not None:  # after: a view adopting it finds the follower
                 on_update(update)
 
         def save() -> None:
@@ -158,7 +185,12 @@ class TurnRunner:
             else:
                 await self._unary(body, update, publish, save)
         except asyncio.CancelledError:
+            detached = bool(body.get("background")) and self.detach_background
             await self._cancelled(body, update)
+            if detached and update.interaction_id:  # still running: nobody follows it now
+                self.followers.release(update.interaction_id, "chat")
+                save()
+                raise
             update.done = True
             publish()
             save()
@@ -191,6 +223,9 @@ class TurnRunner:
                     kind = "snapshot"
                 else:
                     clock.event(item)
+                    event_id = getattr(item, "event_id", None)
+                    if isinstance(event_id, str):
+                        update.last_event_id = event_id
                     if not acc.feed(item):
                         continue
                     kind = str(getattr(item, "event_type", ""))

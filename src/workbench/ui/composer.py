@@ -147,6 +147,7 @@ class Composer(QWidget):
         self.message = QLabel(self)
         self.message.setObjectName("composerMessage")
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # it quotes file names
         self.message.setStyleSheet("color: #cf222e;")
         self.message.hide()
         outer.addWidget(self.message)

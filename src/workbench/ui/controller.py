@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from workbench.core.attachments import (
@@ -33,6 +33,7 @@ from workbench.core.connection import Connection, ConnectionProblem, connect
 from workbench.core.conversation import ConversationTree
 from workbench.core.errors import explain
 from workbench.core.export import turn_markdown
+from workbench.core.follower import Followers
 from workbench.core.history import AttachmentInfo, HistoryStore
 from workbench.core.paths import Paths
 from workbench.core.run_settings import RunSettings, build_request, user_turn
@@ -42,6 +43,7 @@ from workbench.core.tasks import TaskManager
 from workbench.core.transcript import read_turn
 from workbench.core.turns import TurnRunner, TurnUpdate
 
+from .chat.live import LiveFollow
 from .composer import PLACEHOLDER, Composer
 from .composer_feed import ComposerFeed
 from .run_settings_dock import RunSettingsDock
@@ -51,6 +53,8 @@ from .transcript import TranscriptView, TurnEntry
 log = logging.getLogger(__name__)
 
 _UNSET = object()
+SETTINGS_SAVE_MS = 500
+"""How long the run settings must stay unchanged before settings.json is written."""
 
 
 class ChatController(QObject):
@@ -76,9 +80,12 @@ class ChatController(QObject):
         transcript: TranscriptView,
         composer: Composer,
         dock: RunSettingsDock,
+        followers: Followers | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.followers = followers if followers is not None else Followers()
+        self.live = LiveFollow(self.followers, transcript, self._live_ended)
         self.paths, self.settings, self.history = paths, settings, history
         self.secrets, self.tasks = secrets, tasks
         self.sessions, self.transcript, self.composer, self.dock = (
@@ -115,6 +122,12 @@ class ChatController(QObject):
         transcript.switch_requested.connect(self.switch_branch)
         transcript.copy_markdown_requested.connect(self.copy_markdown)
         transcript.answer_requested.connect(self.answer_calls)
+        # Typing in the system instruction changes the settings on every keystroke: write
+        # them once the user pauses (and at shutdown), not one fsync per key.
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(SETTINGS_SAVE_MS)
+        self._settings_timer.timeout.connect(self.save_settings)
         dock.settings_changed.connect(self._dock_changed)
         dock.load(settings.run)
 
@@ -138,7 +151,7 @@ class ChatController(QObject):
             self.transcript.set_notice(str(exc), problem=True)
             return False
         self.connection = conn
-        self.runner = TurnRunner(conn.client, self.history)
+        self.runner = TurnRunner(conn.client, self.history, followers=self.followers)
         self.connection_changed.emit(conn.label, True)
         notice = conn.engine_info.notice if conn.engine_info is not None else ""
         self.transcript.set_notice(f"The local engine: {notice}" if notice else "", problem=True)
@@ -175,9 +188,11 @@ class ChatController(QObject):
     def _dock_changed(self) -> None:
         self.settings.run = self.dock.run_settings()
         self._apply_capabilities()
-        self.save_settings()
+        self._settings_timer.start()
 
     def save_settings(self) -> None:
+        """Write settings.json now (a pending debounced write is folded into this one)."""
+        self._settings_timer.stop()
         try:
             save_settings(self.settings, self.paths.settings_file)
         except OSError as exc:
@@ -194,6 +209,7 @@ class ChatController(QObject):
             self.status_message.emit("Stop the running response first (Esc).")
             return
         self.feed.switch(self.session_id, None)
+        self.live.stop()
         self.session_id, self.leaf_id, self._send_parent = None, None, _UNSET
         self._answering = None
         self.transcript.set_notice("")
@@ -213,6 +229,7 @@ class ChatController(QObject):
         except KeyError:
             return
         self.feed.switch(self.session_id, session_id)
+        self.live.stop()
         self.session_id = session_id
         self.leaf_id = leaf_id or info.leaf_id
         self._send_parent = _UNSET
@@ -239,19 +256,27 @@ class ChatController(QObject):
         entries = []
         for rec in path:
             pos = tree.position(rec.id)
-            entries.append(
-                TurnEntry(
-                    interaction_id=rec.id,
-                    input_steps=rec.input,
-                    data=rec.data,
-                    metrics=rec.metrics,
-                    target=rec.target,
-                    branch_index=pos.index,
-                    branch_count=pos.count,
-                    attachments=[f"{a.name} ({a.mime_type})" for a in rec.attachments],
-                )
+            entry = TurnEntry(
+                interaction_id=rec.id,
+                input_steps=rec.input,
+                data=rec.data,
+                metrics=rec.metrics,
+                target=rec.target,
+                branch_index=pos.index,
+                branch_count=pos.count,
+                attachments=[f"{a.name} ({a.mime_type})" for a in rec.attachments],
             )
+            if rec is path[-1] and upto is None and not self.busy and self.live.running(rec.id):
+                if self.live.interaction_id != rec.id:
+                    self.live.start(rec.id, entry)  # a running run: its snapshots stream in
+                continue
+            entries.append(entry)
         self.transcript.set_entries(entries)
+
+    def _live_ended(self, session_id: str) -> None:
+        """The run shown live ended and is saved: show it as the history has it."""
+        if session_id == self.session_id and not self.busy:
+            self._show_path()
 
     def rename_session(self, session_id: str, title: str) -> None:
         self.history.rename_session(session_id, title)
@@ -433,6 +458,7 @@ class ChatController(QObject):
         ]
         self._last_sent = (text, list(attachments))
         self.composer.clear()
+        self.live.stop()
         self.composer.set_running(True)
         self.transcript.set_notice("")
         self._send_parent = _UNSET

@@ -60,6 +60,7 @@ class WorkbenchDocks(QObject):
             self.notifier,
             connection,
             self,
+            followers=window.followers,
         )
         self.files = FilesController(
             self.files_dock, window.tasks, window.history, connection, self
@@ -102,8 +103,10 @@ class WorkbenchDocks(QObject):
         self._sessions_timer = QTimer(self)
         self._sessions_timer.setSingleShot(True)
         self._sessions_timer.setInterval(SESSIONS_REFRESH_MS)
-        self._sessions_timer.timeout.connect(lambda: w.controller.refresh_sessions())
-        self.runs.history_changed.connect(self._refresh_sessions_soon)
+        self._sessions_timer.timeout.connect(
+            lambda: None if w.history.closed else w.controller.refresh_sessions()
+        )
+        w.history.add_listener(lambda _session_id: self._refresh_sessions_soon())
         # "… is running in the background" is not true any more once it ended.
         self.runs.run_ended.connect(lambda _run_id: self.agents_dock.clear_fleeting())
         self.runs.environment_selected.connect(self.files.run_selected)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from workbench.core.connection import connect
 from workbench.core.errors import explain
 from workbench.core.export import session_json, session_markdown
+from workbench.core.follower import Followers
 from workbench.core.history import HistoryStore
 from workbench.core.paths import Paths
 from workbench.core.profiles import Profile
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self._fit_to_screen(1360, 860)
         self.paths, self.settings, self.history, self.secrets = paths, settings, history, secrets
         self.tasks = TaskManager(on_failure=self._task_failed)
+        self.followers = Followers()
+        """One follower per interaction, shared by the chat and the Runs dock (core)."""
         self._closing = False
         self._may_close = False
 
@@ -107,6 +110,7 @@ class MainWindow(QMainWindow):
             transcript=self.transcript,
             composer=self.composer,
             dock=self.dock,
+            followers=self.followers,
             parent=self,
         )
         self.controller.connection_changed.connect(self._connection_changed)

@@ -10,10 +10,11 @@ Signals:
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
@@ -45,7 +46,8 @@ class ApprovalCard(QFrame):
         )
         self.setAccessibleName(f"Approve call to {call.name}")
         layout = QVBoxLayout(self)
-        title = QLabel(f"<b>{call.name}</b> wants to run on this computer")
+        title = QLabel(f"<b>{html.escape(call.name)}</b> wants to run on this computer")
+        title.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(title)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         layout.addWidget(QLabel("Arguments (you can edit them):"))

@@ -26,6 +26,7 @@ from workbench.core.approvals import DENIED_RESULT, AllowList, Decision
 from workbench.core.client_tools import ToolRegistry
 from workbench.core.connection import Connection
 from workbench.core.errors import explain
+from workbench.core.follower import Followers
 from workbench.core.history import HistoryStore
 from workbench.core.runs import RUNNING, PendingCall, RunRecord, RunTracker
 from workbench.core.tasks import TaskManager
@@ -55,9 +56,12 @@ class RunsController(QObject):
         notifier: Notifier,
         connection: Callable[[], Connection | None],
         parent: QObject | None = None,
+        followers: Followers | None = None,
     ) -> None:
         super().__init__(parent)
-        self.tracker = RunTracker(tracker_path, history, on_change=self._changed)
+        self.tracker = RunTracker(
+            tracker_path, history, on_change=self._changed, followers=followers
+        )
         self.allow_list, self.tasks, self.dock, self.notifier = allow_list, tasks, dock, notifier
         self.tools = ToolRegistry()
         self._connection = connection
@@ -122,7 +126,7 @@ class RunsController(QObject):
         return run.id
 
     def adopt(self, interaction_id: str, body: dict[str, Any], session_id: str = "") -> None:
-        """Track a background turn the chat started (attach to its stream, never re-create)."""
+        """Track a background turn the chat started (watch its stream, never re-create)."""
         conn = self._connection()
         if conn is None or self.tracker.by_interaction(interaction_id) is not None:
             return
@@ -140,6 +144,8 @@ class RunsController(QObject):
             budget=self.budget,
             session_id=session_id,
         )
+        if self.tracker.watch_chat(run):
+            return  # the chat streams it: one stream, and the chat saves it
         self.tasks.start(f"run:{run.id}", self.tracker.attach(conn.client, run))
 
     def reattach_all(self) -> int:

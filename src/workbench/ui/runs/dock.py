@@ -131,6 +131,7 @@ class RunsDock(QDockWidget):
         self.detail = QLabel()
         self.detail.setObjectName("runDetail")
         self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         il.addWidget(self.detail)
         self.answer = QLabel()
@@ -224,18 +225,20 @@ class RunsDock(QDockWidget):
             self.answer.hide()
             self._set_cards("", [])
             return
-        parts = [f"<b>{html.escape(run.title)}</b> · {run.target_kind} <code>{run.target}</code>"]
+        # Everything below came from a server, a model or a file: escaped before it is HTML.
+        esc = html.escape
+        parts = [f"<b>{esc(run.title)}</b> · {esc(run.target_kind)} <code>{esc(run.target)}</code>"]
         if run.model and run.model != run.target:
             parts.append(f"model <code>{html.escape(run.model)}</code>")
         if run.interaction_id:
-            parts.append(f"interaction <code>{run.interaction_id}</code>")
+            parts.append(f"interaction <code>{esc(run.interaction_id)}</code>")
         if run.environment_id:
-            parts.append(f"sandbox <code>{run.environment_id}</code>")
+            parts.append(f"sandbox <code>{esc(run.environment_id)}</code>")
         if run.reconnects:
             parts.append(f"re-attached {run.reconnects}×")
         text = " · ".join(parts)
         if run.error:
-            text += f"<br><span style='color:#cf222e'>{run.error}</span>"
+            text += f"<br><span style='color:#cf222e'>{esc(run.error)}</span>"
         if run.needs_you:
             text += "<br>Waiting for your approval below."
         self.detail.setText(text)
