@@ -314,3 +314,13 @@ async def test_an_answer_after_a_failed_check_is_not_a_success(ctx: ToolContext)
     assert status == "incomplete"
     assert "Do not answer yet" in model.requests[2].messages[-1].text
     assert _answer(steps).startswith("I could not finish the task: The task is not done")
+
+
+async def test_a_refusal_that_stays_a_refusal_ends_incomplete_in_its_words(
+    ctx: ToolContext,
+) -> None:
+    _data(ctx.root)
+    status, steps, model = await _run(["I cannot open data.csv.", "Sorry, no."], ctx, TOTAL)
+    assert status == "incomplete"
+    assert "first write one complete Python program" in model.requests[1].messages[-1].text
+    assert _answer(steps) == "I cannot open data.csv."

@@ -124,6 +124,7 @@ class AgentLoop(TurnRunner):
         )
         self.did: list[str] = []  # what the run did, for an honest closing statement
         self.answer_source = ""  # "model" or "harness": who wrote the final answer
+        self.refusal = ""  # a first answer saying the task cannot be done (before any work)
 
     # -- entry ----------------------------------------------------------------------------
 
@@ -199,6 +200,8 @@ class AgentLoop(TurnRunner):
             if program is None:
                 if not asked and not self.did and (plan.inputs or plan.outputs):
                     asked = True
+                    if says_cannot(turn.text):
+                        self.refusal = strip_code(turn.text) or turn.text.strip()
                     work += [
                         Message(role="assistant", text=turn.text),
                         harness(prompt.WRITE_PROGRAM),
@@ -407,8 +410,10 @@ class AgentLoop(TurnRunner):
         files = await asyncio.to_thread(snapshot, self.ctx.root)
         missing = [o for o in plan.outputs if o not in files or files[o].size == 0]
         if missing:
-            if says_cannot(answer) and plan.missing_inputs:
-                self._emit_answer(answer, "model")
+            # Work not done: the model's own words when they say so, else the harness's.
+            refusal = answer if says_cannot(answer) else self.refusal
+            if refusal:
+                self._emit_answer(refusal, "model")
                 return "incomplete", None
             return self._give_up(f"{', '.join(missing)} was not written")
         wrong = false_file_claims(answer, files, plan)
