@@ -324,3 +324,11 @@ async def test_a_refusal_that_stays_a_refusal_ends_incomplete_in_its_words(
     assert status == "incomplete"
     assert "first write one complete Python program" in model.requests[1].messages[-1].text
     assert _answer(steps) == "I cannot open data.csv."
+
+
+async def test_a_program_in_a_file_block_for_a_new_output_is_run(ctx: ToolContext) -> None:
+    _data(ctx.root)
+    block = f"```python\n# file: total.txt\n{GOOD}\n```"
+    status, _, _ = await _run([block, "The total is 30."], ctx, TOTAL)
+    assert status == "completed"
+    assert (ctx.root / "total.txt").read_text() == "30"  # the program ran and wrote it

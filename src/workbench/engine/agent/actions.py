@@ -11,6 +11,7 @@ program the model just wrote) is never paid for.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 _LANGS = {
@@ -92,3 +93,12 @@ def program_closed(text: str) -> bool:
     """Whether ``text`` (a turn so far) holds a complete runnable block."""
     found = find_program(text)
     return found is not None and found.closed
+
+
+def is_misplaced_program(program: Program, existing: Collection[str]) -> bool:
+    """A ``# file:`` block that is really a program writing that file: a new, non-Python
+    target whose content is Python code (``# file: errors.txt`` over ``import re …``)."""
+    target = program.target
+    if target is None or target in existing or target.endswith(".py"):
+        return False
+    return _looks_like_python(program.code)

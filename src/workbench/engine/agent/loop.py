@@ -26,6 +26,7 @@ harness's verdicts are ``thought`` steps, the answer is ``model_output``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from workbench.engine.backends.base import FunctionSpec, Message
 from workbench.engine.sandbox import ExecResult
 
 from . import prompt
-from .actions import Program, find_program, strip_code
+from .actions import Program, find_program, is_misplaced_program, strip_code
 from .files_view import Snapshot, diff, snapshot
 from .task import TaskPlan
 from .tools import ToolContext, ToolRegistry
@@ -284,6 +285,8 @@ class AgentLoop(TurnRunner):
         assert self.code_tool is not None
         self._thought(program.before)
         before = await asyncio.to_thread(snapshot, self.ctx.root)
+        if program.target is not None and is_misplaced_program(program, before):
+            program = dataclasses.replace(program, target=None)  # a program, run it
         if program.target is not None:
             result = await self._write_file(program)
             if result is None:
