@@ -128,7 +128,7 @@ class LlamaBackend:
             if not user:
                 raise BackendError(f"No GGUF model found at {default_path}", code="not_found")
             model = user[0].id
-        self._default_id = model or model_files.DEFAULT_MODEL.id
+        self._default_id = model or model_files.preferred_model(self._models_dir).id
         self._lookup(self._default_id)  # unknown default: fail at start, not on first use
         self._n_ctx = n_ctx
         self._tuner = ThreadTuner(n_threads or configured_threads())

@@ -98,6 +98,18 @@ LARGE_MODEL = PackagedModel(
 )
 
 PACKAGED_MODELS: tuple[PackagedModel, ...] = (DEFAULT_MODEL, LARGE_MODEL)
+PREFERENCE: tuple[PackagedModel, ...] = (LARGE_MODEL, DEFAULT_MODEL)
+"""Packaged models, best first by the agent task suite's pass rate (docs/performance.md):
+the engine serves the first one that is installed unless ``--model`` names another.
+``DEFAULT_MODEL`` is the one the ``local`` extra always ships (and the tests use)."""
+
+
+def preferred_model(models_dir: Path) -> PackagedModel:
+    """The best packaged model installed here (``DEFAULT_MODEL`` when none is)."""
+    for model in PREFERENCE:
+        if is_installed(model, models_dir):
+            return model
+    return DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -405,9 +417,9 @@ def check_gguf(path: Path) -> Path:
 
 
 def catalog(models_dir: Path, model_paths: Iterable[Path] = ()) -> list[LocalModel]:
-    """Every model the ``llama`` backend can serve: the default model first (always listed,
+    """Every model the ``llama`` backend can serve: the ``local`` extra's model (always listed,
     so a missing install gives a clear error on use), the 1.5B model when installed, then the
-    user's GGUF files."""
+    user's GGUF files. ``LlamaBackend.models`` puts the one it serves by default first."""
     models: list[LocalModel] = []
     for packaged in PACKAGED_MODELS:
         if packaged is DEFAULT_MODEL or is_installed(packaged, models_dir):
