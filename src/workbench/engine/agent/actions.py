@@ -96,9 +96,19 @@ def program_closed(text: str) -> bool:
 
 
 def is_misplaced_program(program: Program, existing: Collection[str]) -> bool:
-    """A ``# file:`` block that is really a program writing that file: a new, non-Python
-    target whose content is Python code (``# file: errors.txt`` over ``import re …``)."""
+    """A ``# file:`` block that is really a program: Python code aimed at a file that is not
+    Python (``# file: errors.txt`` over ``import re …``; the 0.5B model once overwrote its
+    input ``words.txt`` this way). Such a block is run, never written."""
     target = program.target
-    if target is None or target in existing or target.endswith(".py"):
+    if target is None or target.endswith((".py", ".pyw")):
         return False
     return _looks_like_python(program.code)
+
+
+_EDITS_CODE = re.compile(r"\b(fix|bug|bugs|refactor|patch|edit the code|test\w*\.py)\b", re.I)
+
+
+def wants_file_blocks(task: str) -> bool:
+    """Whether the task is about changing source files, where a whole-file block helps (for
+    data tasks the rule only confuses small models, measured in docs/performance.md)."""
+    return bool(_EDITS_CODE.search(task))

@@ -30,9 +30,11 @@ CODE_BASE = (
     "before doing arithmetic.\n"
     "- Use the file paths listed below exactly. Name output files exactly as the task says.\n"
     "- Make the program print the result, so it can be checked.\n"
-    "- To fix or rewrite a file (for example a bug in code), you may instead reply with a "
-    "block whose first line is `# file: NAME` followed by the whole new content of the file.\n"
     "- After the program has worked, reply with a short final answer in plain words, no code."
+)
+FILE_RULE = (
+    "- To fix a source file, you may instead reply with a block whose first line is "
+    "`# file: NAME` followed by the whole new content of that file."
 )
 TOOLS_RULE = (
     "- These tools are not Python functions; call them as tools, outside any program, when "
@@ -94,9 +96,12 @@ def code_prompt(
     tool_names: Collection[str] = (),
     skills: str = "",
     instructions: str | None = None,
+    file_blocks: bool = False,
 ) -> str:
-    """The system message of a code-action run."""
+    """The system message of a code-action run (``file_blocks``: a task that edits code)."""
     text = CODE_BASE
+    if file_blocks:
+        text += "\n" + FILE_RULE
     if tool_names:
         text += "\n" + TOOLS_RULE.format(names=", ".join(sorted(tool_names)))
     if instructions:

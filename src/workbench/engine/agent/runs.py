@@ -45,6 +45,7 @@ from . import (
     skills_catalog,
 )
 from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
+from .actions import wants_file_blocks
 from .files_view import Snapshot, listing
 from .history import agent_messages
 from .loop import AgentLoop, LoopLimits
@@ -221,10 +222,12 @@ class AgentRuns:
             natives = offered - {"code_execution", "read_file", "write_file", "list_files",
                                  "delete_file"}  # fmt: skip
 
+            edits_code = wants_file_blocks(_task_text(req.input_steps) or _task_text(history))
+
             def system(files: Snapshot) -> str:
                 return prompt.code_prompt(
                     listing(root, files), tool_names=natives, skills=skill_text,
-                    instructions=instructions,
+                    instructions=instructions, file_blocks=edits_code,
                 )  # fmt: skip
         else:
             text = prompt.tool_prompt(
