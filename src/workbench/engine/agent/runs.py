@@ -44,8 +44,8 @@ from . import (
     prompt,
     skills_catalog,
 )
-from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
 from .actions import wants_file_blocks
+from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
 from .files_view import Snapshot, listing
 from .history import agent_messages
 from .loop import AgentLoop, LoopLimits
