@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -179,12 +181,12 @@ def check_type(
     """``type_checker``: (valid, error, is_variable)."""
     possible_type = _answer_type(possible)
     is_variable = possible_type is not None and possible_type != expected
-    if type(value) == expected:  # noqa: E721 - BFCL compares exact types (bool is not int)
+    if type(value) is expected:
         if nested is None:
             return True, "", is_variable
         for item in possible:
             flag = True
-            if type(item) == list:  # noqa: E721
+            if type(item) is list:
                 for element in value:
                     if not check_type(param, element, item, nested, None)[0]:
                         flag = False
@@ -192,7 +194,7 @@ def check_type(
             if flag:
                 return True, "", is_variable
         return False, f"nested type of {param!r}: {value!r}", False  # BFCL: stays invalid
-    if possible_type is not None and type(value) == possible_type:
+    if possible_type is not None and type(value) is possible_type:
         return True, "", True
     return False, f"type of {param!r}: {value!r}", False
 
@@ -204,15 +206,15 @@ def standardize(text: str) -> str:
 
 def check_string(param: str, value: str, possible: list[Any]) -> Verdict:
     """``string_checker``."""
-    if standardize(value) not in [standardize(p) for p in possible if type(p) == str]:  # noqa: E721
+    if standardize(value) not in [standardize(p) for p in possible if type(p) is str]:
         return False, f"value of {param!r}: {value!r} not in {possible}"
     return OK
 
 
 def check_list(param: str, value: list[Any], possible: list[Any]) -> Verdict:
     """``list_checker``."""
-    got = [standardize(v) if type(v) == str else v for v in value]  # noqa: E721
-    wanted = [[standardize(v) if type(v) == str else v for v in p] for p in possible]  # noqa: E721
+    got = [standardize(v) if type(v) is str else v for v in value]
+    wanted = [[standardize(v) if type(v) is str else v for v in p] for p in possible]
     if got not in wanted:
         return False, f"value of {param!r}: {value!r} not in {possible}"
     return OK
@@ -229,8 +231,8 @@ def check_dict(param: str, value: dict[str, Any], possible: list[Any]) -> Verdic
             if key not in answer:
                 result, flag = (False, f"unexpected dict key {key!r}"), False
                 break
-            got = standardize(item) if type(item) == str else item  # noqa: E721
-            wanted = [standardize(a) if type(a) == str else a for a in answer[key]]  # noqa: E721
+            got = standardize(item) if type(item) is str else item
+            wanted = [standardize(a) if type(a) is str else a for a in answer[key]]
             if got not in wanted:
                 result, flag = (False, f"dict value {key!r}: {item!r} not in {wanted}"), False
                 break
@@ -280,22 +282,22 @@ def check_simple(doc: dict[str, Any], call: dict[str, Any], answer: dict[str, An
         nested = None
         if kind in PYTHON_NESTED_TYPE_CHECK_LIST:
             nested = PYTHON_TYPE_MAPPING[details[param]["items"]["type"]]
-        if kind == "tuple" and type(value) == tuple:  # noqa: E721
+        if kind == "tuple" and type(value) is tuple:
             value = list(value)
-        if kind == "float" and type(value) == int:  # noqa: E721
+        if kind == "float" and type(value) is int:
             value = float(value)
         valid, error, is_variable = check_type(param, value, possible[param], expected, nested)
         if not valid:
             return False, error
         if not is_variable:
             verdict: Verdict | None = None
-            if expected == dict:
+            if expected is dict:
                 verdict = check_dict(param, value, possible[param])
-            elif expected == list and nested == dict:
+            elif expected is list and nested is dict:
                 verdict = check_list_dict(param, value, possible[param])
-            elif expected == str:
+            elif expected is str:
                 verdict = check_string(param, value, possible[param])
-            elif expected == list:
+            elif expected is list:
                 verdict = check_list(param, value, possible[param])
             if verdict is not None:
                 if not verdict[0]:
@@ -415,6 +417,11 @@ def summary(results: list[Result], categories: list[str]) -> str:
     return "\n".join(lines)
 
 
+def write_json(path: Path, model: str, limit: int | None, results: list[Result]) -> None:
+    out = {"model": model, "limit": limit, "results": [asdict(r) for r in results]}
+    path.write_text(json.dumps(out, indent=2))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="a packaged model id")
@@ -425,7 +432,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     categories = [c.strip() for c in args.categories.split(",") if c.strip()]
-    entries = [e for c in categories for e in load(c, args.limit)]
+    per_category = [load(c, args.limit) for c in categories]
+    # Round robin over the categories, so a run stopped early still covers each of them.
+    entries = [e for row in itertools.zip_longest(*per_category) for e in row if e is not None]
 
     from google import genai
 
@@ -444,17 +453,17 @@ def main() -> int:
                 shown = (
                     json.dumps(r.calls, ensure_ascii=False)[:160] if r.calls else repr(r.text[:80])
                 )
-                print(f"{mark}  {r.id:<18} {r.seconds:5.1f} s  {shown}"
-                      + (f"  [{r.error[:120]}]" if r.error and not r.passed else ""), flush=True)  # fmt: skip
+                why = f"  [{r.error[:120]}]" if r.error and not r.passed else ""
+                print(f"{mark}  {r.id:<18} {r.seconds:5.1f} s  {shown}{why}", flush=True)
+                if args.json:  # after every entry: a run stopped early keeps its results
+                    write_json(args.json, args.model, args.limit, results)
     print(f"model {args.model}, limit {args.limit or 'all'} per category")
     print(summary(results, categories))
     print(f"wall time {time.monotonic() - started:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps({"model": args.model, "limit": args.limit,
-                                         "results": [asdict(r) for r in results]}, indent=2))  # fmt: skip
     return 0
 
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stops the engine on the way out
     sys.exit(main())
