@@ -346,6 +346,84 @@ def score(entry: Entry, calls: list[dict[str, Any]]) -> Verdict:
     return check_simple(doc, calls[0], answer[0])
 
 
+def official_checker() -> Any:
+    """BFCL's own ``ast_checker``, imported with its model registry stubbed out.
+
+    Only for ``--crosscheck``: the registry (``bfcl_eval.constants.model_config``) imports every
+    provider SDK; the checker uses it for one flag, ``underscore_to_dot`` (False here).
+    """
+    import types
+
+    class _Config:
+        underscore_to_dot = False
+
+    class _Registry(dict[str, Any]):
+        def __getitem__(self, key: str) -> Any:
+            return _Config()
+
+    stub = types.ModuleType("bfcl_eval.constants.model_config")
+    stub.MODEL_CONFIG_MAPPING = _Registry()  # type: ignore[attr-defined]
+    sys.modules.setdefault("bfcl_eval.constants.model_config", stub)
+    from bfcl_eval.constants.enums import Language
+    from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker
+
+    def check(entry: Entry, calls: list[dict[str, Any]]) -> bool:
+        got = ast_checker(
+            entry.functions, calls, entry.answer, Language.PYTHON, entry.category, "x"
+        )
+        return bool(got["valid"])
+
+    return check
+
+
+def crosscheck(results: list[dict[str, Any]]) -> str:
+    """Score calls built from every possible answer (and randomly perturbed copies of them),
+    plus the calls in ``results``, with these rules and with BFCL's; count disagreements."""
+    import random
+
+    official = official_checker()
+    rng = random.Random(0)
+    cases: list[tuple[Entry, list[dict[str, Any]]]] = []
+    entries = {e.id: e for c in ("simple", "multiple", "parallel") for e in load(c, None)}
+    for entry in entries.values():
+        base = []
+        for answer in entry.answer or []:
+            name, params = next(iter(answer.items()))
+            args = {k: rng.choice([o for o in v if o != ""]) for k, v in params.items()
+                    if any(o != "" for o in v)}  # fmt: skip
+            base.append({name: args})
+        cases.append((entry, base))
+        for _ in range(6):
+            calls = copy.deepcopy(base)
+            args = next(iter(rng.choice(calls).values()))
+            if args:
+                key = rng.choice(list(args))
+                value = args[key]
+                change = rng.choice(("float", "int", "str", "drop", "case", "list", "extra"))
+                if change == "float" and type(value) is int:
+                    args[key] = float(value)
+                elif change == "int" and type(value) is float:
+                    args[key] = int(value)
+                elif change == "str":
+                    args[key] = str(value)
+                elif change == "drop":
+                    del args[key]
+                elif change == "case" and type(value) is str:
+                    args[key] = value.upper() + " "
+                elif change == "list":
+                    args[key] = [value]
+                else:
+                    args["extra_parameter"] = 1
+            cases.append((entry, calls[::-1] if rng.random() < 0.2 else calls))
+    for r in results:
+        if r["id"] in entries:
+            cases.append((entries[r["id"]], r["calls"]))
+    differ = [(e.id, c) for e, c in cases if score(e, c)[0] != official(e, c)]
+    for ident, calls in differ[:20]:
+        print(f"DIFFERENT  {ident}  {json.dumps(calls)[:200]}")
+    return f"{len(cases) - len(differ)}/{len(cases)} verdicts agree with BFCL's ast_checker"
+
+
 # ---------------------------------------------------------------------------------------------
 # running
 
@@ -430,7 +508,16 @@ def main() -> int:
     parser.add_argument("--home", type=Path, help="data dir to keep the model in between runs")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--crosscheck", nargs="*", type=Path, metavar="RESULTS_JSON",
+        help="no run: compare these AST rules with BFCL's own checker (on the possible answers,"
+        " perturbed copies, and the calls in the given result files)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.crosscheck is not None:
+        results = [r for p in args.crosscheck for r in json.loads(p.read_text())["results"]]
+        print(crosscheck(results))
+        return 0
     categories = [c.strip() for c in args.categories.split(",") if c.strip()]
     per_category = [load(c, args.limit) for c in categories]
     # Round robin over the categories, so a run stopped early still covers each of them.
