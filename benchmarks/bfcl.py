@@ -513,7 +513,18 @@ def main() -> int:
         help="no run: compare these AST rules with BFCL's own checker (on the possible answers,"
         " perturbed copies, and the calls in the given result files)",
     )  # fmt: skip
+    parser.add_argument(
+        "--summarize", nargs="+", type=Path, metavar="RESULTS_JSON",
+        help="no run: print the summary of saved results (e.g. of a run stopped early)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.summarize:
+        for path in args.summarize:
+            saved = json.loads(path.read_text())
+            rs = [Result(**r) for r in saved["results"]]
+            print(f"{path}: model {saved['model']}, {len(rs)} entries")
+            print(summary(rs, list(dict.fromkeys([*CATEGORIES, *(r.category for r in rs)]))))
+        return 0
     if args.crosscheck is not None:
         results = [r for p in args.crosscheck for r in json.loads(p.read_text())["results"]]
         print(crosscheck(results))
