@@ -505,6 +505,7 @@ def main() -> int:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="a packaged model id")
     parser.add_argument("--categories", default=",".join(CATEGORIES))
     parser.add_argument("--limit", type=int, help="entries per category (every k-th one)")
+    parser.add_argument("--ids", help="comma-separated entry ids to run (after --limit)")
     parser.add_argument("--home", type=Path, help="data dir to keep the model in between runs")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -533,6 +534,9 @@ def main() -> int:
     per_category = [load(c, args.limit) for c in categories]
     # Round robin over the categories, so a run stopped early still covers each of them.
     entries = [e for row in itertools.zip_longest(*per_category) for e in row if e is not None]
+    if args.ids:
+        wanted = {i.strip() for i in args.ids.split(",")}
+        entries = [e for e in entries if e.id in wanted]
 
     from google import genai
 
