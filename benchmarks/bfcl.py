@@ -3,7 +3,9 @@
     .venv/bin/pip install --no-deps bfcl-eval      # data files only; not a project dependency
     PYTHONPATH=src .venv/bin/python benchmarks/bfcl.py [--model qwen2.5-coder-0.5b]
         [--categories simple,multiple,parallel,irrelevance] [--limit N] [--home DIR]
-        [--threads 1] [--json out.json]
+        [--threads 1] [--ids ID,...] [--json out.json]
+    .venv/bin/python benchmarks/bfcl.py --summarize out.json     # the table of saved results
+    .venv/bin/python benchmarks/bfcl.py --crosscheck [out.json]  # these rules vs BFCL's checker
 
 The questions, function documents and possible answers are read from the ``bfcl-eval`` wheel
 (``bfcl_eval/data/BFCL_v4_<category>.json`` and ``data/possible_answer/``); ``simple`` is
@@ -13,13 +15,13 @@ each category is sampled deterministically: every k-th entry, k = len // N, from
 Each entry is one model interaction on ``workbench-engine --backend llama`` (started as a
 subprocess, one llama.cpp thread), sent with the official ``google-genai`` SDK: ``input`` is the
 user turn, ``tools`` the entry's functions as the protocol's ``function`` declarations, greedy
-decoding, no system instruction (BFCL gives FC models no system prompt; the model's chat
-template adds its own). The function documents are prepared as BFCL prepares them for an FC
-model: the description gets BFCL's " Note that the provided function is in Python 3 syntax."
-and the parameter types go through BFCL's Gorilla-to-OpenAPI mapping (``dict`` → ``object``,
-``float`` → ``number`` plus " This is a float type value.", ``tuple`` → ``array``, ``any`` →
-``string``). Function names keep their dots (BFCL's ``underscore_to_dot=False``, as for its
-local Qwen FC handler), which the engine accepts.
+decoding (seed 0, at most 256 output tokens), no system instruction (BFCL gives FC models none;
+the model's chat template adds its own). The function documents are prepared as BFCL prepares
+them for an FC model: the description gets BFCL's " Note that the provided function is in Python
+3 syntax." and the parameter types go through BFCL's Gorilla-to-OpenAPI mapping (``dict`` →
+``object``, ``float`` → ``number`` plus " This is a float type value.", ``tuple`` → ``array``,
+``any`` → ``string``). Function names keep their dots (BFCL's ``underscore_to_dot=False``, as
+for its local Qwen FC handler), which the engine accepts.
 
 The ``function_call`` steps of the answer are the model's calls, scored with BFCL's AST rules:
 ``simple`` and ``multiple`` need exactly one call matching the possible answer, ``parallel``
