@@ -295,3 +295,32 @@ def test_bare_call_fence_tag_is_dropped_whatever_it_is(tag: str) -> None:
     parts = _run(ToolCallParser(calls=True, allowed={"get_weather"}), [text])
     calls = [p for p in parts if isinstance(p, CallPart)]
     assert [(c.name, c.arguments) for c in calls] == [("get_weather", {"city": "Oslo"})]
+
+
+def test_parser_bare_call_after_a_call():
+    # Small models that write their first call as bare JSON write the next ones the same way.
+    first = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    second = '\n{"name": "get_weather", "arguments": {"city": "Oslo"}}'
+    parser = ToolCallParser(calls=True, allowed={"get_weather"})
+    parts = _run(parser, [first, *second])
+    assert _merged(parts) == [
+        CallPart("get_weather", {"city": "Paris"}),
+        CallPart("get_weather", {"city": "Oslo"}),
+    ]
+    fenced = '\n```json\n{"name": "get_weather", "arguments": {"city": "Rome"}}\n```'
+    parts = _run(ToolCallParser(calls=True, allowed={"get_weather"}), [first, fenced])
+    assert [p.arguments for p in parts if isinstance(p, CallPart)] == [
+        {"city": "Paris"},
+        {"city": "Rome"},
+    ]
+
+
+def test_parser_text_after_a_call_stays_text():
+    first = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    for text in ['\n{"name": "unknown", "x": 1}', "\nDone.", '\nSee {"name": "get_weather"}']:
+        parts = _merged(_run(ToolCallParser(calls=True, allowed={"get_weather"}), [first, text]))
+        assert parts == [CallPart("get_weather", {"city": "Paris"}), TextPart(text)], text
+    # JSON after text after a call is text too.
+    text = '\nok {"name": "get_weather", "arguments": {}}'
+    parts = _merged(_run(ToolCallParser(calls=True, allowed={"get_weather"}), [first, text]))
+    assert parts[1:] == [TextPart(text)]

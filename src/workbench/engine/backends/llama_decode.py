@@ -233,8 +233,9 @@ class Generation:
                 opened = False
                 for part in self.parser.feed(text) if text else ():
                     if isinstance(part, CallOpened):
-                        if part.bare and self.call_grammar is not None:
+                        if part.bare and self.call_grammar is not None and not self.calls:
                             return "rewind"
+                        # A bare call after another one is parsed from its text at the end.
                         opened = True
                     elif not self._emit_part(part):
                         return "end"

@@ -188,6 +188,7 @@ class ToolCallParser:
         self._buf = ""
         self._call_buf = ""
         self._ws = ""  # whitespace held after a call
+        self._after_call = False  # a call just ended, only whitespace since
         self.calls_made = 0
 
     @property
@@ -248,6 +249,19 @@ class ToolCallParser:
                     self._emit_text(out, self._buf)
                     self._buf = ""
                     return out
+                if self._after_call:  # a model that wrote a bare call writes the next one so
+                    verdict = self._bare_start(self._buf.lstrip())
+                    if verdict == "partial":
+                        return out
+                    if verdict == "match":
+                        self._buf = self._buf.lstrip()
+                        self._state = "call"
+                        self._bare = True
+                        self._call_buf = ""
+                        self._ws = ""
+                        self._after_call = False
+                        out.append(CallOpened(bare=True))
+                        continue
                 idx = self._buf.find(TOOL_CALL_OPEN)
                 if idx >= 0:
                     self._emit_text(out, self._buf[:idx])
@@ -272,6 +286,17 @@ class ToolCallParser:
             self._buf = rest
         return out
 
+    def _bare_start(self, stripped: str) -> _Verdict:
+        """Whether text after a call starts a bare call (``partial``: cannot tell yet)."""
+        if not stripped:
+            return "partial"
+        if stripped[:1] not in ("{", "`"):
+            return "no"
+        verdict, name = _bare_call_name(stripped)
+        if verdict == "match" and self._allowed is not None and name not in self._allowed:
+            return "no"
+        return verdict
+
     def complete_call(self, body: str) -> list[ParsedPart]:
         """Close the open call with JSON ``body`` (the text between the tags)."""
         self._state = "text"
@@ -281,6 +306,7 @@ class ToolCallParser:
         if parsed is None:
             return [TextPart(body + TOOL_CALL_CLOSE if bare else self._raw_call(body, closed=True))]
         self.calls_made += 1
+        self._after_call = True
         return [CallPart(parsed[0], parsed[1])]
 
     @staticmethod
@@ -295,6 +321,7 @@ class ToolCallParser:
                 self._ws += text
                 return
             text, self._ws = self._ws + text, ""
+        self._after_call = False
         out.append(TextPart(text))
 
     def finish(self) -> list[ParsedPart]:
