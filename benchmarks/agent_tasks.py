@@ -317,11 +317,15 @@ def main() -> int:
     args = parser.parse_args()
     tasks = _select(args.only)
     results: list[TaskResult] = []
+    from workbench.engine.backends import model_files
+
     with tempfile.TemporaryDirectory(prefix="agent-tasks-") as tmp:
-        home = model_home(args.home or Path(tmp), args.model)
-        extra = list(SUITE_ARGS)
-        if args.model:
-            extra += ["--model", args.model]
+        home = args.home or Path(tmp)
+        # Always name the model: the engine's default is the best one installed.
+        model = args.model or model_files.preferred_model(home / "models").id
+        model_home(home, model)
+        print(f"model: {model}", flush=True)
+        extra = [*SUITE_ARGS, "--model", model]
         for r in range(args.repeat):
             run_extra = extra
             if args.temperature > 0:
