@@ -95,7 +95,8 @@ def _says_number(answer: str, want: float) -> bool:
 CANNOT = re.compile(
     r"\b(cannot|can ?not|can't|could ?not|couldn't|unable|not able|impossible|does not exist|"
     r"doesn't exist|no such|not found|not available|unavailable|disabled|no network|"
-    r"not possible|missing|failed|no internet|offline)\b",
+    r"not possible|missing|failed|no internet|offline|there is no|there are no|does not have|"
+    r"doesn.t have|has no)\b",
     re.IGNORECASE,
 )
 

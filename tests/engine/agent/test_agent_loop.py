@@ -332,3 +332,39 @@ async def test_a_program_in_a_file_block_for_a_new_output_is_run(ctx: ToolContex
     status, _, _ = await _run([block, "The total is 30."], ctx, TOTAL)
     assert status == "completed"
     assert (ctx.root / "total.txt").read_text() == "30"  # the program ran and wrote it
+
+
+async def test_a_program_faking_a_named_tool_gets_the_call_enforced(ctx: ToolContext) -> None:
+    tools = [{"type": "code_execution"},
+             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
+    fake = (
+        "def get_weather(city):\n    return 'sunny'\nopen('w.txt', 'w').write(get_weather('Oslo'))"
+    )
+    call = ToolCallChunk(name="get_weather", arguments={"city": "Oslo"})
+    status, steps, model = await _run(
+        [program(fake), [call]], ctx, "Call get_weather for Oslo and write it to w.txt.",
+        tools=tools,
+    )  # fmt: skip
+    assert status == "requires_action"
+    assert [s["type"] for s in steps] == ["function_call"]  # the fake never ran
+    assert not (ctx.root / "w.txt").exists()
+    forced = model.requests[1]
+    assert forced.tool_choice == "any" and forced.allowed_functions == ("get_weather",)
+
+
+async def test_a_named_column_no_csv_has_ends_before_any_program(ctx: ToolContext) -> None:
+    (ctx.root / "items.csv").write_text("item,quantity\nnails,3\n")
+    task = "Write the total of the price column of items.csv to price_total.txt."
+    status, steps, model = await _run(["There is no price column in items.csv."], ctx, task)
+    assert status == "incomplete"
+    assert [s["type"] for s in steps] == ["thought", "model_output"]
+    assert "no column named 'price'" in model.requests[0].messages[-1].text
+    assert _answer(steps) == "There is no price column in items.csv."
+
+
+async def test_a_fetch_with_the_network_disabled_ends_before_any_program(ctx: ToolContext) -> None:
+    task = "Download https://example.com/data.csv and write its number of lines to lines.txt."
+    status, steps, _ = await _run(["I made it up: 12 lines."], ctx, task, network_disabled=True)
+    assert status == "incomplete"
+    assert _answer(steps).startswith("I could not do this task: it needs https://example.com")
+    assert not (ctx.root / "lines.txt").exists()

@@ -29,6 +29,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,14 @@ from .task import TaskPlan
 from .tools import ToolContext, ToolRegistry
 from .tools_sandbox import CodeExecutionTool
 from .turns import LoopLimits, Outcome, StepSink, TurnRunner, Usage, harness
-from .verify import Check, check_program, false_file_claims, invented_numbers, says_cannot
+from .verify import (
+    Check,
+    check_program,
+    false_file_claims,
+    impossible_upfront,
+    invented_numbers,
+    says_cannot,
+)
 
 __all__ = ["AgentLoop", "LoopLimits", "Outcome", "StepSink", "Usage"]
 
@@ -151,7 +159,12 @@ class AgentLoop(TurnRunner):
     # -- code actions ---------------------------------------------------------------------
 
     async def _code_loop(self) -> Outcome:
-        work, _, plan = self._base()
+        work, files, plan = self._base()
+        reason = impossible_upfront(
+            plan, self.ctx.root, files, network_disabled=self.network_disabled
+        )
+        if reason is not None:
+            return await self._cannot(work, None, Check("impossible", "", reason))
         steps, repairs, attempt, fresh = 0, 0, 0, 0
         temperature = self.limits.temperature
         seen: set[str] = set()
@@ -159,6 +172,7 @@ class AgentLoop(TurnRunner):
         asked = False
         resampled = False
         nudged = False
+        force = force_used = False
         failing: Check | None = None  # the last program's failed check, until one passes
         last_problem = "no program passed the checks"
         while True:
@@ -166,12 +180,18 @@ class AgentLoop(TurnRunner):
                 return stop
             if self.usage.turns >= 3 * self.limits.max_steps:  # many turns, no new program
                 return self._give_up(last_problem)
+            # A tool the task names and the model skipped (it wrote a program instead, which
+            # fakes the tool) is called next under the call grammar.
+            named = self._named_uncalled(work) if force else ()
+            force = False
             request = self.request(
                 work,
                 self.specs,
                 tokens=self.limits.turn_tokens,
                 temperature=temperature,
                 seed=self.limits.seed + attempt,
+                choice="any" if named else "auto",
+                allowed=named or None,
             )
             turn = await self.turn(request, buffered=True, watch=True)
             if (stop := self._turn_end(turn)) is not None:
@@ -198,6 +218,9 @@ class AgentLoop(TurnRunner):
                     return self._give_up("the step limit was reached")
                 continue
             program = find_program(turn.text)
+            if program is not None and not force_used and self._named_uncalled(work):
+                force = force_used = True  # ask again, with the named tool's call enforced
+                continue
             if program is None:
                 if not asked and not self.did and (plan.inputs or plan.outputs):
                     asked = True
@@ -264,6 +287,15 @@ class AgentLoop(TurnRunner):
             self.out.thought(f"Starting attempt {fresh + 1} afresh (earlier programs failed).")
             self.out.close()
             work, _files, plan = self._base()
+
+    def _named_uncalled(self, work: list[Message]) -> tuple[str, ...]:
+        """Native tools the task names that this conversation has not called yet."""
+        called = {c.name for m in work if m.role == "assistant" for c in m.tool_calls}
+        return tuple(
+            spec.name
+            for spec in self.specs
+            if spec.name not in called and re.search(rf"\b{re.escape(spec.name)}\b", self.task)
+        )
 
     def _turn_end(self, turn: Any) -> Outcome | None:
         if self.cancel.is_set():
@@ -427,14 +459,15 @@ class AgentLoop(TurnRunner):
         self._emit_answer(answer, "model")
         return "completed", None
 
-    async def _cannot(self, work: list[Message], program: Program, check: Check) -> Outcome:
+    async def _cannot(self, work: list[Message], program: Program | None, check: Check) -> Outcome:
         """The task cannot be done here: the model says so (or the harness, plainly)."""
+        if program is None:  # (after a program, its check already said so)
+            self.out.thought(f"Harness check: the task cannot be done here: {check.reason}.")
+            self.out.close()
+        tried = [Message(role="assistant", text=_fenced(program))] if program else []
+        report = check.feedback or "No program was run."
         answer = await self._final_text(
-            [
-                *work,
-                Message(role="assistant", text=_fenced(program)),
-                harness(prompt.CANNOT.format(report=check.feedback, reason=check.reason)),
-            ]
+            [*work, *tried, harness(prompt.CANNOT.format(report=report, reason=check.reason))]
         )
         if answer is None:
             return self._stopped() or ("cancelled", None)

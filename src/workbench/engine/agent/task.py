@@ -117,6 +117,17 @@ _TRANSPARENT = frozenset(
 _WINDOW = 7
 _TEST_PASS = re.compile(r"\b(pass|passes|succeed|succeeds|green)\b", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s'\"<>)]+")
+_FETCH = re.compile(
+    r"\b(download|downloads|fetch|fetches|get|gets|retrieve|retrieves|scrape|scrapes|crawl|"
+    r"request|requests|open|opens|read|reads|load|loads|visit|visits|call|calls|query)\b"
+    r"[^.!?\n]{0,60}https?://",
+    re.IGNORECASE,
+)
+_COLUMN = re.compile(
+    r"\b(?:of|in|from|total|sum|average|mean|max|maximum|min|minimum|by)\s+(?:the|its|their)\s+"
+    r"[\"'`]?([A-Za-z_][\w-]*)[\"'`]?\s+column\b",
+    re.IGNORECASE,
+)
 _SKIP_SUFFIXES = {"e.g", "i.e", "etc", "vs"}
 
 
@@ -136,6 +147,8 @@ class TaskPlan:
     """The files a task names, placed in the workspace.
 
     Attributes:
+        needs_network: the task asks to fetch a web address.
+        columns: CSV columns the task reads ("the total of the price column").
         inputs: names the task reads, mapped to the workspace path that holds them (None when
             no such file exists).
         outputs: names the task asks to create or change (workspace-relative paths).
@@ -147,10 +160,16 @@ class TaskPlan:
     outputs: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    needs_network: bool = False
+    columns: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, task: str, files: Snapshot) -> TaskPlan:
-        plan = cls(urls=_URL.findall(task))
+        plan = cls(
+            urls=_URL.findall(task),
+            needs_network=bool(_FETCH.search(task)),
+            columns=list(dict.fromkeys(_COLUMN.findall(task))),
+        )
         text = _URL.sub(" ", task)
         for match in _NAME.finditer(text):
             name = match.group(1).rstrip(".")

@@ -173,12 +173,14 @@ class TurnRunner:
         temperature: float | None,
         seed: int | None = None,
         choice: Literal["auto", "any", "none"] = "auto",
+        allowed: tuple[str, ...] | None = None,
     ) -> GenerationRequest:
         return GenerationRequest(
             messages=tuple(messages),
             model=self.model,
             functions=specs,
             tool_choice=choice,
+            allowed_functions=allowed,
             max_output_tokens=tokens,
             temperature=temperature,
             seed=seed,

@@ -60,7 +60,7 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 INABILITY = re.compile(
     r"\b(cannot|can ?not|can't|could ?not|couldn't|unable|not able|impossible|does not exist|"
     r"doesn't exist|no such|not found|not available|unavailable|disabled|no network|"
-    r"not possible|failed|fails)\b",
+    r"not possible|failed|fails|there is no|there are no|does not have|doesn.t have|has no)\b",
     re.IGNORECASE,
 )
 
@@ -189,6 +189,25 @@ def _missing_column(key: str, task: str, root: Path, files: Snapshot) -> str | N
         return None
     shown = "; ".join(f"{p} has {', '.join(c)}" for p, c in list(headers.items())[:3])
     return f"there is no column named {key!r} ({shown})"
+
+
+def impossible_upfront(
+    plan: TaskPlan, root: Path, files: Snapshot, *, network_disabled: bool
+) -> str | None:
+    """Why the task cannot be done here, known before any program runs (a program would only
+    fake it): it must fetch a web address with the network disabled, or it reads a column
+    that no CSV file of the workspace has."""
+    if plan.needs_network and network_disabled:
+        return f"it needs {plan.urls[0]}, and the network is disabled in this environment"
+    headers = _csv_headers(root, files)
+    if not headers:
+        return None
+    known = {h.lower() for cols in headers.values() for h in cols}
+    for column in plan.columns:
+        if column.lower() not in known:
+            shown = "; ".join(f"{p} has {', '.join(c)}" for p, c in list(headers.items())[:3])
+            return f"there is no column named {column!r} ({shown})"
+    return None
 
 
 def check_program(
