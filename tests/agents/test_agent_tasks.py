@@ -4,7 +4,8 @@ How many tasks the model passes is measured by the benchmark, not asserted here
 (docs/performance.md, "Agent task suite"). What this test holds the engine to is what the
 harness itself guarantees, whatever the model writes:
 
-* every run ends in a terminal status, having acted (at least one program or tool call);
+* every run ends in a terminal status (or, for a client-function task, still waiting for the
+  client), having acted (at least one program or tool call);
 * a run that ends ``completed`` left every output file its task names, non-empty — the
   harness never lets a run claim success without the files;
 * a task that cannot be done (its input file does not exist) ends ``incomplete``, with an
@@ -81,7 +82,12 @@ def test_agent_task_subset_ends_honestly(tmp_path: Path) -> None:
             for task in tasks:
                 result = by_name[task.name]
                 assert not result.error, result
-                assert result.status in ("completed", "incomplete"), result
+                # A client-function task may still be waiting for the client after the
+                # suite's five hops (the model keeps asking): that is honest too.
+                allowed = ("completed", "incomplete") + (
+                    ("requires_action",) if task.functions else ()
+                )
+                assert result.status in allowed, result
                 assert result.tool_calls >= 1, result
                 if result.status == "completed":
                     files = {name: FileInfo(name, 1, 0) for name in task.files}

@@ -368,3 +368,34 @@ async def test_a_fetch_with_the_network_disabled_ends_before_any_program(ctx: To
     assert status == "incomplete"
     assert _answer(steps).startswith("I could not do this task: it needs https://example.com")
     assert not (ctx.root / "lines.txt").exists()
+
+
+async def test_a_client_call_repeated_after_its_result_is_not_made_again(
+    ctx: ToolContext,
+) -> None:
+    from workbench.engine.agent import build_registry as build
+    from workbench.engine.backends.base import ToolCall
+
+    tools = [{"type": "code_execution"},
+             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
+    task = "Call get_weather for Oslo and write what it returned to w.txt."
+    history = [
+        Message(role="user", text=task),
+        Message(role="assistant", tool_calls=(ToolCall("c1", "get_weather", {"city": "Oslo"}),)),
+        Message(role="tool", text="sunny", tool_call_id="c1", name="get_weather"),
+    ]
+    call = ToolCallChunk(name="get_weather", arguments={"city": "Oslo"})
+    write = "open('w.txt', 'w').write('sunny')\nprint('sunny')"
+    model = FakeModel([[call], program(write), "It is sunny; I wrote w.txt."])
+    events: list[dict[str, Any]] = []
+    out = OutputAssembler(1, events.append)
+    ids = (f"call_{i}" for i in itertools.count())
+    loop = AgentLoop(
+        backend=model, model="fake", registry=await build(tools), ctx=ctx, out=out,
+        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
+        new_call_id=lambda: next(ids), task=task,
+    )  # fmt: skip
+    status, _ = await loop.run()
+    assert status == "completed"
+    assert "already called get_weather" in model.requests[1].messages[-1].text
+    assert (ctx.root / "w.txt").read_text() == "sunny"

@@ -168,7 +168,14 @@ class AgentLoop(TurnRunner):
         steps, repairs, attempt, fresh = 0, 0, 0, 0
         temperature = self.limits.temperature
         seen: set[str] = set()
-        made: set[str] = set()
+        # Calls made in earlier hops count too: after a client function's result the small
+        # model likes to call it again rather than use the result.
+        made: set[str] = {
+            c.name + json.dumps(c.arguments, sort_keys=True)
+            for m in work
+            if m.role == "assistant"
+            for c in m.tool_calls
+        }
         asked = False
         resampled = False
         nudged = False
