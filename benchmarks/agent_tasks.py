@@ -33,7 +33,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from agent_task_list import TASKS, Outcome, Task
+from agent_task_list import CANNOT, TASKS, Outcome, Task
+
+__all__ = ["CANNOT", "TASKS", "Engine", "Outcome", "Task", "TaskResult", "run_suite", "summary"]
 
 AGENT = "antigravity-preview-05-2026"
 TOKEN = "agent-tasks"
