@@ -119,7 +119,7 @@ _TEST_PASS = re.compile(r"\b(pass|passes|succeed|succeeds|green)\b", re.IGNORECA
 _URL = re.compile(r"https?://[^\s'\"<>)]+")
 _FETCH = re.compile(
     r"\b(download|downloads|fetch|fetches|get|gets|retrieve|retrieves|scrape|scrapes|crawl|"
-    r"request|requests|open|opens|read|reads|load|loads|visit|visits|call|calls|query)\b"
+    r"open|opens|read|reads|load|loads|visit|visits)\b"
     r"[^.!?\n]{0,60}https?://",
     re.IGNORECASE,
 )
