@@ -78,11 +78,10 @@ def test_find_program() -> None:
 
 def test_answer_checks() -> None:
     files = _files("total.txt")
-    plan = TaskPlan.of("Write the total to total.txt.", files)
-    assert false_file_claims("I saved the total to summary.txt.", files, plan) == ["summary.txt"]
-    assert false_file_claims("I wrote total.txt.", files, plan) == []
-    assert false_file_claims("budget.csv does not exist.", files, plan) == []
-    assert false_file_claims("Write REPORT.md first.", files, plan) == []  # not a claim
+    assert false_file_claims("I saved the total to summary.txt.", files) == ["summary.txt"]
+    assert false_file_claims("I wrote total.txt.", files) == []
+    assert false_file_claims("budget.csv does not exist.", files) == []
+    assert false_file_claims("Write REPORT.md first.", files) == []  # not a claim
     assert invented_numbers("The average is 85.", "scores 70 85 90 77\nOutput: 80.5") == []
     assert invented_numbers("The average is 81.", "Output: 80.5") == ["81"]
     assert invented_numbers("It is 80.50 in part1.txt.", "80.5") == []  # file names ignored

@@ -114,19 +114,24 @@ def preview(root: Path, info: FileInfo) -> str | None:
     return body
 
 
+def csv_header(root: Path, path: str) -> str | None:
+    """The first line of a CSV/TSV file of the workspace (None for other or unreadable files)."""
+    if not path.lower().endswith((".csv", ".tsv")):
+        return None
+    try:
+        with (root / path).open("r", encoding="utf-8", errors="replace") as handle:
+            return handle.readline(65536).rstrip("\r\n")
+    except OSError:
+        return None
+
+
 def _kind(root: Path, info: FileInfo) -> str:
     """How to read a data file, for the listing: small models read JSON with csv otherwise."""
-    suffix = info.path.rsplit(".", 1)[-1].lower() if "." in info.path else ""
-    if suffix == "json":
+    if info.path.lower().endswith(".json"):
         return "; JSON: read it with json.load"
-    if suffix in ("csv", "tsv") and info.size:
-        try:
-            with (root / info.path).open("r", encoding="utf-8", errors="replace") as handle:
-                header = handle.readline(2000).strip()
-        except OSError:
-            return ""
-        if header:
-            return f"; CSV with the header line {header!r}: read it with csv.DictReader"
+    header = csv_header(root, info.path) if info.size else None
+    if header:
+        return f"; CSV with the header line {header.strip()!r}: read it with csv.DictReader"
     return ""
 
 

@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from workbench.engine.backends.base import FunctionSpec, Message
+from workbench.engine.backends.base import FunctionSpec, Message, ToolCall, ToolCallChunk
 from workbench.engine.sandbox import ExecResult
 
 from . import prompt
@@ -71,6 +71,11 @@ for path in {paths!r}:
                 failed += 1
 sys.exit(1 if failed else 0)
 """
+
+
+def _call_key(call: ToolCall | ToolCallChunk) -> str:
+    """A call's identity (name and arguments), to spot the same call made again."""
+    return call.name + json.dumps(call.arguments, sort_keys=True)
 
 
 def _fenced(program: Program) -> str:
@@ -170,12 +175,7 @@ class AgentLoop(TurnRunner):
         seen: set[str] = set()
         # Calls made in earlier hops count too: after a client function's result the small
         # model likes to call it again rather than use the result.
-        made: set[str] = {
-            c.name + json.dumps(c.arguments, sort_keys=True)
-            for m in work
-            if m.role == "assistant"
-            for c in m.tool_calls
-        }
+        made = {_call_key(c) for m in work if m.role == "assistant" for c in m.tool_calls}
         asked = False
         resampled = False
         nudged = False
@@ -204,7 +204,7 @@ class AgentLoop(TurnRunner):
             if (stop := self._turn_end(turn)) is not None:
                 return stop
             if turn.calls:
-                keys = {c.name + json.dumps(c.arguments, sort_keys=True) for c in turn.calls}
+                keys = {_call_key(c) for c in turn.calls}
                 if keys <= made:  # the same calls again: their results are already above
                     steps += 1
                     work += [
@@ -431,7 +431,7 @@ class AgentLoop(TurnRunner):
             if answer is None:
                 return self._stopped() or ("cancelled", None)
             files = await asyncio.to_thread(snapshot, self.ctx.root)
-            wrong = false_file_claims(answer, files, plan)
+            wrong = false_file_claims(answer, files)
             invented = invented_numbers(answer, evidence)
             if answer and not wrong and not invented:
                 self._emit_answer(answer, "model")
@@ -458,7 +458,7 @@ class AgentLoop(TurnRunner):
                 self._emit_answer(refusal, "model")
                 return "incomplete", None
             return self._give_up(f"{', '.join(missing)} was not written")
-        wrong = false_file_claims(answer, files, plan)
+        wrong = false_file_claims(answer, files)
         if wrong or not answer:
             return self._give_up(
                 "the answer named files that do not exist" if wrong else "the model gave no answer"

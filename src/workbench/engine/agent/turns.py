@@ -28,6 +28,7 @@ from workbench.engine.backends.base import (
 )
 
 from .actions import program_closed
+from .prompt import HARNESS
 from .tools import ToolContext, ToolOutcome, ToolRegistry, shorten
 
 log = logging.getLogger("workbench.engine.agent")
@@ -130,8 +131,6 @@ def _words(messages: tuple[Message, ...]) -> int:
 
 def harness(text: str) -> Message:
     """A message the harness adds to the conversation (see ``prompt.HARNESS``)."""
-    from .prompt import HARNESS
-
     return Message(role="user", text=text, name=HARNESS)
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from workbench.engine.sandbox import ExecResult
 
-from .files_view import Changes, Snapshot
+from .files_view import Changes, Snapshot, csv_header
 from .task import TaskPlan, locate
 
 Verdict = Literal["done", "repair", "impossible"]
@@ -165,18 +165,13 @@ def _impossible_file(missing: str, plan: TaskPlan, files: Snapshot) -> str | Non
 
 
 def _csv_headers(root: Path, files: Snapshot) -> dict[str, list[str]]:
-    """The header line of every CSV file in the workspace (first 64 KiB of each)."""
+    """The header line of every CSV file in the workspace, as columns."""
     out: dict[str, list[str]] = {}
     for path in files:
-        if not path.lower().endswith((".csv", ".tsv")):
-            continue
-        try:
-            with (root / path).open("r", encoding="utf-8", errors="replace") as handle:
-                first = handle.readline(65536)
-        except OSError:
-            continue
-        sep = "\t" if path.lower().endswith(".tsv") else ("," if "," in first else ";")
-        out[path] = [h.strip().strip('"') for h in first.rstrip("\r\n").split(sep)]
+        header = csv_header(root, path)
+        if header is not None:
+            sep = "\t" if path.lower().endswith(".tsv") else ("," if "," in header else ";")
+            out[path] = [h.strip().strip('"') for h in header.split(sep)]
     return out
 
 
@@ -288,7 +283,7 @@ _PAST_WRITE = re.compile(
 )
 
 
-def false_file_claims(answer: str, files: Snapshot, plan: TaskPlan) -> list[str]:
+def false_file_claims(answer: str, files: Snapshot) -> list[str]:
     """Files an answer says it wrote (``saved the total to total.txt``) that are not there.
 
     Only names after a past-tense writing verb in the same clause count: "data.csv does
