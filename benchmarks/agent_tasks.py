@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/agent_tasks.py [--model qwen2.5-coder-0.5b] [--repeat 1]
         [--temperature 0] [--only NAME,CATEGORY,...] [--threads N] [--home DIR]
-        [--json out.json] [--traces DIR]
+        [--json out.json] [--traces DIR] [--votes N]
 
 The tasks are in ``agent_task_list.py`` (35, in ten categories). Each one creates an agent
 interaction (``antigravity-preview-05-2026``) with its files as inline data sources, answers
@@ -316,6 +316,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--traces", type=Path, help="keep failed runs' steps and files here")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
+    parser.add_argument("--votes", type=int, default=None,
+                        help="the engine's --agent-votes (default: the engine's default)")
     args = parser.parse_args()
     tasks = _select(args.only)
     results: list[TaskResult] = []
@@ -328,6 +330,8 @@ def main() -> int:
         model_home(home, model)
         print(f"model: {model}", flush=True)
         extra = [*SUITE_ARGS, "--model", model]
+        if args.votes is not None:
+            extra += ["--agent-votes", str(args.votes)]
         for r in range(args.repeat):
             run_extra = extra
             if args.temperature > 0:

@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--agent-seed", type=int, default=1, help="sampling seed of an agent's first attempt"
     )
     p.add_argument(
+        "--agent-votes",
+        type=int,
+        default=2,
+        help="programs sampled and run on a copy of the workspace for a second opinion on an "
+        "agent's first passing program (0: off)",
+    )
+    p.add_argument(
         "--code-timeout",
         type=float,
         default=60.0,
@@ -322,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code_timeout_seconds=args.code_timeout,
         agent_temperature=args.agent_temperature,
         agent_seed=args.agent_seed,
+        agent_votes=max(0, args.agent_votes),
         model_aliases=aliases,
         detach_seconds=max(0.0, args.detach_seconds),
         checkpoint_events=max(0, args.checkpoint_events),

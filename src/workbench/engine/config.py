@@ -58,6 +58,8 @@ class EngineConfig:
         code_timeout_seconds: wall-clock limit of one ``code_execution`` run.
         agent_temperature: sampling temperature of an agent's first attempt (0: greedy).
         agent_seed: sampling seed of an agent's first attempt (later attempts add one each).
+        agent_votes: programs sampled for a second opinion on an agent's first passing
+            program (0: off).
         model_aliases: ordered ``(name or pattern, served model id or "@default")`` rules that
             let Gemini model names run on the local model (``aliases.py``).
         detach_seconds: how long a stored foreground interaction keeps running after its
@@ -95,6 +97,7 @@ class EngineConfig:
     code_timeout_seconds: float = 60.0
     agent_temperature: float = 0.0
     agent_seed: int = 1
+    agent_votes: int = 2
     model_aliases: tuple[tuple[str, str], ...] = field(default=DEFAULT_ALIASES)
     detach_seconds: float = DEFAULT_DETACH_SECONDS
     checkpoint_events: int = DEFAULT_CHECKPOINT_EVENTS

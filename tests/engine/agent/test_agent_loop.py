@@ -8,105 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from workbench.engine.agent import ToolContext, build_registry
-from workbench.engine.agent.files_view import listing
+from support.agent_fake import GOOD, TOTAL, FakeModel, answer_of, program, run_loop, write_data
+from workbench.engine.agent import ToolContext
 from workbench.engine.agent.loop import AgentLoop, LoopLimits
-from workbench.engine.agent.prompt import HARNESS, code_prompt
+from workbench.engine.agent.prompt import HARNESS
 from workbench.engine.agent.tools_sandbox import repair_python
 from workbench.engine.backends.base import (
     Chunk,
-    GenerationRequest,
     Message,
-    TextChunk,
     ToolCallChunk,
-    UsageChunk,
 )
 from workbench.engine.convert import OutputAssembler
 
 pytestmark = pytest.mark.timeout(60)
 
 
-class FakeModel:
-    """Answers each turn with the next scripted text (or chunks); records the requests."""
-
-    name = "fake"
-
-    def __init__(self, turns: list[str | list[Chunk]]) -> None:
-        self.turns = list(turns)
-        self.requests: list[GenerationRequest] = []
-
-    async def generate(
-        self, request: GenerationRequest, cancel: asyncio.Event
-    ) -> AsyncIterator[Chunk]:
-        self.requests.append(request)
-        turn = self.turns.pop(0) if self.turns else "(out of script)"
-        chunks = [TextChunk(turn)] if isinstance(turn, str) else turn
-        for chunk in chunks:
-            yield chunk
-        yield UsageChunk(input_tokens=10, output_tokens=5)
-
-
-def program(code: str, prose: str = "") -> str:
-    return f"{prose}\n```python\n{code}\n```\nThis program does the task."
-
-
-async def _run(
-    turns: list[str | list[Chunk]],
-    ctx: ToolContext,
-    task: str,
-    *,
-    tools: list[dict[str, Any]] | None = None,
-    network_disabled: bool = False,
-    **limits: Any,
-) -> tuple[str, list[dict[str, Any]], FakeModel]:
-    model = FakeModel(turns)
-    events: list[dict[str, Any]] = []
-    out = OutputAssembler(1, events.append)
-    ids = (f"call_{i}" for i in itertools.count())
-    root = ctx.root
-    loop = AgentLoop(
-        backend=model,
-        model="fake",
-        registry=await build_registry(tools or [{"type": "code_execution"}]),
-        ctx=ctx,
-        out=out,
-        messages=[Message(role="user", text=task)],
-        limits=LoopLimits(**limits),
-        cancel=asyncio.Event(),
-        new_call_id=lambda: next(ids),
-        system=lambda files: code_prompt(listing(root, files)),
-        task=task,
-        network_disabled=network_disabled,
-    )
-    status, _ = await loop.run()
-    return status, out.steps, model
-
-
-def _answer(steps: list[dict[str, Any]]) -> str:
-    assert steps[-1]["type"] == "model_output"
-    return str(steps[-1]["content"][0]["text"])
-
-
-TOTAL = "Read data.csv, total the amount column and write only that number to total.txt."
-GOOD = (
-    "import csv\nrows = list(csv.DictReader(open('data.csv')))\n"
-    "t = sum(int(r['amount']) for r in rows)\nopen('total.txt', 'w').write(str(t))\nprint(t)"
-)
-
-
-def _data(root: Path) -> None:
-    (root / "data.csv").write_text("month,amount\njan,10\nfeb,20\n")
-
-
 async def test_program_checked_then_answered(ctx: ToolContext) -> None:
-    _data(ctx.root)
-    status, steps, model = await _run(
+    write_data(ctx.root)
+    status, steps, model = await run_loop(
         [program(GOOD, "I will sum it."), "The total is 30; I wrote it to total.txt."], ctx, TOTAL
     )
     assert status == "completed"
@@ -116,7 +39,7 @@ async def test_program_checked_then_answered(ctx: ToolContext) -> None:
                      "model_output"]  # fmt: skip
     assert steps[1]["arguments"]["code"].startswith("import csv")
     assert "checks pass" in str(steps[3])
-    assert _answer(steps) == "The total is 30; I wrote it to total.txt."
+    assert answer_of(steps) == "The total is 30; I wrote it to total.txt."
     first = model.requests[0]
     system = first.messages[0].text
     assert "data.csv (" in system and "month,amount" in system  # files listed with previews
@@ -127,9 +50,11 @@ async def test_program_checked_then_answered(ctx: ToolContext) -> None:
 
 
 async def test_failed_program_is_repaired_from_its_traceback(ctx: ToolContext) -> None:
-    _data(ctx.root)
+    write_data(ctx.root)
     broken = "import csv\nrows = list(csv.DictReader(open('data.csv')))\nprint(rows[0]['amt'])"
-    status, steps, model = await _run([program(broken), program(GOOD), "Total: 30."], ctx, TOTAL)
+    status, steps, model = await run_loop(
+        [program(broken), program(GOOD), "Total: 30."], ctx, TOTAL
+    )
     assert status == "completed"
     feedback = model.requests[1].messages[-1]
     assert feedback.name == HARNESS and "KeyError" in feedback.text
@@ -138,15 +63,15 @@ async def test_failed_program_is_repaired_from_its_traceback(ctx: ToolContext) -
 
 
 async def test_missing_output_is_not_accepted(ctx: ToolContext) -> None:
-    _data(ctx.root)
-    status, _, model = await _run([program("print(30)"), program(GOOD), "30."], ctx, TOTAL)
+    write_data(ctx.root)
+    status, _, model = await run_loop([program("print(30)"), program(GOOD), "30."], ctx, TOTAL)
     assert status == "completed"
     assert "total.txt, which does not exist yet" in model.requests[1].messages[-1].text
 
 
 async def test_answer_without_work_is_sent_back_once(ctx: ToolContext) -> None:
-    _data(ctx.root)
-    status, _, model = await _run(["The total is 30.", program(GOOD), "30."], ctx, TOTAL)
+    write_data(ctx.root)
+    status, _, model = await run_loop(["The total is 30.", program(GOOD), "30."], ctx, TOTAL)
     assert status == "completed"
     assert "first write one complete Python program" in model.requests[1].messages[-1].text
 
@@ -154,11 +79,11 @@ async def test_answer_without_work_is_sent_back_once(ctx: ToolContext) -> None:
 async def test_missing_input_ends_incomplete_in_the_models_words(ctx: ToolContext) -> None:
     task = "Read missing.csv and write the sum of its values to sum.txt."
     code = "print(sum(int(x) for x in open('missing.csv')))"
-    status, steps, model = await _run(
+    status, steps, model = await run_loop(
         [program(code), "I cannot do it: missing.csv does not exist."], ctx, task
     )
     assert status == "incomplete"
-    assert _answer(steps) == "I cannot do it: missing.csv does not exist."
+    assert answer_of(steps) == "I cannot do it: missing.csv does not exist."
     assert "does not exist in the working folder" in model.requests[-1].messages[-1].text
     assert not (ctx.root / "sum.txt").exists()
 
@@ -166,26 +91,26 @@ async def test_missing_input_ends_incomplete_in_the_models_words(ctx: ToolContex
 async def test_impossible_task_claimed_done_gets_the_harness_statement(ctx: ToolContext) -> None:
     task = "Read missing.csv and write the sum of its values to sum.txt."
     code = "print(open('missing.csv').read())"
-    status, steps, _ = await _run([program(code), "Done! The sum is 42."], ctx, task)
+    status, steps, _ = await run_loop([program(code), "Done! The sum is 42."], ctx, task)
     assert status == "incomplete"
-    assert _answer(steps).startswith("I could not do this task: the file missing.csv does not")
+    assert answer_of(steps).startswith("I could not do this task: the file missing.csv does not")
 
 
 async def test_network_disabled_is_a_reason_not_a_bug(ctx: ToolContext) -> None:
     task = "Fetch https://example.com and save its title to title.txt."
     code = "import urllib.request\nprint(urllib.request.urlopen('https://example.com').read())"
-    status, steps, _ = await _run(
+    status, steps, _ = await run_loop(
         [program(code), "I could not fetch the page: the network is disabled."], ctx, task,
         network_disabled=True,
     )  # fmt: skip
     assert status == "incomplete"
-    assert "network" in _answer(steps)
+    assert "network" in answer_of(steps)
 
 
 async def test_same_program_after_a_repair_request_is_resampled(ctx: ToolContext) -> None:
-    _data(ctx.root)
+    write_data(ctx.root)
     bad = "print(1/0)"
-    status, steps, model = await _run(
+    status, steps, model = await run_loop(
         [program(bad), program(bad), program(GOOD), "Total 30."], ctx, TOTAL
     )
     assert status == "completed"
@@ -197,9 +122,9 @@ async def test_same_program_after_a_repair_request_is_resampled(ctx: ToolContext
 
 
 async def test_still_the_same_program_starts_a_fresh_attempt(ctx: ToolContext) -> None:
-    _data(ctx.root)
+    write_data(ctx.root)
     bad = "print(1/0)"
-    status, steps, model = await _run(
+    status, steps, model = await run_loop(
         [program(bad), program(bad), program(bad), program(GOOD), "Total 30."], ctx, TOTAL
     )
     assert status == "completed"
@@ -209,25 +134,25 @@ async def test_still_the_same_program_starts_a_fresh_attempt(ctx: ToolContext) -
 
 
 async def test_gives_up_plainly_at_the_step_limit(ctx: ToolContext) -> None:
-    _data(ctx.root)
+    write_data(ctx.root)
     turns: list[str | list[Chunk]] = [program(f"print({i}/0)") for i in range(5)]
-    status, steps, _ = await _run(turns, ctx, TOTAL, max_steps=3)
+    status, steps, _ = await run_loop(turns, ctx, TOTAL, max_steps=3)
     assert status == "incomplete"
-    text = _answer(steps)
+    text = answer_of(steps)
     assert text.startswith("I could not finish the task:")
     assert "ran a python program (exit status 1)" in text
     assert not (ctx.root / "total.txt").exists()
 
 
 async def test_false_claim_in_the_answer_is_refused(ctx: ToolContext) -> None:
-    _data(ctx.root)
-    status, steps, model = await _run(
+    write_data(ctx.root)
+    status, steps, model = await run_loop(
         [program(GOOD), "I saved the total to summary.txt.", "The total, 30, is in total.txt."],
         ctx, TOTAL,
     )  # fmt: skip
     assert status == "completed"
     assert "summary.txt" in model.requests[-1].messages[-1].text
-    assert _answer(steps) == "The total, 30, is in total.txt."
+    assert answer_of(steps) == "The total, 30, is in total.txt."
 
 
 async def test_named_test_must_pass(ctx: ToolContext) -> None:
@@ -236,25 +161,25 @@ async def test_named_test_must_pass(ctx: ToolContext) -> None:
     task = "Fix the bug in calc.py so that test_calc.py passes."
     noop = "print('looked at it')"
     fix = "open('calc.py', 'w').write('def add(a, b):\\n    return a + b\\n')"
-    status, _, model = await _run([program(noop), program(fix), "Fixed add."], ctx, task)
+    status, _, model = await run_loop([program(noop), program(fix), "Fixed add."], ctx, task)
     assert status == "completed"
     assert "the test still fails" in model.requests[1].messages[-1].text
     assert "AssertionError" in model.requests[1].messages[-1].text
 
 
-async def test_client_function_pauses_the_run(ctx: ToolContext) -> None:
+async def test_client_function_pauses_therun_loop(ctx: ToolContext) -> None:
     tools = [{"type": "code_execution"},
              {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
     call = ToolCallChunk(name="get_weather", arguments={"city": "Oslo"})
-    status, steps, model = await _run([[call]], ctx, "Weather in Oslo?", tools=tools)
+    status, steps, model = await run_loop([[call]], ctx, "Weather in Oslo?", tools=tools)
     assert status == "requires_action"
     assert [s["type"] for s in steps] == ["function_call"]
     assert [f.name for f in model.requests[0].functions] == ["get_weather"]
 
 
 async def test_budget(ctx: ToolContext) -> None:
-    _data(ctx.root)
-    status, _, _ = await _run([program("print(1/0)"), program("print(2/0)")], ctx, TOTAL,
+    write_data(ctx.root)
+    status, _, _ = await run_loop([program("print(1/0)"), program("print(2/0)")], ctx, TOTAL,
                               max_total_tokens=20)  # fmt: skip
     assert status == "budget_exceeded"
 
@@ -275,28 +200,28 @@ def test_repair_python(code: str, fixed: str) -> None:
 
 
 async def test_invented_number_in_the_answer_is_refused(ctx: ToolContext) -> None:
-    _data(ctx.root)
-    status, steps, model = await _run(
+    write_data(ctx.root)
+    status, steps, model = await run_loop(
         [program(GOOD), "The total is 85.", "The total is 30."], ctx, TOTAL
     )
     assert status == "completed"
     assert "gives 85" in model.requests[-1].messages[-1].text
-    assert _answer(steps) == "The total is 30."
+    assert answer_of(steps) == "The total is 30."
 
 
 async def test_the_answer_sees_short_output_files(ctx: ToolContext) -> None:
-    _data(ctx.root)
+    write_data(ctx.root)
     quiet = GOOD.replace("\nprint(t)", "")
-    _, _, model = await _run([program(quiet), "30."], ctx, TOTAL)
+    _, _, model = await run_loop([program(quiet), "30."], ctx, TOTAL)
     assert "total.txt now holds:\n```\n30\n```" in model.requests[-1].messages[-1].text
 
 
-async def test_a_whole_file_block_is_written_not_run(ctx: ToolContext) -> None:
+async def test_a_whole_file_block_is_written_notrun_loop(ctx: ToolContext) -> None:
     (ctx.root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
     (ctx.root / "test_calc.py").write_text("from calc import add\nassert add(2, 3) == 5\n")
     task = "Fix the bug in calc.py so that test_calc.py passes."
     block = "```python\n# file: calc.py\ndef add(a, b):\n    return a + b\n```"
-    status, steps, _ = await _run([block, "I fixed add in calc.py."], ctx, task)
+    status, steps, _ = await run_loop([block, "I fixed add in calc.py."], ctx, task)
     assert status == "completed"
     assert (ctx.root / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     kinds = [s["type"] for s in steps]
@@ -308,28 +233,28 @@ async def test_an_answer_after_a_failed_check_is_not_a_success(ctx: ToolContext)
     (ctx.root / "calc.py").write_text("def add(a, b):\n    return a - b\n")
     (ctx.root / "test_calc.py").write_text("from calc import add\nassert add(2, 3) == 5\n")
     task = "Fix the bug in calc.py so that test_calc.py passes."
-    status, steps, model = await _run(
+    status, steps, model = await run_loop(
         [program("print('ok')"), "I fixed it.", "It is fixed now."], ctx, task
     )
     assert status == "incomplete"
     assert "Do not answer yet" in model.requests[2].messages[-1].text
-    assert _answer(steps).startswith("I could not finish the task: The task is not done")
+    assert answer_of(steps).startswith("I could not finish the task: The task is not done")
 
 
 async def test_a_refusal_that_stays_a_refusal_ends_incomplete_in_its_words(
     ctx: ToolContext,
 ) -> None:
-    _data(ctx.root)
-    status, steps, model = await _run(["I cannot open data.csv.", "Sorry, no."], ctx, TOTAL)
+    write_data(ctx.root)
+    status, steps, model = await run_loop(["I cannot open data.csv.", "Sorry, no."], ctx, TOTAL)
     assert status == "incomplete"
     assert "first write one complete Python program" in model.requests[1].messages[-1].text
-    assert _answer(steps) == "I cannot open data.csv."
+    assert answer_of(steps) == "I cannot open data.csv."
 
 
-async def test_a_program_in_a_file_block_for_a_new_output_is_run(ctx: ToolContext) -> None:
-    _data(ctx.root)
+async def test_a_program_in_a_file_block_for_a_new_output_isrun_loop(ctx: ToolContext) -> None:
+    write_data(ctx.root)
     block = f"```python\n# file: total.txt\n{GOOD}\n```"
-    status, _, _ = await _run([block, "The total is 30."], ctx, TOTAL)
+    status, _, _ = await run_loop([block, "The total is 30."], ctx, TOTAL)
     assert status == "completed"
     assert (ctx.root / "total.txt").read_text() == "30"  # the program ran and wrote it
 
@@ -341,7 +266,7 @@ async def test_a_program_faking_a_named_tool_gets_the_call_enforced(ctx: ToolCon
         "def get_weather(city):\n    return 'sunny'\nopen('w.txt', 'w').write(get_weather('Oslo'))"
     )
     call = ToolCallChunk(name="get_weather", arguments={"city": "Oslo"})
-    status, steps, model = await _run(
+    status, steps, model = await run_loop(
         [program(fake), [call]], ctx, "Call get_weather for Oslo and write it to w.txt.",
         tools=tools,
     )  # fmt: skip
@@ -355,18 +280,18 @@ async def test_a_program_faking_a_named_tool_gets_the_call_enforced(ctx: ToolCon
 async def test_a_named_column_no_csv_has_ends_before_any_program(ctx: ToolContext) -> None:
     (ctx.root / "items.csv").write_text("item,quantity\nnails,3\n")
     task = "Write the total of the price column of items.csv to price_total.txt."
-    status, steps, model = await _run(["There is no price column in items.csv."], ctx, task)
+    status, steps, model = await run_loop(["There is no price column in items.csv."], ctx, task)
     assert status == "incomplete"
     assert [s["type"] for s in steps] == ["thought", "model_output"]
     assert "no column named 'price'" in model.requests[0].messages[-1].text
-    assert _answer(steps) == "There is no price column in items.csv."
+    assert answer_of(steps) == "There is no price column in items.csv."
 
 
 async def test_a_fetch_with_the_network_disabled_ends_before_any_program(ctx: ToolContext) -> None:
     task = "Download https://example.com/data.csv and write its number of lines to lines.txt."
-    status, steps, _ = await _run(["I made it up: 12 lines."], ctx, task, network_disabled=True)
+    status, steps, _ = await run_loop(["I made it up: 12 lines."], ctx, task, network_disabled=True)
     assert status == "incomplete"
-    assert _answer(steps).startswith("I could not do this task: it needs https://example.com")
+    assert answer_of(steps).startswith("I could not do this task: it needs https://example.com")
     assert not (ctx.root / "lines.txt").exists()
 
 

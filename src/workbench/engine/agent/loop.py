@@ -30,15 +30,17 @@ import dataclasses
 import hashlib
 import json
 import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from workbench.engine.backends.base import FunctionSpec, Message, ToolCall, ToolCallChunk
 from workbench.engine.sandbox import ExecResult
 
-from . import prompt
+from . import prompt, vote
 from .actions import Program, find_program, is_misplaced_program, strip_code
-from .files_view import Snapshot, diff, snapshot
+from .files_view import Changes, Snapshot, diff, snapshot
 from .task import TaskPlan
 from .tools import ToolContext, ToolRegistry
 from .tools_sandbox import CodeExecutionTool
@@ -139,6 +141,8 @@ class AgentLoop(TurnRunner):
         self.did: list[str] = []  # what the run did, for an honest closing statement
         self.answer_source = ""  # "model" or "harness": who wrote the final answer
         self.refusal = ""  # a first answer saying the task cannot be done (before any work)
+        self.voted = False  # a second opinion was asked (once per run)
+        self.last_run: tuple[ExecResult, Changes, Snapshot] | None = None
 
     # -- entry ----------------------------------------------------------------------------
 
@@ -264,7 +268,16 @@ class AgentLoop(TurnRunner):
                 resampled = False
                 seen.add(key)
                 steps += 1
-                check = await self._execute(program, plan)
+                pristine = self._pristine(program, plan)
+                try:
+                    check = await self._execute(program, plan)
+                    if check is not None and check.verdict == "done" and pristine is not None:
+                        program, check = await self._second_opinion(
+                            work, program, check, plan, pristine.name
+                        )
+                finally:
+                    if pristine is not None:
+                        pristine.cleanup()
                 if check is None:
                     return "cancelled", None
                 if check.verdict == "done":
@@ -344,6 +357,7 @@ class AgentLoop(TurnRunner):
                 self.out.tool_step(step.to_wire())
         after = await asyncio.to_thread(snapshot, self.ctx.root)
         changes = diff(before, after)
+        self.last_run = (result, changes, after)
         action = (
             f"wrote {program.target}" if program.target else f"ran a {program.language} program"
         )
@@ -375,6 +389,75 @@ class AgentLoop(TurnRunner):
         self.out.thought(note)
         self.out.close()
         return check
+
+    def _pristine(
+        self, program: Program, plan: TaskPlan
+    ) -> tempfile.TemporaryDirectory[str] | None:
+        """A copy of the workspace before a program runs, when it may get a second opinion:
+        the run's first program that is not a file edit, for a task no test judges."""
+        if self.voted or self.limits.votes <= 0 or program.target is not None or plan.tests:
+            return None
+        if not vote.copyable(snapshot(self.ctx.root)):
+            return None
+        keep = tempfile.TemporaryDirectory(prefix="wb-pristine-")
+        vote.copy_tree(self.ctx.root, Path(keep.name) / "w")
+        return keep
+
+    async def _second_opinion(
+        self, work: list[Message], program: Program, check: Check, plan: TaskPlan, keep: str
+    ) -> tuple[Program, Check | None]:
+        """Sampled programs run on copies of the workspace (``vote.py``): the first program
+        stays unless two of them agree on another result, whose program then runs."""
+        self.voted = True
+        assert self.code_tool is not None and self.last_run is not None
+        pristine = Path(keep) / "w"
+        first = vote.result_of(self.ctx.root, *self.last_run, plan)
+        samples: list[vote.Result] = []
+        programs: list[Program] = []
+        for k in range(self.limits.votes):
+            request = self.request(
+                work, (), tokens=self.limits.turn_tokens,
+                temperature=self.limits.resample_temperature, seed=self.limits.seed + 101 + k,
+            )  # fmt: skip
+            turn = await self.turn(request, buffered=True, watch=True)
+            if self._turn_end(turn) is not None:
+                return program, None if self.cancel.is_set() else check
+            sample = find_program(turn.text)
+            if sample is None or sample.target is not None:
+                continue
+            samples.append(await self._run_copy(sample, pristine, plan))
+            programs.append(sample)
+            if samples[-1].ok and samples[-1].key == first.key:
+                self.out.thought("Second opinion: a program sampled afresh and run on a copy "
+                                 "of the workspace gave the same result.")  # fmt: skip
+                self.out.close()
+                return program, check
+            if (pick := vote.winner(first, samples)) is not None:
+                self.out.thought(
+                    f"Second opinion: {len(samples)} programs sampled afresh and run on copies "
+                    "of the workspace agree with each other and not with the first result; "
+                    "the workspace is restored and their program runs instead."
+                )
+                self.out.close()
+                await asyncio.to_thread(vote.restore, self.ctx.root, pristine, self.last_run[1])
+                adopted = programs[pick]
+                return adopted, await self._execute(adopted, plan)
+        return program, check
+
+    async def _run_copy(self, program: Program, root: Path, plan: TaskPlan) -> vote.Result:
+        """One sampled program on a throwaway copy of the workspace."""
+        assert self.code_tool is not None
+        args = self.code_tool.normalize({"language": program.language, "code": program.code})
+        with vote.scratch_copy(root) as copy:
+            before = await asyncio.to_thread(snapshot, copy)
+            result = await self.ctx.runner.run(
+                copy, str(args["code"]), str(args.get("language", "python")),
+                network=self.ctx.network.code_network, env=self.ctx.env,
+                limits=self.ctx.limits, cancel=self.ctx.cancel,
+            )  # fmt: skip
+            changes, after = await asyncio.to_thread(vote.changes_in, copy, before)
+            self.usage.tool_calls += 1
+            return vote.result_of(copy, result, changes, after, plan)
 
     async def _write_file(self, program: Program) -> ExecResult | None:
         """A whole-file block, written with the ``write_file`` tool (its own typed steps);

@@ -179,6 +179,7 @@ class AgentRuns:
             max_total_tokens=budget,
             temperature=self.config.agent_temperature,
             seed=self.config.agent_seed,
+            votes=self.config.agent_votes,
         )
         code_mode = "code_execution" in registry.names
         conversation = await asyncio.to_thread(

@@ -65,6 +65,8 @@ class LoopLimits:
         resample_temperature: temperature of later attempts, after repairs did not help.
         repairs: repair rounds of one attempt before a fresh attempt.
         seed: sampling seed of the first attempt (each later attempt adds one).
+        votes: programs sampled for a second opinion on the first program that passes the
+            checks (``vote.py``); 0 turns it off.
     """
 
     max_steps: int = 10
@@ -77,6 +79,7 @@ class LoopLimits:
     resample_temperature: float = 0.7
     repairs: int = 2
     seed: int = 1
+    votes: int = 2
 
 
 @dataclass
