@@ -112,3 +112,9 @@ def wants_file_blocks(task: str) -> bool:
     """Whether the task is about changing source files, where a whole-file block helps (for
     data tasks the rule only confuses small models, measured in docs/performance.md)."""
     return bool(_EDITS_CODE.search(task))
+
+
+def fenced(program: Program) -> str:
+    """A program as the model wrote it (a fenced block), for the conversation."""
+    head = f"# file: {program.target}\n" if program.target else ""
+    return f"```{program.language}\n{head}{program.code.rstrip()}\n```"

@@ -244,6 +244,28 @@ class TurnRunner:
             self.usage.add(prompt_estimate, produced, 0)
         return turn
 
+    def _stopped(self) -> Outcome | None:
+        if self.cancel.is_set():
+            return "cancelled", None
+        if self.over_budget():
+            return "budget_exceeded", None
+        return None
+
+    def _turn_end(self, turn: Any) -> Outcome | None:
+        if self.cancel.is_set():
+            return "cancelled", None
+        if turn.failure is not None:
+            self.out.emit({"event_type": "error", "error": turn.failure})
+            return "failed", [turn.failure]
+        if turn.over_budget or self.over_budget():
+            return "budget_exceeded", None
+        return None
+
+    def _thought(self, text: str) -> None:
+        if text.strip():
+            self.out.thought(text.strip())
+            self.out.close()
+
     async def run_calls(
         self, text: str, calls: list[ToolCallChunk], into: list[Message]
     ) -> Outcome | None:
