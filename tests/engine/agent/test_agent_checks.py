@@ -104,3 +104,28 @@ def test_snapshot_diff_and_listing(tmp_path: Path) -> None:
     changes = diff(before, snapshot(tmp_path))
     assert changes.created == ("out.txt",) and changes.deleted == ("blob.bin",)
     assert listing(tmp_path, {}) == "The working folder is empty."
+
+
+def test_a_key_error_on_a_join_says_which_file_has_the_column(tmp_path: Path) -> None:
+    from workbench.engine.agent.files_view import Changes
+    from workbench.engine.agent.verify import check_program
+    from workbench.engine.sandbox import ExecResult
+
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,amount\n1,c1,5\n")
+    (tmp_path / "customers.csv").write_text("customer_id,name\nc1,Ana\n")
+    files = snapshot(tmp_path)
+    task = "Join orders.csv with customers.csv and write totals.csv with name,total."
+    failed = ExecResult(stderr="Traceback …\nKeyError: 'name'\n", exit_code=1)
+    check = check_program(
+        failed, Changes(), files, TaskPlan.of(task, files), root=tmp_path,
+        network_disabled=True, task=task,
+    )  # fmt: skip
+    assert check.verdict == "repair"
+    assert "'name' is a column of customers.csv (customer_id, name)" in check.feedback
+    assert "not of orders.csv (order_id, customer_id, amount)" in check.feedback
+    unknown = ExecResult(stderr="KeyError: 'zzz'\n", exit_code=1)
+    check = check_program(
+        unknown, Changes(), files, TaskPlan.of(task, files), root=tmp_path,
+        network_disabled=True, task=task,
+    )  # fmt: skip
+    assert "is a column of" not in check.feedback

@@ -14,9 +14,9 @@ With ``code_execution`` (the default agent) a run is a sequence of **programs**:
    sampled afresh run on copies of the workspace and confirm its result, or — two agreeing
    on another — replace it;
 5. when the checks pass, the model writes the final answer (checked for files that do not
-   exist, ``endings.py``); when the task *cannot* be done (a named input file missing, the network disabled)
-   the model says so and the run ends ``incomplete``; when the step budget runs out the run
-   ends ``incomplete`` with a plain statement of what was tried.
+   exist, ``endings.py``); when the task *cannot* be done (a named input file missing, the
+   network disabled) the model says so and the run ends ``incomplete``; when the step
+   budget runs out the run ends ``incomplete`` with a plain statement of what was tried.
 
 Client ``function`` tools, MCP tools and ``url_context`` stay native tool calls in the same
 turns (a program cannot call them): a client function pauses the run (``requires_action``).

@@ -186,6 +186,21 @@ def _missing_column(key: str, task: str, root: Path, files: Snapshot) -> str | N
     return f"there is no column named {key!r} ({shown})"
 
 
+def _column_hint(key: str, root: Path, files: Snapshot) -> str:
+    """Where a column a ``KeyError`` names really is: small models read a column from the
+    wrong file of a join (``order['name']`` when name is in customers.csv)."""
+    headers = _csv_headers(root, files)
+    owners = [p for p, cols in headers.items() if key in cols]
+    if not owners:
+        return ""
+    others = [p for p in headers if p not in owners][:3]
+    where = ", ".join(f"{p} ({', '.join(headers[p])})" for p in owners[:3])
+    hint = f" {key!r} is a column of {where}"
+    if others:
+        hint += "; not of " + ", ".join(f"{p} ({', '.join(headers[p])})" for p in others)
+    return hint + ": read it from the rows of that file."
+
+
 def impossible_upfront(
     plan: TaskPlan, root: Path, files: Snapshot, *, network_disabled: bool
 ) -> str | None:
@@ -240,6 +255,8 @@ def check_program(
             return Check("impossible", report, "the network is disabled in this environment")
         module = _NO_MODULE.search(errors)
         extra = next((" " + hint for rx, hint in _HINTS if rx.search(errors)), "")
+        if key and not extra:
+            extra = _column_hint(key.group(1), root, after)
         if module:
             extra = (
                 f" The module {module.group(1)!r} is not installed: use only Python's "
