@@ -129,3 +129,28 @@ def test_a_key_error_on_a_join_says_which_file_has_the_column(tmp_path: Path) ->
         network_disabled=True, task=task,
     )  # fmt: skip
     assert "is a column of" not in check.feedback
+
+
+def test_an_output_csv_must_carry_the_header_the_task_names(tmp_path: Path) -> None:
+    from workbench.engine.agent.files_view import Changes
+    from workbench.engine.agent.verify import check_program
+    from workbench.engine.sandbox import ExecResult
+
+    task = "users.json holds a list of users. Write users.csv with the columns id,name,email."
+    plan = TaskPlan.of(task, {})
+    assert plan.headers == {"users.csv": ["id", "name", "email"]}
+    (tmp_path / "users.csv").write_text("1,Ada,ada@example.org\n")
+    ok = ExecResult(exit_code=0)
+    files = snapshot(tmp_path)
+    check = check_program(ok, Changes(created=("users.csv",)), files, plan, root=tmp_path,
+                          network_disabled=True)  # fmt: skip
+    assert check.verdict == "repair"
+    assert "users.csv must start with the header line id,name,email" in check.feedback
+    assert "'1,Ada,ada@example.org'" in check.feedback
+    (tmp_path / "users.csv").write_text("id;Name;email\n1;Ada;ada@example.org\n")  # a skill's ;
+    check = check_program(ok, Changes(created=("users.csv",)), snapshot(tmp_path), plan,
+                          root=tmp_path, network_disabled=True)  # fmt: skip
+    assert check.verdict == "done"
+    semi = TaskPlan.of("write squares.csv with the columns n,square for n from 1 to 5.", {})
+    assert semi.headers == {"squares.csv": ["n", "square"]}
+    assert TaskPlan.of("Write total.txt with the sum.", {}).headers == {}

@@ -128,6 +128,11 @@ _COLUMN = re.compile(
     r"[\"'`]?([A-Za-z_][\w-]*)[\"'`]?\s+column\b",
     re.IGNORECASE,
 )
+_HEADER = re.compile(
+    r"((?:[\w.-]+/)*[\w-][\w.-]*\.[ct]sv)\s+with\s+(?:the\s+|a\s+)?(?:columns?|headers?|fields?)"
+    r"\s+[\"'`]?([A-Za-z_]\w*(?:\s*[,;]\s*[A-Za-z_]\w*)+)",
+    re.IGNORECASE,
+)
 _SKIP_SUFFIXES = {"e.g", "i.e", "etc", "vs"}
 
 
@@ -149,6 +154,8 @@ class TaskPlan:
     Attributes:
         needs_network: the task asks to fetch a web address.
         columns: CSV columns the task reads ("the total of the price column").
+        headers: output CSV files mapped to the columns the task names for them ("write
+            users.csv with the columns id,name,email"), which their header line must be.
         inputs: names the task reads, mapped to the workspace path that holds them (None when
             no such file exists).
         outputs: names the task asks to create or change (workspace-relative paths).
@@ -162,6 +169,7 @@ class TaskPlan:
     urls: list[str] = field(default_factory=list)
     needs_network: bool = False
     columns: list[str] = field(default_factory=list)
+    headers: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, task: str, files: Snapshot) -> TaskPlan:
@@ -171,6 +179,8 @@ class TaskPlan:
             columns=list(dict.fromkeys(_COLUMN.findall(task))),
         )
         text = _URL.sub(" ", task)
+        for name, cols in _HEADER.findall(text):
+            plan.headers[name.lstrip("./")] = [c.strip() for c in re.split(r"[,;]", cols)]
         for match in _NAME.finditer(text):
             name = match.group(1).rstrip(".")
             if not _looks_like_file(name):

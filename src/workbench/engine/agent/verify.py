@@ -186,6 +186,22 @@ def _missing_column(key: str, task: str, root: Path, files: Snapshot) -> str | N
     return f"there is no column named {key!r} ({shown})"
 
 
+def _wrong_header(root: Path, out: str, columns: list[str], files: Snapshot) -> str | None:
+    """A problem when an output CSV does not start with the header the task names (small
+    models write the rows and forget the header line)."""
+    path = out if out in files else locate(out, files)
+    if path is None or not files[path].size:
+        return None  # reported as missing or empty already
+    first = csv_header(root, path) or ""
+    found = [c.strip().strip('"').lower() for c in re.split(r"[,;\t]", first)]
+    if found == [c.lower() for c in columns]:
+        return None
+    return (
+        f"{path} must start with the header line {','.join(columns)} "
+        f"(its first line is {first[:80]!r})"
+    )
+
+
 def _column_hint(key: str, root: Path, files: Snapshot) -> str:
     """Where a column a ``KeyError`` names really is: small models read a column from the
     wrong file of a join (``order['name']`` when name is in customers.csv)."""
@@ -276,6 +292,9 @@ def check_program(
             problems.append(f"the task asks for {out}, which does not exist yet")
         elif info.size == 0:
             problems.append(f"{out} is empty")
+    for out, columns in plan.headers.items():
+        if (wrong := _wrong_header(root, out, columns, after)) is not None:
+            problems.append(wrong)
     if changed_tests := [t for t in plan.tests if t in changes.touched]:
         problems.append(f"{', '.join(changed_tests)} must not be changed: fix the code it tests")
     test_output = ""
