@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import hashlib
-
 import base64
+import hashlib
 from pathlib import Path
 
 import pytest
