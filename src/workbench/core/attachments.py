@@ -194,11 +194,6 @@ def wrapped_name(text: str) -> str | None:
     return match.group("name") if match else None
 
 
-def kind_of(mime: str) -> Kind:
-    """The kind of a file of this MIME type (what is not media was sent as text)."""
-    return MEDIA_TYPES.get(mime, "text")
-
-
 def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):

@@ -44,13 +44,9 @@ class MediaSummary:
     poster: bytes | None = None
 
 
-ICONS = {"image": "🖼", "audio": "🎵", "video": "🎬", "document": "📄", "text": "📝"}
-"""One symbol per kind, for chips and the lines naming sent files."""
-
-
-def sent_line(name: str, kind: str, detail: str) -> str:
-    """How the transcript names a sent file: ``"🎵 memo.wav · audio 0:12 · 1.1 MB"``."""
-    return f"{ICONS.get(kind, '📎')} {name} · {detail}"
+def sent_line(name: str, detail: str) -> str:
+    """How the transcript names a sent file: ``"memo.wav · audio 0:12 · 1.1 MB"``."""
+    return f"{name} · {detail}"
 
 
 def clock(seconds: float) -> str:

@@ -48,8 +48,8 @@ class AttachmentChip(MediaChip):
 
     @property
     def label(self) -> QLabel:
-        """The line saying what the file is and how it is sent."""
-        return self.detail
+        """The line saying how the file is sent."""
+        return self.how
 
 
 class UploadBar(QWidget):

@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
-from workbench.core.attachments import Attachment, human_size, kind_of
+from workbench.core.attachments import Attachment, human_size
 from workbench.core.capabilities import capabilities_for, input_kinds
 from workbench.core.connection import Connection, ConnectionProblem, connect
 from workbench.core.conversation import ConversationTree
@@ -428,7 +428,7 @@ class ChatController(QObject):
         uploaded: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """Send a turn; attachments to upload go first (``uploaded``: their blocks by hash)."""
-        if self.busy or self.tasks.running("upload"):
+        if self.busy or (uploaded is None and self.tasks.running("upload")):
             return
         if self.runner is None:
             self.transcript.set_notice(
@@ -448,7 +448,9 @@ class ChatController(QObject):
             input_steps: list[dict[str, Any]] = results
         else:
             if uploaded is None and self.feed.needs_upload(attachments):
-                self.tasks.start("upload", self._upload_then_send(text, attachments))
+                self.composer.set_uploading(True)
+                task = self.tasks.start("upload", self._upload_then_send(text, attachments))
+                task.add_done_callback(lambda _t: self.composer.set_uploading(False))
                 return
             ready = uploaded or {}
             content: list[dict[str, Any]] = []
@@ -501,7 +503,7 @@ class ChatController(QObject):
     def _sent_line(self, name: str, mime: str, size: int, sha256: str) -> str:
         known = self.composer.summaries.get(sha256)
         detail = known.label if known else f"{mime} · {human_size(size)}"
-        return sent_line(name, kind_of(mime), detail)
+        return sent_line(name, detail)
 
     def _show_live(self, run: RunSettings, attachments: list[str] | None = None) -> None:
         up = self._live

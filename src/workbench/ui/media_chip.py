@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.media_info import ICONS, MediaSummary
+from workbench.core.media_info import MediaSummary
 
-THUMBNAIL = 64
-CHIP_MAX_WIDTH = 420
+from . import icons
+
+THUMBNAIL = 48
+CHIP_MAX_WIDTH = 340
 """The widest a chip gets (long names are elided; the full name is in the tooltip)."""
 
 
@@ -67,19 +69,28 @@ class MediaChip(QFrame):
         self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.thumbnail)
         text = QVBoxLayout()
-        text.setSpacing(2)
+        text.setSpacing(0)
+        text.addStretch(1)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # it quotes file names
         self.detail = QLabel()
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setEnabled(False)  # drawn in the palette's secondary colour
-        text.addWidget(self.title)
-        text.addWidget(self.detail)
+        self.how = QLabel()  # how it travels ("sent inline (base64)")
+        self.how.setTextFormat(Qt.TextFormat.PlainText)
+        self.how.setEnabled(False)
+        small = self.how.font()
+        small.setPointSizeF(small.pointSizeF() * 0.85)
+        self.how.setFont(small)
+        for label in (self.title, self.detail, self.how):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            text.addWidget(label)
+        text.addStretch(1)
         layout.addLayout(text, 1)
         self.open_button: QToolButton | None = None
         if openable and summary.kind in ("audio", "video"):
             self.open_button = QToolButton()
-            self.open_button.setText("▶ Open")
+            self.open_button.setText("Open")
             self.open_button.setToolTip(
                 f"Open {name} in the system's player (this build cannot play media itself)"
             )
@@ -87,7 +98,7 @@ class MediaChip(QFrame):
             self.open_button.clicked.connect(lambda: self.open_requested.emit(self.name))
             layout.addWidget(self.open_button)
         self.remove = QToolButton()
-        self.remove.setText("×")
+        self.remove.setIcon(icons.icon("remove"))
         self.remove.setAutoRaise(True)
         self.remove.setToolTip(f"Remove {name}")
         self.remove.setAccessibleName(f"Remove {name}")
@@ -102,18 +113,16 @@ class MediaChip(QFrame):
         """Show ``summary`` (the real one replaces the placeholder when it is computed)."""
         self.summary = summary
         self.has_picture = self._show_picture(summary.poster)
-        if not self.has_picture:
-            self.thumbnail.setPixmap(QPixmap())
-            self.thumbnail.setText(ICONS.get(summary.kind, "📎"))
-            font = self.thumbnail.font()
-            font.setPointSize(max(font.pointSize(), 9) * 2)
-            self.thumbnail.setFont(font)
-        line = " · ".join(x for x in (summary.label, self.note) if x)
-        room = CHIP_MAX_WIDTH - THUMBNAIL - (110 if self.open_button else 50)
+        if not self.has_picture:  # the kind's icon (SVG: emoji are boxes without their font)
+            kind = summary.kind if summary.kind in icons.NAMES else "attach"
+            self.thumbnail.setPixmap(icons.pixmap(kind, 32, self.devicePixelRatioF()))
+        room = CHIP_MAX_WIDTH - THUMBNAIL - (120 if self.open_button else 56)
         metrics = self.title.fontMetrics()
         self.title.setText(metrics.elidedText(self.name, Qt.TextElideMode.ElideMiddle, room))
-        self.detail.setText(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room))
-        self.setToolTip(f"{self.name}\n{line}")
+        self.detail.setText(metrics.elidedText(summary.label, Qt.TextElideMode.ElideRight, room))
+        self.how.setText(self.note)
+        self.how.setVisible(bool(self.note))
+        self.setToolTip("\n".join(x for x in (self.name, summary.label, self.note) if x))
 
     def _show_picture(self, data: bytes | None) -> bool:
         if not data:
@@ -127,6 +136,5 @@ class MediaChip(QFrame):
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
-        self.thumbnail.setText("")
         self.thumbnail.setPixmap(scaled)
         return True

@@ -93,7 +93,7 @@ def _user_media_html(turn: TurnHtmlInput, iid: str, state: RenderState, theme: T
     chips = turn.attachments or turn.view.user_media
     if chips:
         lines = "<br>".join(_esc(c) for c in chips)
-        out += f'<br><span style="color:{theme.muted}">{lines}</span>'
+        out += f'<br><span style="color:{theme.muted}">Attached:<br>{lines}</span>'
     return out
 
 
