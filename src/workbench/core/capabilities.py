@@ -133,12 +133,6 @@ def reading_note(
     """
     if not local or kind not in _PERCEIVED or kind in input_kinds(models, target, target_kind):
         return None
-    if target_kind == "agent":
-        return (
-            f"The agent gets “{name}” in its workspace, and its model gets "
-            + ("the text read by OCR" if kind == "image" else "a transcript")
-            + " from the local engine."
-        )
     return f"{target} " + _PERCEIVED[kind].format(name=name)
 
 
