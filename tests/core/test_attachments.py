@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -48,18 +49,40 @@ def test_unsupported_is_refused_clearly() -> None:
 
 
 def test_oversize_is_refused_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(A, "MAX_INLINE_BYTES", 100)
+    monkeypatch.setattr(A, "MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(A, "UPLOAD_THRESHOLD", 10)
     path = tmp_path / "big.png"
     path.write_bytes(PNG * 10)
-    with pytest.raises(A.AttachmentError, match="at most 100 B"):
+    with pytest.raises(A.AttachmentError, match="Files API takes files of at most 100 B"):
         A.load_file(path)
+    with pytest.raises(A.AttachmentError, match="at most 100 B"):
+        A.from_bytes("pasted.png", PNG * 10)
 
 
-def test_total_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_big_files_are_uploaded_from_disk_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(A, "UPLOAD_THRESHOLD", len(PNG) * 2)
+    path = tmp_path / "big.png"
+    path.write_bytes(PNG * 3)
+    att = A.load_file(path)
+    assert att.data == b"" and att.path == path and att.size == len(PNG) * 3
+    assert att.upload and att.sent_as == "uploaded first (Files API)"
+    assert att.sha256 == hashlib.sha256(PNG * 3).hexdigest() and att.read() == PNG * 3
+    small = tmp_path / "small.png"
+    small.write_bytes(PNG)
+    kept = A.load_file(small)
+    assert kept.data == PNG and kept.path == small and not kept.upload
+
+
+def test_inline_total_is_kept_by_uploading_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(A, "MAX_TOTAL_BYTES", 60)
     one = A.from_bytes("a.png", PNG)
+    two = A.place([one], A.from_bytes("b.png", PNG))
+    assert not one.upload and two.upload  # inline they would pass 60 B
+    assert A.place([one, two], A.from_bytes("c.png", PNG[:20] + b"x")).upload
     with pytest.raises(A.AttachmentError, match="separate message"):
-        A.check_total([one], A.from_bytes("b.png", PNG))
+        A.check_total([one], A.from_bytes("b.txt", b"t" * 40))  # text always goes inline
 
 
 def test_human_size() -> None:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from PIL import Image
 
 from support.media import espeak_wav, png_with_text, pptx_bytes, slide_video, xlsx_bytes
 from workbench.core import attachments as A
-from workbench.core.media_info import clock, summarize
+from workbench.core.media_info import THUMBNAIL_SIZE, clock, summarize
 
 
-def test_image_gets_its_size_and_itself_as_poster() -> None:
-    png = png_with_text(["hello"], (300, 120))
+def test_image_gets_its_size_and_a_thumbnail_as_poster(tmp_path: Path) -> None:
+    png = png_with_text(["hello"], (600, 120))
     summary = summarize(A.from_bytes("pic.png", png))
-    assert summary.kind == "image" and summary.label.startswith("PNG 300×120 · ")
-    assert summary.poster == png
+    assert summary.kind == "image" and summary.label.startswith("PNG 600×120 · ")
+    assert summary.poster is not None
+    with Image.open(io.BytesIO(summary.poster)) as poster:
+        assert poster.size == (THUMBNAIL_SIZE[0], 51)  # shrunk, aspect kept
+    # A big file summarized from disk (its bytes are not held in memory).
+    path = tmp_path / "pic.png"
+    path.write_bytes(png)
+    on_disk = A.Attachment("pic.png", "image/png", "image", b"", "0", path, len(png), True)
+    assert summarize(on_disk).label == summary.label
 
 
 def test_audio_and_video_get_durations_and_a_poster_frame(tmp_path: Path) -> None:

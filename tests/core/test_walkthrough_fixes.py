@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.client import InvalidRequestError, ModelInfo
+from workbench.core import attachments as A
 from workbench.core.attachments import from_bytes, name_filters, wrap_text, wrapped_name
-from workbench.core.capabilities import input_kinds, refusal
+from workbench.core.capabilities import input_kinds, reading_note, refusal
 from workbench.core.errors import details, explain, split_location
 from workbench.core.export import turn_markdown
 from workbench.core.run_outcome import answered_by, assess, final_answer, states_failure
@@ -75,6 +76,17 @@ def test_what_a_target_reads_and_why_not_in_plain_words() -> None:
     assert said is not None
     assert "cat.png" in said and "scripted-text reads only text" in said
     assert "for example scripted" in said and "steps[" not in said
+    # The local engine derives text from pictures, sound and video for a text-only model.
+    for kind in ("image", "audio", "video"):
+        assert refusal(kind, "f", "scripted-text", models, local=True) is None
+    assert input_kinds(models, "scripted-text", local=True) == set(A.KINDS_ALL)
+    note = reading_note("video", "talk.mp4", "scripted-text", models, local=True)
+    assert note is not None and note.startswith("scripted-text does not watch video")
+    assert "transcript" in note and "OCR" in note
+    assert reading_note("image", "a.png", "scripted", models, local=True) is None  # reads it
+    assert reading_note("image", "a.png", "scripted-text", models) is None  # not local
+    agent = reading_note("audio", "m.wav", "antigravity", [], "agent", local=True)
+    assert agent is None  # an agent is taken to read everything: no note
     nobody = refusal("audio", "talk.wav", "scripted-text", models[:2])
     assert nobody is not None and "No model on this server reads audio" in nobody
     filters = name_filters({"text", "document"})

@@ -182,11 +182,15 @@ async def test_attachments_refused_and_sent(
         png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
         w.composer.files_requested.emit([str(big), str(png), str(exe)])
         await until(lambda: "cannot be sent" in w.composer.message.text(), what="refusal")
-        assert len(w.composer.attachments()) == 1
+        assert [a.name for a in w.composer.attachments()] == ["huge.png", "dot.png"]
+        assert w.composer.attachments()[0].upload  # over the inline limit: Files API
         assert w.composer.text() == "keep this draft"
-        w.composer.files_requested.emit([str(big)])
-        await until(lambda: "at most 20.0 MB" in w.composer.message.text(), what="oversize")
-        assert w.composer.text() == "keep this draft"
+        # The engine cannot use the fake PNG once uploaded: said, and nothing is lost.
+        w.composer.submit()
+        await until(lambda: "cannot use it" in w.composer.message.text(), what="upload refused")
+        assert w.composer.text() == "keep this draft" and len(w.composer.attachments()) == 2
+        assert w.composer.upload_bar.isHidden() and w.history.sessions() == []
+        w.composer._chips[0].remove.click()
         w.composer.set_text("what is this?")
         iid = await _send(w, "what is this?", until)
         rec = w.history.interaction(iid)

@@ -70,9 +70,11 @@ def test_drafts_stay_with_their_session(make_window: Callable[..., MainWindow]) 
     assert [x.name for x in w.composer.attachments()] == ["list.txt"]
 
 
-async def test_images_are_refused_when_attached_for_a_text_only_model(
+async def test_a_text_only_local_model_gets_images_as_ocr_text_and_says_so(
     make_window: Callable[..., MainWindow], until: Any
 ) -> None:
+    """On the local engine a text-only model reads pictures by OCR: attached, with a note
+    saying so (a server that cannot read them refuses them: tests/core)."""
     w = make_window()
     try:
         task = w.tasks.start("connect", w.start())
@@ -83,11 +85,13 @@ async def test_images_are_refused_when_attached_for_a_text_only_model(
         w.dock.target.setEditText("scripted-text")
         w.controller.feed.attach_data("cat.png", PNG, "image/png")
         said = w.composer.message.text()
-        assert w.composer.attachments() == []
-        assert "cat.png" in said and "scripted-text reads only text" in said
-        w.dock.target.setEditText("scripted")
+        assert [x.name for x in w.composer.attachments()] == ["cat.png"]
+        assert said.startswith("scripted-text does not see pictures") and "by OCR" in said
+        w.composer.clear()
+        w.dock.target.setEditText("scripted")  # reads images itself: nothing to say
         w.controller.feed.attach_data("cat.png", PNG, "image/png")
         assert [x.name for x in w.composer.attachments()] == ["cat.png"]
+        assert w.composer.message.isHidden()
     finally:
         await w.controller.shutdown()
 

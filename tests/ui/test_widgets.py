@@ -49,7 +49,7 @@ def test_composer_chips_and_refusal_keep_the_text(qtbot: QtBot) -> None:
     qtbot.addWidget(c)
     c.set_text("my long draft")
     c.add_attachment(from_bytes("cat.png", PNG))
-    assert "image/png" in c._chips[0].label.text()
+    assert "image/png" in c._chips[0].detail.text()  # until the summary is computed
     assert "sent inline (base64)" in c._chips[0].label.text()
     c.refuse("“big.mov” is 30.0 MB; files sent inline may be at most 20.0 MB.")
     assert not c.message.isHidden()

@@ -1,9 +1,12 @@
 """Files attached to a turn: what they are, whether they may be sent, and how.
 
 Media (images, audio, video, PDF and office documents) are sent inline as base64 ``data``
-with their ``mime_type``; plain-text files are sent as a ``text`` block with a header naming
-the file. Anything else, or anything too large to send inline, is refused with a message that
-says why and what to do instead.
+with their ``mime_type`` while they are small; a file over ``UPLOAD_THRESHOLD``, or one that
+would push a turn's inline part past ``MAX_TOTAL_BYTES``, is marked ``upload`` and goes through
+the Files API first (``media_upload``). Plain-text files are sent as a ``text`` block with a
+header naming the file. Anything else, or anything over the Files API's 2 GB, is refused with a
+message that says why and what to do instead. Files over the threshold are not read into
+memory: the attachment keeps their ``path`` and the upload streams them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import base64
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,13 +23,19 @@ Kind = Literal["image", "audio", "video", "document", "text"]
 KINDS_ALL: tuple[Kind, ...] = ("image", "audio", "video", "document", "text")
 
 MAX_INLINE_BYTES = 20 * 1024 * 1024
-"""Largest media file sent inline (the Gemini API caps an inline request at about 20 MB)."""
+"""Largest inline part of one request (Gemini's advice: past ~20 MB, use the Files API)."""
+
+UPLOAD_THRESHOLD = 16 * 1024 * 1024
+"""Media larger than this is uploaded with the Files API and sent by ``uri``."""
+
+MAX_UPLOAD_BYTES = 2 * 1024**3
+"""Largest file the Files API takes (Gemini's limit, and the engine's)."""
 
 MAX_TEXT_BYTES = 1024 * 1024
 """Largest text file sent as text."""
 
-MAX_TOTAL_BYTES = 20 * 1024 * 1024
-"""Largest sum of all attachments of one turn."""
+MAX_TOTAL_BYTES = MAX_INLINE_BYTES
+"""Largest sum of the attachments of one turn sent inline; the rest are uploaded."""
 
 MEDIA_TYPES: dict[str, Kind] = {
     **dict.fromkeys(
@@ -71,6 +80,7 @@ MEDIA_TYPES: dict[str, Kind] = {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             "application/vnd.oasis.opendocument.text",
+            "application/epub+zip",
         ],
         "document",
     ),
@@ -120,30 +130,46 @@ class AttachmentError(Exception):
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file ready to go out with the next turn."""
+    """A file ready to go out with the next turn.
+
+    ``data`` is empty for a file too big to hold in memory; ``path`` then names it (it is also
+    set for any file picked from disk, so the app can open it) and ``length`` is its size.
+    ``upload`` says it goes through the Files API rather than inline.
+    """
 
     name: str
     mime_type: str
     kind: Kind
     data: bytes
     sha256: str
+    path: Path | None = None
+    length: int | None = None
+    upload: bool = False
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return self.length if self.length is not None else len(self.data)
 
     @property
     def sent_as(self) -> str:
         """How it will travel, in the words shown on its chip."""
         if self.kind == "text":
             return "sent as text"
+        if self.upload:
+            return "uploaded first (Files API)"
         return "sent inline (base64)"
 
+    def read(self) -> bytes:
+        """The bytes (from disk for a big file: call in an executor)."""
+        if self.data or self.path is None:
+            return self.data
+        return self.path.read_bytes()
+
     def to_content(self) -> dict[str, Any]:
-        """The content block for the request."""
+        """The inline content block for the request (``media_upload`` makes the uri ones)."""
         if self.kind == "text":
             return {"type": "text", "text": wrap_text(self.name, self.data.decode("utf-8"))}
-        data = base64.b64encode(self.data).decode("ascii")
+        data = base64.b64encode(self.read()).decode("ascii")
         return {"type": self.kind, "data": data, "mime_type": self.mime_type}
 
 
@@ -221,11 +247,11 @@ _SIGNED = {
 """Types whose first bytes are known: a file that only *claims* one of them is refused."""
 
 
-def from_bytes(name: str, data: bytes, mime_hint: str | None = None) -> Attachment:
-    """Check and describe ``data``; raise AttachmentError if it cannot be sent."""
-    sniffed = sniff(data)
+def _classify(name: str, head: bytes, size: int, mime_hint: str | None) -> tuple[str, Kind]:
+    """The MIME type and kind of a file from its first bytes and size; refuse what cannot go."""
+    sniffed = sniff(head)
     claimed = (_ALIASES.get(mime_hint, mime_hint) if mime_hint else None) or _guess(name)
-    if sniffed is None and claimed in _SIGNED and data:
+    if sniffed is None and claimed in _SIGNED and head:
         raise AttachmentError(
             f"“{name}” is not {_SIGNED[claimed]}, whatever its name says (its content does "
             "not match). Attach the original file, or save it in that format first."
@@ -234,27 +260,34 @@ def from_bytes(name: str, data: bytes, mime_hint: str | None = None) -> Attachme
     kind: Kind
     if mime in MEDIA_TYPES:
         kind = MEDIA_TYPES[mime]
-        if len(data) > MAX_INLINE_BYTES:
+        if size > MAX_UPLOAD_BYTES:
             raise AttachmentError(
-                f"“{name}” is {human_size(len(data))}; files sent inline may be at most "
-                f"{human_size(MAX_INLINE_BYTES)}. Shrink it or split it, then attach it again."
+                f"“{name}” is {human_size(size)}; the Files API takes files of at most "
+                f"{human_size(MAX_UPLOAD_BYTES)}. Shrink it or split it, then attach it again."
             )
-    elif (mime is None or mime.startswith("text/") or _is_texty(mime)) and _is_text(data):
+    elif (mime is None or mime.startswith("text/") or _is_texty(mime)) and _is_text(head):
         kind, mime = "text", (mime if mime and mime.startswith("text/") else "text/plain")
-        if len(data) > MAX_TEXT_BYTES:
+        if size > MAX_TEXT_BYTES:
             raise AttachmentError(
-                f"“{name}” is {human_size(len(data))} of text; at most "
+                f"“{name}” is {human_size(size)} of text; at most "
                 f"{human_size(MAX_TEXT_BYTES)} can be sent. Attach an excerpt instead."
             )
     else:
         what = mime or "an unknown type"
         raise AttachmentError(
-            f"“{name}” is {what}, which cannot be sent. Attach images, audio, video, PDF or "
-            f"text files."
+            f"“{name}” is {what}, which cannot be sent. Attach images, audio, video, PDF, "
+            "office documents or text files."
         )
-    if len(data) == 0:
+    if size == 0:
         raise AttachmentError(f"“{name}” is empty; there is nothing to send.")
-    return Attachment(name, mime, kind, data, hashlib.sha256(data).hexdigest())
+    return mime, kind
+
+
+def from_bytes(name: str, data: bytes, mime_hint: str | None = None) -> Attachment:
+    """Check and describe ``data``; raise AttachmentError if it cannot be sent."""
+    mime, kind = _classify(name, data, len(data), mime_hint)
+    upload = kind != "text" and len(data) > UPLOAD_THRESHOLD
+    return Attachment(name, mime, kind, data, hashlib.sha256(data).hexdigest(), upload=upload)
 
 
 def _is_texty(mime: str) -> bool:
@@ -271,32 +304,50 @@ def _is_texty(mime: str) -> bool:
 
 
 def load_file(path: Path) -> Attachment:
-    """Read and check a file from disk (call in an executor for large files)."""
+    """Read and check a file from disk (call in an executor: big files are hashed here).
+
+    A file over ``UPLOAD_THRESHOLD`` is not read into memory: it will be uploaded from
+    ``path``.
+    """
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise AttachmentError(f"“{path.name}” cannot be read: {exc.strerror}.") from None
     if not path.is_file():
         raise AttachmentError(f"“{path.name}” is not a file.")
-    if size > MAX_INLINE_BYTES:
-        raise AttachmentError(
-            f"“{path.name}” is {human_size(size)}; files sent inline may be at most "
-            f"{human_size(MAX_INLINE_BYTES)}. Shrink it or split it, then attach it again."
-        )
     try:
-        data = path.read_bytes()
+        if size <= UPLOAD_THRESHOLD:
+            att = from_bytes(path.name, path.read_bytes())
+            return replace(att, path=path)
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+            mime, kind = _classify(path.name, head, size, None)
+            digest = hashlib.sha256(head)
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
     except OSError as exc:
         raise AttachmentError(f"“{path.name}” cannot be read: {exc.strerror}.") from None
-    return from_bytes(path.name, data)
+    return Attachment(path.name, mime, kind, b"", digest.hexdigest(), path, size, upload=True)
+
+
+def place(current: list[Attachment], new: Attachment) -> Attachment:
+    """``new`` as it will travel beside ``current``: uploaded when inline it would make the
+    turn's inline part larger than ``MAX_TOTAL_BYTES`` (text always goes inline)."""
+    if new.upload or new.kind == "text":
+        return new
+    inline = sum(a.size for a in current if not a.upload) + new.size
+    return replace(new, upload=True) if inline > MAX_TOTAL_BYTES else new
 
 
 def check_total(current: list[Attachment], new: Attachment) -> None:
-    """Refuse ``new`` if the turn would get too large to send."""
-    total = sum(a.size for a in current) + new.size
+    """Refuse text ``new`` if the turn's inline part would get too large to send."""
+    if new.kind != "text":
+        return
+    total = sum(a.size for a in current if not a.upload) + new.size
     if total > MAX_TOTAL_BYTES:
         raise AttachmentError(
             f"Adding “{new.name}” would make this message {human_size(total)}; one message "
-            f"can carry at most {human_size(MAX_TOTAL_BYTES)} of attachments. "
+            f"can carry at most {human_size(MAX_TOTAL_BYTES)} sent inline. "
             f"Send it in a separate message."
         )
 
@@ -305,7 +356,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "image": ("png", "jpg", "jpeg", "webp", "gif", "heic", "heif", "bmp", "tiff"),
     "audio": ("wav", "mp3", "flac", "ogg", "m4a", "aac", "aiff", "opus"),
     "video": ("mp4", "mov", "webm", "mpeg", "avi", "wmv", "3gp"),
-    "document": ("pdf", "csv", "docx", "doc", "xlsx", "pptx", "odt"),
+    "document": ("pdf", "csv", "docx", "doc", "xlsx", "pptx", "odt", "epub"),
     "text": ("txt", "md", "json", "yaml", "yml", "toml", "xml", "html", "py", "js", "ts", "sh"),
 }
 """The usual file name endings of each kind, for file dialogs' type filters."""

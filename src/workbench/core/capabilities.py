@@ -78,13 +78,18 @@ _KIND_WORDS = {
 }
 
 
-def input_kinds(models: Sequence[ModelInfo], target: str, target_kind: str = "model") -> set[str]:
+def input_kinds(
+    models: Sequence[ModelInfo], target: str, target_kind: str = "model", *, local: bool = False
+) -> set[str]:
     """The attachment kinds ``target`` reads, from the server's ``inputModalities``.
 
     A model the server does not describe (Gemini lists no modalities, an agent has no model
     entry) is taken to read everything: the server then has the last word. Documents are
-    read as text by servers that read text, so they go wherever text goes.
+    read as text by servers that read text, so they go wherever text goes. On the local
+    engine (``local``) images, audio and video go anywhere too: it derives text from them.
     """
+    if local:
+        return input_kinds(models, target, target_kind) | set(_PERCEIVED)
     info = next((m for m in models if m.model_id == target), None)
     raw = (info.model_extra or {}).get("inputModalities") if info is not None else None
     if target_kind != "model" or not isinstance(raw, list) or not raw:
@@ -101,16 +106,53 @@ def kinds_words(kinds: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+_PERCEIVED = {
+    "image": "does not see pictures: the local engine gives it the text read from “{name}” by "
+    "OCR, with where each line sits. For the picture itself, pick a model that reads images.",
+    "audio": "does not hear audio: the local engine gives it a transcript of “{name}” "
+    "(faster-whisper, with timestamps and the language).",
+    "video": "does not watch video: the local engine gives it “{name}” as a timeline — a "
+    "transcript of the sound and the text read by OCR from sampled frames.",
+}
+
+
+def reading_note(
+    kind: str,
+    name: str,
+    target: str,
+    models: Sequence[ModelInfo],
+    target_kind: str = "model",
+    *,
+    local: bool = False,
+) -> str | None:
+    """How ``target`` will read ``name`` when it is not the medium itself, in plain words.
+
+    On the local engine a model that reads only text still gets images, audio and video,
+    as text the engine derives from them (``engine/perception``); the user is told so when
+    attaching, so the answer is not taken for having seen or heard the file.
+    """
+    if not local or kind not in _PERCEIVED or kind in input_kinds(models, target, target_kind):
+        return None
+    return f"{target} " + _PERCEIVED[kind].format(name=name)
+
+
 def refusal(
-    kind: str, name: str, target: str, models: Sequence[ModelInfo], target_kind: str = "model"
+    kind: str,
+    name: str,
+    target: str,
+    models: Sequence[ModelInfo],
+    target_kind: str = "model",
+    *,
+    local: bool = False,
 ) -> str | None:
     """Why ``name`` (of ``kind``) cannot go to ``target``, in plain words; None if it can.
 
     Said when the file is attached, not after Send: the user learns it before writing the
-    message, with the way out (another model that reads it, or words instead).
+    message, with the way out (another model that reads it, or words instead). The local
+    engine (``local``) reads every kind, deriving text where the model reads only text.
     """
     kinds = input_kinds(models, target, target_kind)
-    if kind in kinds:
+    if kind in kinds or (local and kind in _PERCEIVED):
         return None
     what = _KIND_WORDS.get(kind, (kind, kind))[1]
     readers = [m.model_id for m in models if kind in input_kinds(models, m.model_id)]

@@ -21,6 +21,8 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 POSTER_SIZE = (320, 180)
+THUMBNAIL_SIZE = (256, 256)
+"""Pictures are shrunk to at most this before they reach the UI (a chip draws 64 px)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class MediaSummary:
     poster: bytes | None = None
 
 
+def sent_line(name: str, detail: str) -> str:
+    """How the transcript names a sent file: ``"memo.wav · audio 0:12 · 1.1 MB"``."""
+    return f"{name} · {detail}"
+
+
 def clock(seconds: float) -> str:
     total = max(0, round(seconds))
     minutes, secs = divmod(total, 60)
@@ -55,9 +62,9 @@ def summarize(attachment: Attachment) -> MediaSummary:
     kind = attachment.kind
     try:
         if kind == "image":
-            return _image(attachment.data, size)
+            return _image(_source(attachment), size)
         if kind in ("audio", "video"):
-            return _av(attachment.data, kind, size)
+            return _av(_source(attachment), kind, size)
         if kind == "document":
             return _document(attachment, size)
     except Exception:  # a damaged file still gets a chip; the server will say what is wrong
@@ -65,23 +72,40 @@ def summarize(attachment: Attachment) -> MediaSummary:
     return MediaSummary(kind, f"{kind} · {size}")
 
 
-def _image(data: bytes, size: str) -> MediaSummary:
+def _source(attachment: Attachment) -> Any:
+    """What decoders open: the bytes in memory, or the path of a file too big to hold."""
+    if not attachment.data and attachment.path is not None:
+        return str(attachment.path)
+    return io.BytesIO(attachment.data)
+
+
+def _png(image: Any, box: tuple[int, int]) -> bytes:
+    image.thumbnail(box)
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _image(source: Any, size: str) -> MediaSummary:
     try:
         from PIL import Image
     except ImportError:
-        return MediaSummary("image", f"image · {size}", poster=data)
-    with Image.open(io.BytesIO(data)) as image:
+        return MediaSummary("image", f"image · {size}")
+    with Image.open(source) as image:
         image.load()  # a cut file fails here, and gets no poster
         label = f"{image.format or 'image'} {image.width}×{image.height} · {size}"
-    return MediaSummary("image", label, poster=data)
+        poster = _png(image, THUMBNAIL_SIZE)
+    return MediaSummary("image", label, poster=poster)
 
 
-def _av(data: bytes, kind: str, size: str) -> MediaSummary:
+def _av(source: Any, kind: str, size: str) -> MediaSummary:
     try:
         import av
     except ImportError:
         return MediaSummary(kind, f"{kind} · {size}")
-    with av.open(io.BytesIO(data), mode="r") as container:
+    with av.open(source, mode="r") as container:
         duration = container.duration / 1_000_000 if container.duration else None
         poster = None
         dims = ""
@@ -90,31 +114,27 @@ def _av(data: bytes, kind: str, size: str) -> MediaSummary:
             dims = f" {stream.codec_context.width}×{stream.codec_context.height}"
             with contextlib.suppress(Exception):
                 frame: Any = next(container.decode(stream))  # to_image() is untyped in av
-                image = frame.to_image()
-                image.thumbnail(POSTER_SIZE)
-                out = io.BytesIO()
-                image.save(out, format="PNG")
-                poster = out.getvalue()
+                poster = _png(frame.to_image(), POSTER_SIZE)
     length = f" {clock(duration)}" if duration else ""
     return MediaSummary(kind, f"{kind}{length}{dims} · {size}", duration=duration, poster=poster)
 
 
 def _document(attachment: Attachment, size: str) -> MediaSummary:
-    mime, data = attachment.mime_type, attachment.data
+    mime, data = attachment.mime_type, _source(attachment)
     pages: int | None = None
     noun = "pages"
     if mime == "application/pdf":
         from pypdf import PdfReader
 
-        pages, name = len(PdfReader(io.BytesIO(data)).pages), "PDF"
+        pages, name = len(PdfReader(data).pages), "PDF"
     elif mime == PPTX:
         import pptx
 
-        pages, name, noun = len(pptx.Presentation(io.BytesIO(data)).slides), "PowerPoint", "slides"
+        pages, name, noun = len(pptx.Presentation(data).slides), "PowerPoint", "slides"
     elif mime == XLSX:
         import openpyxl
 
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        book = openpyxl.load_workbook(data, read_only=True)
         pages, name, noun = len(book.sheetnames), "Excel", "sheets"
         book.close()
     elif mime == DOCX:

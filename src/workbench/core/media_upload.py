@@ -1,11 +1,12 @@
-"""Attachments too large to send inline go through the Files API, then by ``uri``.
+"""Attachments marked ``upload`` go through the Files API, then by ``uri``.
 
-Gemini (and the engine) cap an inline request at about 100 MB, and base64 makes every byte
-cost four thirds; past ``UPLOAD_THRESHOLD`` an attachment is uploaded with the resumable Files
-API instead (progress reported, resumed after a dropped connection, cancelled by cancelling
-the task) and the content block names the file's ``uri``. A file the server could not process
-is refused with the server's reason before anything is sent. Qt-free: the composer's
-controller awaits ``content_for`` and draws the progress.
+Gemini (and the engine) cap an inline request, and base64 makes every byte cost four thirds;
+an attachment over ``UPLOAD_THRESHOLD`` (or one that would make the turn's inline part too
+big, ``attachments.place``) is uploaded with the resumable Files API instead (progress
+reported, resumed after a dropped connection, cancelled by cancelling the task; a big file is
+streamed from disk) and the content block names the file's ``uri``. A file the server could
+not process is refused with the server's reason before anything is sent. Qt-free: the
+composer's feed awaits ``content_for`` and draws the progress.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from typing import Any
 
 from workbench.client import Client
 
-from .attachments import Attachment, AttachmentError
+from .attachments import UPLOAD_THRESHOLD, Attachment, AttachmentError
 
-UPLOAD_THRESHOLD = 16 * 1024 * 1024
-"""Attachments larger than this are uploaded first (the Gemini SDK's advice is ~20 MB)."""
+__all__ = ["UPLOAD_THRESHOLD", "Progress", "content_for", "needs_upload"]
 
 Progress = Callable[[int, int], None]
+
+
+def needs_upload(attachment: Attachment, threshold: int = UPLOAD_THRESHOLD) -> bool:
+    """Whether ``attachment`` goes through the Files API rather than inline."""
+    return attachment.kind != "text" and (attachment.upload or attachment.size > threshold)
 
 
 async def content_for(
@@ -35,10 +40,13 @@ async def content_for(
     Raises:
         AttachmentError: the server could not process the uploaded file (its reason given).
     """
-    if attachment.kind == "text" or attachment.size <= threshold:
+    if not needs_upload(attachment, threshold):
         return attachment.to_content()
+    source: Any = attachment.data or attachment.path
+    if not source:
+        raise AttachmentError(f"“{attachment.name}” has no bytes to upload.")
     uploaded = await client.files.upload(
-        attachment.data,
+        source,
         mime_type=attachment.mime_type,
         display_name=attachment.name,
         progress=progress,

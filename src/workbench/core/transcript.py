@@ -89,6 +89,22 @@ def user_parts(input_steps: list[Any]) -> tuple[str, list[str]]:
     return "\n\n".join(texts), media
 
 
+def user_images(input_steps: list[Any]) -> list[tuple[str, str]]:
+    """The inline images the user sent, as ``(mime_type, base64 data)`` (for thumbnails)."""
+    out: list[tuple[str, str]] = []
+    for step in input_steps:
+        if not isinstance(step, dict) or step.get("type") != "user_input":
+            continue
+        for block in step.get("content") or []:
+            if (
+                isinstance(block, dict)
+                and block.get("type") == "image"
+                and isinstance(block.get("data"), str)
+            ):
+                out.append((str(block.get("mime_type") or "image/png"), block["data"]))
+    return out
+
+
 def _call_name(step: dict[str, Any]) -> str:
     kind = str(step.get("type", ""))
     if kind == "function_call":

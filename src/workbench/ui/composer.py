@@ -1,41 +1,44 @@
 """The composer: a multi-line editor, attachment chips, Send/Stop.
 
 The widget never reads files itself: dropped, pasted or picked files are announced with
-``files_requested`` and the controller answers with ``add_attachment`` or ``refuse``.
+``files_requested`` and the controller answers with ``add_attachment`` or ``refuse``. Chips
+show media as media (``composer_media``); their summaries are computed by the feed off the UI
+thread (``summary_wanted`` → ``set_summary``) and kept by content hash, so a restored draft
+does not decode again. While big attachments upload, ``upload_bar`` shows the progress.
 
 Signals:
     send_requested(str, list): the text and the attachments to send.
     stop_requested(): Esc or the Stop button while a response runs.
     files_requested(list): local file paths to check and attach.
     data_pasted(str, bytes, str): name, bytes and MIME type of pasted media.
+    summary_wanted(object): an Attachment whose media summary is not known yet.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.core.attachments import KINDS_ALL, Attachment, human_size, name_filters
+from workbench.core.attachments import KINDS_ALL, Attachment, name_filters
+from workbench.core.media_info import MediaSummary
 
-from . import icons
+from .composer_media import AttachmentChip, UploadBar
 from .flow_layout import wrapping_container
+from .media_chip import CHIP_MAX_WIDTH
 
-CHIP_MAX_WIDTH = 420
-"""The widest an attachment chip gets (long names are elided)."""
+__all__ = ["CHIP_MAX_WIDTH", "PLACEHOLDER", "AttachmentChip", "Composer", "Draft"]
 PLACEHOLDER = "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
 
 
@@ -71,51 +74,6 @@ class ComposerEdit(QPlainTextEdit):
         super().insertFromMimeData(source)
 
 
-class AttachmentChip(QWidget):
-    """One attachment: its kind's icon, name, type, size and how it will be sent; removable.
-
-    A chip never grows past :data:`CHIP_MAX_WIDTH`: a long file name is elided (the full
-    name is in the tooltip), so a chip cannot widen the composer.
-    """
-
-    remove_requested = Signal(object)
-
-    def __init__(self, attachment: Attachment, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.attachment = attachment
-        self.setObjectName("chip")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 2, 2, 2)
-        layout.setSpacing(6)
-        kind = QLabel(self)
-        kind.setPixmap(icons.pixmap(attachment.kind, 16, self.devicePixelRatioF()))
-        kind.setAccessibleName(attachment.kind)
-        layout.addWidget(kind)
-        detail = f"{attachment.mime_type} · {human_size(attachment.size)} · {attachment.sent_as}"
-        self.label = QLabel(self)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        metrics = self.label.fontMetrics()
-        room = CHIP_MAX_WIDTH - 70 - metrics.horizontalAdvance(" · " + detail)
-        name = metrics.elidedText(attachment.name, Qt.TextElideMode.ElideMiddle, max(60, room))
-        self.label.setText(f"<b>{html.escape(name)}</b> · {html.escape(detail)}")
-        self.setToolTip(f"{attachment.name}\n{detail}")
-        layout.addWidget(self.label)
-        remove = QToolButton(self)
-        remove.setIcon(icons.icon("remove"))
-        remove.setAutoRaise(True)
-        remove.setToolTip(f"Remove {attachment.name}")
-        remove.setAccessibleName(f"Remove {attachment.name}")
-        remove.clicked.connect(lambda: self.remove_requested.emit(self))
-        layout.addWidget(remove)
-        self.setStyleSheet(
-            "#chip { border: 1px solid palette(mid); border-radius: 10px; "
-            "background: palette(alternate-base); }"
-        )
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        self.setMaximumWidth(CHIP_MAX_WIDTH)
-
-
 @dataclass
 class Draft:
     """What the composer holds for one session: its unsent text and attachments."""
@@ -131,10 +89,14 @@ class Composer(QWidget):
     stop_requested = Signal()
     files_requested = Signal(list)
     data_pasted = Signal(str, bytes, str)
+    summary_wanted = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
+        self.summaries: dict[str, MediaSummary] = {}
+        """Media summaries by content hash (computed once per file, kept across drafts)."""
+        self._uploading = False
         self._running = False
         self._ready = True
         self._not_ready_why = ""
@@ -156,6 +118,9 @@ class Composer(QWidget):
         self.chip_box.setObjectName("chipRow")
         self.chip_box.hide()
         outer.addWidget(self.chip_box)
+
+        self.upload_bar = UploadBar(self)
+        outer.addWidget(self.upload_bar)
 
         row = QHBoxLayout()
         self.add_button = QToolButton(self)
@@ -220,7 +185,22 @@ class Composer(QWidget):
     def ready(self) -> bool:
         return self._ready
 
+    def set_uploading(self, uploading: bool) -> None:
+        """Attachments are being uploaded before the send: no second Send meanwhile."""
+        self._uploading = uploading
+        if not uploading:
+            self.upload_bar.hide()
+        self._update_send()
+
+    @property
+    def uploading(self) -> bool:
+        return self._uploading
+
     def _update_send(self) -> None:
+        if self._uploading:
+            self.send_button.setEnabled(False)
+            self.send_button.setToolTip("Uploading attachments… (Cancel upload to stop)")
+            return
         if self._running:
             self.send_button.setEnabled(True)
             self.send_button.setToolTip("Stop the response (Esc)")
@@ -251,16 +231,38 @@ class Composer(QWidget):
         return self._running
 
     def add_attachment(self, attachment: Attachment) -> None:
-        chip = AttachmentChip(attachment, self)
-        chip.remove_requested.connect(self._remove_chip)
+        summary = self.summaries.get(attachment.sha256)
+        chip = AttachmentChip(attachment, summary, self)
+        chip.remove_requested.connect(lambda _name, c=chip: self._remove_chip(c))
+        chip.open_requested.connect(lambda _name, c=chip: self._open(c.attachment))
         self._chips.append(chip)
         self.chip_row.addWidget(chip)
         self.chip_box.show()
         self.chip_box.updateGeometry()
         self.clear_message()
+        if summary is None:
+            self.summary_wanted.emit(attachment)
+
+    def set_summary(self, sha256: str, summary: MediaSummary) -> None:
+        """The media summary of the file with this hash (computed by the feed)."""
+        self.summaries[sha256] = summary
+        for chip in self._chips:
+            if chip.attachment.sha256 == sha256:
+                chip.set_summary(summary)
+
+    def _open(self, attachment: Attachment) -> None:
+        if attachment.path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(attachment.path)))
 
     def refuse(self, message: str) -> None:
         """Show why a file was not attached; the text and other chips stay as they are."""
+        self.message.setStyleSheet("color: #cf222e;")
+        self.message.setText(message)
+        self.message.show()
+
+    def inform(self, message: str) -> None:
+        """Show how an attachment will be read (not a problem: in the secondary colour)."""
+        self.message.setStyleSheet("color: palette(placeholder-text);")
         self.message.setText(message)
         self.message.show()
 
@@ -277,7 +279,7 @@ class Composer(QWidget):
     # --- actions -------------------------------------------------------------------------
 
     def submit(self) -> None:
-        if self._running:
+        if self._running or self._uploading:
             return
         if not self._ready:
             self.refuse(self._not_ready_why or "Not connected yet.")
@@ -331,10 +333,25 @@ class Composer(QWidget):
                 buf.close()
                 self.data_pasted.emit("pasted image.png", bytes(data.data()), "image/png")
 
+    def take_mime(self, mime: QMimeData) -> bool:
+        """Attach what ``mime`` carries (local files, image data); False if nothing usable."""
+        if mime.hasUrls() and any(u.isLocalFile() for u in mime.urls()):
+            self._mime(mime)
+            return True
+        if mime.hasImage():
+            self._mime(mime)
+            return True
+        if mime.hasUrls():
+            self.refuse(
+                "Only files on this computer can be attached; save the linked file first, "
+                "then drop it here."
+            )
+        return False
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        self._mime(event.mimeData())
-        event.acceptProposedAction()
+        if self.take_mime(event.mimeData()):
+            event.acceptProposedAction()

@@ -25,9 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
-from workbench.core.attachments import (
-    Attachment,
-)
+from workbench.core.attachments import Attachment, human_size
 from workbench.core.capabilities import capabilities_for, input_kinds
 from workbench.core.connection import Connection, ConnectionProblem, connect
 from workbench.core.conversation import ConversationTree
@@ -35,6 +33,7 @@ from workbench.core.errors import explain
 from workbench.core.export import turn_markdown
 from workbench.core.follower import Followers
 from workbench.core.history import AttachmentInfo, HistoryStore
+from workbench.core.media_info import sent_line
 from workbench.core.paths import Paths
 from workbench.core.run_settings import RunSettings, build_request, user_turn
 from workbench.core.secrets import SecretStore
@@ -102,6 +101,7 @@ class ChatController(QObject):
         self._live: TurnUpdate | None = None
         self._background: set[str] = set()
         self._last_sent: tuple[str, list[Attachment]] | None = None
+        self._live_names: list[str] = []  # the running turn's attachments, as shown
         self._fresh_session: str | None = None  # made by the send in flight, nothing saved yet
         self.busy_runs: Callable[[], int] = lambda: 0
         """Background runs the local engine is working on (set by the main window)."""
@@ -181,7 +181,12 @@ class ChatController(QObject):
             run.store,
         )
         self.dock.apply_capabilities(caps)
-        kinds = input_kinds(conn.models if conn else [], run.target, run.target_kind)
+        kinds = input_kinds(
+            conn.models if conn else [],
+            run.target,
+            run.target_kind,
+            local=bool(conn and conn.profile.is_local),
+        )
         self.composer.set_accepts(kinds)
         self.transcript.set_accepts(kinds)
 
@@ -264,7 +269,9 @@ class ChatController(QObject):
                 target=rec.target,
                 branch_index=pos.index,
                 branch_count=pos.count,
-                attachments=[f"{a.name} ({a.mime_type})" for a in rec.attachments],
+                attachments=[
+                    self._sent_line(a.name, a.mime_type, a.size, a.sha256) for a in rec.attachments
+                ],
             )
             if rec is path[-1] and upto is None and not self.busy and self.live.running(rec.id):
                 if self.live.interaction_id != rec.id:
@@ -414,8 +421,14 @@ class ChatController(QObject):
     def background_active(self) -> bool:
         return bool(self._background)
 
-    def send(self, text: str, attachments: list[Attachment]) -> None:
-        if self.busy:
+    def send(
+        self,
+        text: str,
+        attachments: list[Attachment],
+        uploaded: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Send a turn; attachments to upload go first (``uploaded``: their blocks by hash)."""
+        if self.busy or (uploaded is None and self.tasks.running("upload")):
             return
         if self.runner is None:
             self.transcript.set_notice(
@@ -434,10 +447,16 @@ class ChatController(QObject):
                 return
             input_steps: list[dict[str, Any]] = results
         else:
+            if uploaded is None and self.feed.needs_upload(attachments):
+                self.composer.set_uploading(True)
+                task = self.tasks.start("upload", self._upload_then_send(text, attachments))
+                task.add_done_callback(lambda _t: self.composer.set_uploading(False))
+                return
+            ready = uploaded or {}
             content: list[dict[str, Any]] = []
             if text:
                 content.append({"type": "text", "text": text})
-            content += [a.to_content() for a in attachments]
+            content += [ready.get(a.sha256) or a.to_content() for a in attachments]
             input_steps = user_turn(content)
         parent = self.leaf_id if self._send_parent is _UNSET else self._send_parent
         if not run.store:
@@ -463,13 +482,28 @@ class ChatController(QObject):
         self.transcript.set_notice("")
         self._send_parent = _UNSET
         self._live = TurnUpdate(self.session_id, None, parent, input_steps)
-        self._show_live(run, [f"{a.name} ({a.mime_type})" for a in attachments])
+        self._live_names = self._labels(attachments)
+        self._show_live(run, self._live_names)
         self.run_started.emit()
         notes: dict[str, Any] = {}
         shared = self.busy_runs() if self.connection and self.connection.profile.is_local else 0
         if shared:
             notes["shared_runs"] = shared
         self.tasks.start("turn", self._run(self.session_id, body, input_steps, infos, run, notes))
+
+    async def _upload_then_send(self, text: str, attachments: list[Attachment]) -> None:
+        blocks = await self.feed.upload_all(attachments)
+        if blocks is not None:
+            self.send(text, attachments, blocks)
+
+    def _labels(self, attachments: list[Attachment]) -> list[str]:
+        """What the transcript says of each sent file ("memo.wav · audio 0:12 · 1.1 MB")."""
+        return [self._sent_line(a.name, a.mime_type, a.size, a.sha256) for a in attachments]
+
+    def _sent_line(self, name: str, mime: str, size: int, sha256: str) -> str:
+        known = self.composer.summaries.get(sha256)
+        detail = known.label if known else f"{mime} · {human_size(size)}"
+        return sent_line(name, detail)
 
     def _show_live(self, run: RunSettings, attachments: list[str] | None = None) -> None:
         up = self._live
@@ -499,7 +533,7 @@ class ChatController(QObject):
         notes: dict[str, Any] | None = None,
     ) -> None:
         assert self.runner is not None
-        names = [f"{a.name} ({a.mime_type})" for a in infos]
+        names = self._live_names or [f"{a.name} ({a.mime_type})" for a in infos]
 
         def on_update(update: TurnUpdate) -> None:
             self._live = update

@@ -34,6 +34,7 @@ from workbench.core.settings import Settings, write_atomic
 from workbench.core.tasks import TaskManager
 
 from .composer import Composer
+from .composer_media import DropArea
 from .controller import ChatController
 from .docks import WorkbenchDocks
 from .elided_label import ElidedLabel
@@ -85,7 +86,8 @@ class MainWindow(QMainWindow):
         self.dock = RunSettingsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
 
-        center = QWidget()
+        center = DropArea()  # files dropped on the transcript are attached too
+        center.dropped.connect(self.composer.take_mime)
         col = QVBoxLayout(center)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from support.fake_server import FakeServer, Fault
+from workbench.core import attachments
 from workbench.core.attachments import MAX_INLINE_BYTES, MAX_TEXT_BYTES
 from workbench.ui.main_window import MainWindow
 
@@ -139,7 +140,11 @@ async def test_a_hanging_server_can_be_stopped_and_times_out(
 
 
 async def test_bad_attachments_are_refused_and_the_draft_stays(
-    remote_window: Callable[..., MainWindow], server: FakeServer, until: Any, tmp_path: Path
+    remote_window: Callable[..., MainWindow],
+    server: FakeServer,
+    until: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = await _window(remote_window, server)
     try:
@@ -168,13 +173,15 @@ async def test_bad_attachments_are_refused_and_the_draft_stays(
             assert w.composer.attachments() == []
             assert w.composer.text() == "keep this draft"
         w.composer.files_requested.emit([str(p) for p in big])
-        await until(lambda: "Send it in a separate message" in w.composer.message.text())
-        assert len(w.composer.attachments()) == 1  # the first fits, the second is refused
-        # A pasted image that is too large is refused the same way.
-        w.composer.data_pasted.emit(
-            "paste.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_INLINE_BYTES + 1), "image/png"
-        )
-        assert "files sent inline may be at most" in w.composer.message.text()
+        await until(lambda: len(w.composer.attachments()) == 2, what="both big files")
+        first, second = w.composer.attachments()
+        assert not first.upload and second.upload  # together they are too big to go inline
+        assert "uploaded first (Files API)" in w.composer._chips[1].label.text()
+        w.composer._chips[1].remove.click()  # this fake server has no Files API
+        # A pasted image over the Files API's limit is refused the same way.
+        monkeypatch.setattr(attachments, "MAX_UPLOAD_BYTES", 1000)
+        w.composer.data_pasted.emit("paste.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 1001, "image/png")
+        assert "the Files API takes files of at most" in w.composer.message.text()
         assert w.composer.text() == "keep this draft"
         # The draft and the accepted attachment go out together.
         w.composer.submit()

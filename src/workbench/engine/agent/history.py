@@ -106,7 +106,13 @@ def agent_messages(
     result_chars: int,
     *,
     code_as_text: bool = False,
+    notes: list[str] | None = None,
+    notes_from: int = 0,
 ) -> list[Message]:
-    """Chat messages for an agent timeline (400 for content the model cannot read)."""
-    plain = plain_steps(steps, result_chars, code_as_text=code_as_text)
-    return to_messages(plain, model=model, where="steps")
+    """Chat messages for an agent timeline (400 for content the model cannot read).
+
+    Media the model cannot read becomes derived text; the notes saying so for steps from
+    ``notes_from`` on (the new input) are appended to ``notes``.
+    """
+    plain = plain_steps(steps, result_chars, code_as_text=code_as_text)  # one step per step
+    return to_messages(plain, model=model, where="steps", notes=notes, notes_from=notes_from)

@@ -13,7 +13,10 @@ any work starts, so every 400/404 is still an HTTP error:
 4. the sandbox (``EnvironmentStore.materialize``): a fresh one, a fresh fork of the saved
    agent's ``base_environment``, a reused id, or an updated config;
 5. the workspace's ``.agents/AGENTS.md`` and skills (with the ``load_skill`` tool), and the
-   short system prompt of ``agent/prompt.py``.
+   short system prompt of ``agent/prompt.py``;
+6. media in the input (images, audio, video, documents; inline or ``files/…``): the model
+   gets derived text where it cannot read the medium (a ``thought`` step says so), and the
+   files are written to the workspace's ``attachments/`` (``agent/attachments.py``).
 
 The plan's ``work`` runs ``agent.AgentLoop`` inside the runner's run (events, statuses,
 cancel and background handling are the runner's).
@@ -45,6 +48,7 @@ from . import (
     skills_catalog,
 )
 from .actions import wants_file_blocks
+from .attachments import place_media, with_note, workspace_note
 from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
 from .files_view import Snapshot, listing
 from .history import agent_messages
@@ -182,9 +186,10 @@ class AgentRuns:
             votes=self.config.agent_votes,
         )
         code_mode = "code_execution" in registry.names
+        notes: list[str] = []
         conversation = await asyncio.to_thread(
             agent_messages, history + req.input_steps, model, limits.result_chars,
-            code_as_text=code_mode,
+            code_as_text=code_mode, notes=notes, notes_from=len(history),
         )  # fmt: skip
         spec = req.body.get("environment")
         try:
@@ -202,13 +207,18 @@ class AgentRuns:
 
         try:
             root = self.envs.root(env.id)
+            placed = await asyncio.to_thread(place_media, root, req.input_steps)
             skills = await asyncio.to_thread(discover_skills, root)
             if skills:
                 registry.add(LoadSkillTool(skills))
             instructions = await asyncio.to_thread(combine_instructions, instruction, root)
+        except SandboxError as exc:
+            await discard()
+            raise _sandbox_error(exc, "input") from exc
         except BaseException:
             await discard()
             raise
+        placed_note = workspace_note(placed)
         network = self.envs.network_policy(env)
         offered = _offered(registry.names, network.mode)
         if code_mode:
@@ -238,8 +248,8 @@ class AgentRuns:
             def system(files: Snapshot) -> str:
                 return text
 
-        messages = list(conversation)
-        request = GenerationRequest(messages=tuple(messages), model=model.id)
+        messages = with_note(list(conversation), placed_note)
+        request = GenerationRequest(messages=tuple(messages), model=model.id, notes=tuple(notes))
         ctx = ToolContext(
             root=root,
             network=network,
@@ -247,6 +257,8 @@ class AgentRuns:
             env={k: str(v) for k, v in (env.env or {}).items()},
         )
         task = _task_text(req.input_steps) or _task_text(history)
+        if placed_note:
+            task = f"{task}\n\n{placed_note}".strip()
         work = self._work(
             env, registry, ctx, messages, model.id, limits, offered, task, system,
             network.mode == "disabled",
@@ -275,6 +287,9 @@ class AgentRuns:
     ) -> Callable[[Run], Awaitable[Outcome]]:
         async def work(run: Run) -> Outcome:
             ctx.cancel = run.cancel_event
+            if run.thought_summaries and run.request.notes and not run.assembler.steps:
+                # The model gets derived text instead of the media: say so before it works.
+                run.assembler.thought(" ".join(run.request.notes))
             loop = AgentLoop(
                 backend=self.backend,
                 model=model,

@@ -8,7 +8,9 @@ Pure checks on JSON values that raise only ``ApiError`` (400), so they can run i
   unsupported by Antigravity; an MCP server ``name`` must match ``^[a-z0-9_-]+$``;
 * ``agent_config``: an object with a string ``type``; for ``antigravity`` an optional string
   ``model`` and a positive ``max_total_tokens`` (int64: a JSON string or number);
-* agents read only text and inline images, and give no structured output.
+* agents read text and media (image, audio, video, document; inline ``data`` or a ``uri``
+  such as a Files API ``files/…`` name) — the media also lands in the workspace
+  (``agent/attachments.py``) — and give no structured output.
 """
 
 from __future__ import annotations
@@ -121,24 +123,24 @@ def max_total_tokens(config: dict[str, Any] | None) -> int | None:
     return parse_int64(config["max_total_tokens"], "agent_config.max_total_tokens")
 
 
+AGENT_CONTENT_TYPES = ("text", "image", "audio", "video", "document")
+
+
 def _check_agent_input(steps: list[dict[str, Any]]) -> None:
+    """Content an agent cannot take at all; the media itself is read (and refused with its
+    reason) when the conversation is built, as for a model."""
     for i, step in enumerate(steps):
         if step.get("type") != "user_input":
             continue
         for j, block in enumerate(step.get("content") or []):
-            kind = block.get("type")
+            kind = block.get("type") if isinstance(block, dict) else None
             here = f"input[{i}].content[{j}]"
-            if kind == "text":
-                continue
-            if kind != "image":
+            if kind not in AGENT_CONTENT_TYPES:
                 raise bad_request(
-                    f"{here}: agents accept text and inline images only, not {kind}; put the "
-                    "file into the environment (a source or an upload) and name its path"
+                    f"{here}: agents accept {', '.join(AGENT_CONTENT_TYPES)} content, not {kind!r}"
                 )
-            if block.get("data") is None:
-                raise bad_request(
-                    f"{here}: agents accept inline images only (base64 'data'), not URIs"
-                )
+            if kind != "text" and not block.get("data") and not block.get("uri"):
+                raise bad_request(f"{here}: a {kind} block needs 'data' (base64) or a 'uri'")
 
 
 def parse_agent_fields(body: dict[str, Any], req: CreateRequest) -> None:

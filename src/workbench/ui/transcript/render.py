@@ -14,7 +14,7 @@ from typing import Any
 
 import markdown
 
-from workbench.core.transcript import Block, TurnView, pretty_json, usage_line
+from workbench.core.transcript import Block, TurnView, pretty_json, usage_line, user_images
 
 _PRE_END = re.compile(r"\n+</code></pre>")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<code>.*?)^(?P=fence)\s*$", re.M | re.S)
@@ -64,15 +64,37 @@ class RenderState:
 IMAGE_SCHEME = "wb-image"
 IMAGE_WIDTH = 360
 """Width (pixels) tool result images are drawn at; the view keeps their aspect ratio."""
+THUMB_HEIGHT = 96
+"""Height (pixels) of the thumbnails of images the user sent."""
 
 
-def _images_html(images: list[tuple[str, str]], key: str, state: RenderState) -> str:
+def _images_html(
+    images: list[tuple[str, str]],
+    key: str,
+    state: RenderState,
+    size: str = f'width="{IMAGE_WIDTH}"',
+    sep: str = "<br>",
+) -> str:
     cells: list[str] = []
     for n, image in enumerate(images):
         name = f"{key}-img{n}"
         state.images[name] = image
-        cells.append(f'<img src="{IMAGE_SCHEME}:{name}" width="{IMAGE_WIDTH}">')
-    return "<br>".join(cells)
+        cells.append(f'<img src="{IMAGE_SCHEME}:{name}" {size}>')
+    return sep.join(cells)
+
+
+def _user_media_html(turn: TurnHtmlInput, iid: str, state: RenderState, theme: Theme) -> str:
+    """The files of a user turn: thumbnails of inline images, then one line per file."""
+    out = ""
+    images = user_images(turn.input_steps)
+    if images:
+        thumbs = _images_html(images, f"{iid}-user", state, f'height="{THUMB_HEIGHT}"', " ")
+        out += f"<br>{thumbs}"
+    chips = turn.attachments or turn.view.user_media
+    if chips:
+        lines = "<br>".join(_esc(c) for c in chips)
+        out += f'<br><span style="color:{theme.muted}">Attached:<br>{lines}</span>'
+    return out
 
 
 _MD_CACHE: dict[str, markdown.Markdown] = {}
@@ -244,6 +266,7 @@ class TurnHtmlInput:
     live: bool = False
     error: str | None = None
     attachments: list[str] = field(default_factory=list)
+    input_steps: list[Any] = field(default_factory=list)
 
 
 def _action(href: str, label: str, theme: Theme) -> str:
@@ -255,11 +278,7 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
     view = turn.view
     iid = view.interaction_id or "live"
     user_lines = _esc(view.user_text).replace("\n", "<br>") or "<i>(no text)</i>"
-    chips = turn.attachments or view.user_media
-    if chips:
-        user_lines += (
-            f'<br><span style="color:{theme.muted}">Attached: {_esc(", ".join(chips))}</span>'
-        )
+    user_lines += _user_media_html(turn, iid, state, theme)
     switcher = ""
     if turn.branch_count > 1:
         switcher = (

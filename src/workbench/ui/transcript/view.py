@@ -205,6 +205,7 @@ class TranscriptView(QTextBrowser):
                 live=entry.live,
                 error=entry.error,
                 attachments=entry.attachments,
+                input_steps=entry.input_steps,
             ),
             self._state,
             theme,
