@@ -19,6 +19,8 @@ MARKER = re.compile(r"\[\s*(?:passage\s*|source\s*|note\s*)?(\d+(?:\s*[,;]\s*\d+
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'\[])")
 NONE_ANSWER = re.compile(r"^\W*(none|n/a|no answer|unknown)\W*$", re.I)
 NO_SOURCE = "(no source found)"
+VALUE_MARKER = re.compile(r"\[\s*(\d{3,}(?:[.,]\d+)*)\s*\]")
+"""``[1971]``: a bracketed number too large to be a passage number is part of the answer."""
 
 
 @dataclass
@@ -35,17 +37,21 @@ def _numbers(marker: str) -> list[int]:
 
 def split_claims(answer: str) -> list[Claim]:
     """Sentences of ``answer`` with the ``[n]`` numbers each names (markers removed)."""
-    text = " ".join(answer.split())
+    text = VALUE_MARKER.sub(r"\1", " ".join(answer.split()))
     if not text or NONE_ANSWER.match(text) or re.match(r"^NONE\b", text):
         return []
     pieces = [p for p in SENTENCE_END.split(text) if p.strip()]
     claims: list[Claim] = []
     for piece in pieces:
         lead = re.match(r"^((?:\s*" + MARKER.pattern + r")+)", piece, re.I)
-        if lead and claims:  # "[2] Next sentence": the marker belongs to the one before
-            claims[-1].cited.extend(n for m in MARKER.findall(lead.group(1)) for n in _numbers(m))
+        leading: list[int] = []
+        if lead:
+            leading = [n for m in MARKER.findall(lead.group(1)) for n in _numbers(m)]
             piece = piece[lead.end() :]
-        cited = [n for m in MARKER.findall(piece) for n in _numbers(m)]
+            if claims:  # "[2] Next sentence": the marker belongs to the one before
+                claims[-1].cited.extend(leading)
+                leading = []
+        cited = leading + [n for m in MARKER.findall(piece) for n in _numbers(m)]
         words = " ".join(MARKER.sub(" ", piece).split())
         words = re.sub(r"\s+([.,;:!?])", r"\1", words).strip()
         if not words or NONE_ANSWER.match(words) or not re.search(r"[A-Za-z0-9]", words):

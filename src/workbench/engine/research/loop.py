@@ -258,7 +258,8 @@ class ResearchLoop:
         answer = await self.ask(
             task.user_text, prompts.plan_prompt(task.question, limit - 1), self.limits.plan_tokens
         )
-        extra = [q for q in parse_plan_lines(answer, limit) if q.lower() != task.question.lower()]
+        own = set(query_terms(task.question))
+        extra = [q for q in parse_plan_lines(answer, limit) if not set(query_terms(q)) <= own]
         return [task.question, *extra][:limit]
 
     async def research(self, user: str, sub: str, index: PassageIndex) -> None:

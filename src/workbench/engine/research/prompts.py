@@ -44,7 +44,8 @@ def notes_prompt(question: str, passages: list[tuple[int, str, str]]) -> str:
         f"Passages:\n{shown}\n\n"
         f"Using only these numbered passages, answer: {question}\n"
         "Write one to three short sentences. End each sentence with the number of the "
-        "passage that supports it, like [2]. If the passages do not answer it, write NONE."
+        "passage that supports it in square brackets, like [2]. If the passages do not "
+        "answer it, write NONE."
     )
 
 

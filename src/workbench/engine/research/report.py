@@ -23,7 +23,7 @@ from typing import Any
 from .chunking import Chunk, Document
 from .claims import NO_SOURCE, Claim
 
-EXCERPT_CHARS = 300
+EXCERPT_CHARS = 1200
 
 
 @dataclass
