@@ -241,7 +241,9 @@ def test_network_disabled_url_is_not_fetched(engine: EngineProcess) -> None:
     question = "What does https://example.com/acme say about Acme?"
     done = _wait(
         client,
-        client.interactions.create(agent=AGENT, input=question, background=True, environment=ENV).id,
+        client.interactions.create(
+            agent=AGENT, input=question, background=True, environment=ENV
+        ).id,
     )
     assert done.status == "completed"
     call = next(s for s in done.steps if s.type == "url_context_call")

@@ -10,7 +10,8 @@ The harness owns every step; the model answers one narrow prompt at a time (``pr
 3. per sub-question: **search** the index, **read** the best passages (numbered once per
    run, so a passage keeps its number everywhere), ask for **notes** that cite them, and
    keep only citations that exist and relate to the claim (``claims.check``);
-4. **answer**: a short answer from the notes, citations checked the same way;
+4. **answer**: a short answer from the notes, citations checked the same way (when it
+   cites nothing, the cited notes of the research question itself are the answer);
 5. **report** (``report``): the text with its annotations, streamed, and ``report.md``.
 
 The budget is a number of model calls and of tokens; when either runs out the loop stops
@@ -301,7 +302,14 @@ class ResearchLoop:
         reply = await self.ask(
             task.user_text, prompts.answer_prompt(task.question, notes), self.limits.answer_tokens
         )
-        return check(split_claims(reply), texts)
+        answer = check(split_claims(reply), texts)
+        if any(c.cited for c in answer):
+            return answer
+        # An answer that cites nothing falls back to the cited notes of the question itself
+        # (the first sub-question): checked claims, never an uncited summary.
+        first = self.state.findings[0] if self.state.findings else None
+        fallback = [c for c in first.claims if c.cited] if first is not None else []
+        return fallback or answer
 
     async def run(
         self,
