@@ -260,7 +260,7 @@ class ResearchLoop:
             task.user_text, prompts.plan_prompt(task.question, limit - 1), self.limits.plan_tokens
         )
         own = set(query_terms(task.question))
-        extra = [q for q in parse_plan_lines(answer, limit) if not set(query_terms(q)) <= own]
+        extra = [q for q in parse_plan_lines(answer, limit) if set(query_terms(q)) != own]
         return [task.question, *extra][:limit]
 
     async def research(self, user: str, sub: str, index: PassageIndex) -> None:
