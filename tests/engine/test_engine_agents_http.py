@@ -181,7 +181,7 @@ async def test_more_than_1000_agents_is_refused(tmp_path: Any) -> None:
         ({"input": [{"type": "audio", "mime_type": "audio/wav"}]}, 400, "needs 'data'"),
         ({"input": [{"type": "hologram", "data": "AAAA"}]}, 400, "'hologram'"),
         ({"input": [{"type": "image", "uri": "https://x/y.png"}]}, 400, "cannot fetch"),
-        ({"agent": "deep-research-preview-04-2026"}, 404, "not served"),
+        ({"agent": "deep-research-preview-04-2026"}, 400, "only in the background"),
         ({"agent": "no-such-agent"}, 404, "not found"),
         ({"environment": "env_doesnotexist"}, 404, "not found"),
         ({"environment": {"type": "remote", "sources": [{"type": "inline", "target": "/",

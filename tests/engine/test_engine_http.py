@@ -409,7 +409,7 @@ def test_openapi_document(engine: EngineProcess) -> None:
             400,
         ),
         ({"model": "scripted", "agent_config": {"type": "dynamic"}, "input": "a"}, 400),
-        ({"agent": "deep-research-pro-preview-12-2025", "input": "a"}, 404),
+        ({"agent": "deep-research-pro-preview-12-2025", "input": "a"}, 400),  # background only
         ({"model": "unknown-model", "input": "a"}, 404),
         ({"input": "a"}, 400),
         ({"model": "scripted"}, 400),

@@ -3,7 +3,7 @@
 The Python samples are executed unchanged with ``genai.Client()`` pointed at the engine
 (scripted backend), and the curl samples' JSON bodies are sent raw. Each must succeed, or
 fail with the clear, documented answer this engine gives for what it does not serve
-(deep research; repositories, which need the network the engine does not use).
+(repositories, which need the network the engine does not use).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ SAMPLES = spec()["paths"]["/{api_version}/interactions"]["post"]["x-codeSamples"
 
 # label -> (HTTP status, words in the message) for what the engine does not serve
 REFUSED: dict[str, tuple[int, str]] = {
-    "deep_research": (404, "deep"),
     "with_sources": (400, "repository"),
     "custom_agent": (400, "repository"),
 }

@@ -9,6 +9,7 @@ folding the events of an index gives exactly the stored step (protocol.md §6.5,
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from collections.abc import Callable, Iterable
@@ -224,6 +225,27 @@ class OutputAssembler:
             content.append({"type": "text", "text": text})
         self._delta({"type": "text", "text": text})
 
+    def annotate(self, annotations: list[dict[str, Any]]) -> None:
+        """Citations for the open ``model_output``'s last text block (a
+        ``text_annotation_delta``); their indexes are byte offsets into that block's text."""
+        if not annotations or self.open_kind != "model_output":
+            return
+        content = self.steps[-1]["content"]
+        if not content or content[-1].get("type") != "text":
+            return
+        content[-1].setdefault("annotations", []).extend(dict(a) for a in annotations)
+        self._delta({"type": "text_annotation_delta", "annotations": list(annotations)})
+
+    def image(self, data: bytes, mime_type: str) -> None:
+        """An image block in the ``model_output`` step (one ``image`` delta)."""
+        self.output_chunks += 1
+        if self.open_kind != "model_output":
+            self._start({"type": "model_output", "content": []}, {"type": "model_output"})
+        block = {"type": "image", "data": base64.b64encode(data).decode("ascii"),
+                 "mime_type": mime_type}  # fmt: skip
+        self.steps[-1]["content"].append(block)
+        self._delta(dict(block))
+
     def thought(self, text: str) -> None:
         """Append a piece of thought summary (a ``thought`` step)."""
         if not text:
@@ -305,6 +327,14 @@ def fold_events(events: Iterable[dict[str, Any]]) -> tuple[dict[int, dict[str, A
                     content[-1]["text"] += delta.get("text", "")
                 else:
                     content.append({"type": "text", "text": delta.get("text", "")})
+            elif dtype == "text_annotation_delta":
+                content = step.setdefault("content", [])
+                if content and content[-1].get("type") == "text":
+                    notes = content[-1].setdefault("annotations", [])
+                    notes.extend(delta.get("annotations") or [])
+            elif dtype == "image" and step.get("type") == "model_output":
+                block = {k: v for k, v in delta.items() if k in ("type", "data", "mime_type")}
+                step.setdefault("content", []).append(block)
             elif dtype == "thought_summary":
                 step.setdefault("summary", []).append(delta.get("content"))
             elif dtype == "thought_signature":

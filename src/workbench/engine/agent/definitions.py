@@ -60,16 +60,6 @@ def bare_agent_id(value: str) -> str:
     return value.strip().removeprefix("agents/")
 
 
-def not_served_message(agent_id: str) -> str | None:
-    """Why a known Gemini agent id is not served here, or None when it is not one of them."""
-    if agent_id.startswith("deep-research"):
-        return (
-            f"agent {agent_id!r} is not served by the local engine: deep-research agents need "
-            f"Google's research service; use {DEFAULT_AGENT!r} or a saved agent instead"
-        )
-    return None
-
-
 def _check_string(body: dict[str, Any], key: str) -> None:
     if body.get(key) is not None and not isinstance(body[key], str):
         raise bad_request(f"{key} must be a string")

@@ -1,9 +1,9 @@
 """Agent interactions: which agent, which model, which sandbox, which tools (protocol.md §3.7, §8).
 
 ``AgentRuns.resolve`` decides whether ``agent`` names something the engine runs: a built-in
-Antigravity id, or a saved agent (404 otherwise; deep-research ids get a message saying they
-are not served). ``AgentRuns.prepare`` turns a validated create into an ``AgentPlan`` before
-any work starts, so every 400/404 is still an HTTP error:
+Antigravity id, a ``deep-research-*`` id (prepared by ``research.runs.ResearchRuns``), or a
+saved agent (404 otherwise). ``AgentRuns.prepare`` turns a validated create into an
+``AgentPlan`` before any work starts, so every 400/404 is still an HTTP error:
 
 1. the agent's settings: a saved agent's ``agent_config`` (a call may not override it) or
    the call's; per-call ``system_instruction`` and ``tools`` replace the saved ones;
@@ -37,6 +37,7 @@ from ..config import EngineConfig
 from ..convert import new_call_id
 from ..errors import ApiError, bad_request, not_found
 from ..parsing import CreateRequest
+from ..research.runs import ResearchRuns
 from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
 from . import (
     LoadSkillTool,
@@ -49,11 +50,11 @@ from . import (
 )
 from .actions import wants_file_blocks
 from .attachments import place_media, with_note, workspace_note
-from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id, not_served_message
+from .definitions import BUILTIN_AGENTS, AgentDefinitions, bare_agent_id
 from .files_view import Snapshot, listing
 from .history import agent_messages
 from .loop import AgentLoop, LoopLimits
-from .validation import max_total_tokens
+from .validation import is_deep_research, max_total_tokens
 from .workspace import load_skill
 
 if TYPE_CHECKING:
@@ -120,12 +121,15 @@ class AgentRuns:
         self.envs = envs
         self.definitions = definitions
         self.code_runner = code_runner
+        self.research = ResearchRuns(backend, envs, definitions.store)
 
     async def resolve(self, req: CreateRequest) -> dict[str, Any] | None:
         """The saved agent named by ``req.agent`` (None for a built-in); 404/400 otherwise."""
         assert req.agent is not None
         agent_id = bare_agent_id(req.agent)
         config = req.body.get("agent_config")
+        if is_deep_research(agent_id):
+            return None  # checked with the request (validation); runs in research/
         if agent_id in BUILTIN_AGENTS:
             if config is not None and config.get("type") != "antigravity":
                 raise bad_request(
@@ -133,9 +137,6 @@ class AgentRuns:
                     f"not {config.get('type')!r}"
                 )
             return None
-        message = not_served_message(agent_id)
-        if message is not None:
-            raise not_found(message)
         saved = await self.definitions.store.get_agent(agent_id)
         if saved is None:
             raise not_found(
@@ -159,6 +160,10 @@ class AgentRuns:
     async def prepare(self, req: CreateRequest, history: list[dict[str, Any]]) -> AgentPlan:
         """Validate everything and make the sandbox; raises ``ApiError`` before any work."""
         saved = await self.resolve(req)
+        if is_deep_research(req.agent):
+            model = self._model(None)
+            plan = await self.research.prepare(req, history, model.id)
+            return AgentPlan(plan.request, plan.work, plan.resource, plan.discard)
         config: dict[str, Any] = dict((saved or {}).get("agent_config") or {})
         if saved is None:
             config = dict(req.body.get("agent_config") or {})

@@ -116,6 +116,75 @@ def check_agent_config(config: Any, where: str = "agent_config") -> dict[str, An
     return out
 
 
+DEEP_RESEARCH_TOOLS = ("google_search", "url_context")
+SUMMARY_VALUES = ("auto", "none")
+VISUALIZATION_VALUES = ("off", "auto")
+
+
+def is_deep_research(agent: str | None) -> bool:
+    """Whether ``agent`` names one of Gemini's Deep Research agents (``deep-research-*``)."""
+    return agent is not None and agent.strip().removeprefix("agents/").startswith("deep-research")
+
+
+def check_research_config(config: dict[str, Any], where: str = "agent_config") -> None:
+    """The fields of a ``deep-research`` config (types and enum values)."""
+    for key, allowed in (
+        ("thinking_summaries", SUMMARY_VALUES),
+        ("visualization", VISUALIZATION_VALUES),
+    ):
+        value = config.get(key)
+        if value is not None and value not in allowed:
+            raise bad_request(f"{where}.{key} must be one of {', '.join(allowed)}, not {value!r}")
+    for key in ("collaborative_planning", "enable_bigquery_tool"):
+        if config.get(key) is not None and not isinstance(config[key], bool):
+            raise bad_request(f"{where}.{key} must be true or false")
+    if config.get("enable_bigquery_tool"):
+        raise bad_request(
+            f"{where}.enable_bigquery_tool: the local engine has no BigQuery; put the data in "
+            "the environment (files) instead"
+        )
+
+
+def _parse_research_fields(body: dict[str, Any], req: CreateRequest) -> None:
+    """The checks of a deep-research create: background only, its own config and tools,
+    and text plus ``document`` blocks as input."""
+    if not req.background:
+        raise bad_request(
+            "deep-research agents run only in the background: set background=true (with "
+            "store=true), then poll the interaction or stream it"
+        )
+    config = body.get("agent_config")
+    if config is not None:
+        if not isinstance(config, dict) or config.get("type") != "deep-research":
+            kind = config.get("type") if isinstance(config, dict) else config
+            raise bad_request(
+                f"agent {req.agent!r} takes an agent_config of type 'deep-research', not {kind!r}"
+            )
+        check_research_config(config)
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise bad_request("tools must be a list")
+        for i, tool in enumerate(tools):
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            if kind not in DEEP_RESEARCH_TOOLS:
+                raise bad_request(
+                    f"tools[{i}]: the local deep-research agent can use "
+                    f"{' and '.join(DEEP_RESEARCH_TOOLS)} only, not {kind!r} (its sources are "
+                    "the environment's files and the input's documents)"
+                )
+        req.agent_tools = [dict(t) for t in tools]
+    for i, step in enumerate(req.input_steps):
+        if step.get("type") != "user_input":
+            continue
+        for j, block in enumerate(step.get("content") or []):
+            if block.get("type") not in ("text", "document"):
+                raise bad_request(
+                    f"input[{i}].content[{j}]: deep research reads text and documents, not "
+                    f"{block.get('type')}"
+                )
+
+
 def max_total_tokens(config: dict[str, Any] | None) -> int | None:
     """The token budget of a checked antigravity config (None without one)."""
     if not config or config.get("max_total_tokens") is None:
@@ -145,6 +214,10 @@ def _check_agent_input(steps: list[dict[str, Any]]) -> None:
 
 def parse_agent_fields(body: dict[str, Any], req: CreateRequest) -> None:
     """The agent-only checks of a create body (the built-in agent's validation, §11.9)."""
+    if is_deep_research(req.agent):
+        _parse_research_fields(body, req)
+        _check_common(body, req)
+        return
     if body.get("tools") is not None:
         req.agent_tools = check_agent_tools(body["tools"])
     config = body.get("agent_config")
@@ -152,6 +225,11 @@ def parse_agent_fields(body: dict[str, Any], req: CreateRequest) -> None:
         config = body["agent_config"] = check_agent_config(config)
         if config.get("type") == "antigravity":
             req.max_total_tokens = max_total_tokens(config)
+    _check_common(body, req)
+    _check_agent_input(req.input_steps)
+
+
+def _check_common(body: dict[str, Any], req: CreateRequest) -> None:
     if body.get("response_format") is not None or body.get("response_mime_type") not in (
         None,
         "text/plain",
@@ -164,4 +242,3 @@ def parse_agent_fields(body: dict[str, Any], req: CreateRequest) -> None:
         raise bad_request(
             "agents never return requires_continuation, so continuation_token does not apply"
         )
-    _check_agent_input(req.input_steps)

@@ -17,6 +17,9 @@ runs the directives in it, in order. Directive grammar (``[[NAME]]`` or ``[[NAME
     [[after: words]]          the answer to a message the agent harness adds (a program's
                               outcome, a request for the final answer); without it the
                               answer is the first line of that message
+    [[reply KEY => words]]    the answer to a harness message that contains KEY (any case);
+                              the first matching reply wins, before [[after]] (the research
+                              loop's stages: "Stage: plan.", "answer: <sub-question>", …)
 
 Anything outside directives is ignored when at least one output directive (text, thought,
 call, json, tokens, error) is present. Without one the backend **echoes** the message text
@@ -61,6 +64,7 @@ from .base import (
 HARNESS = "harness"
 """The name of user messages the agent loop adds (``agent.prompt.HARNESS``)."""
 AFTER = re.compile(r"\[\[\s*after\s*:\s*(.*?)\s*\]\]", re.DOTALL)
+REPLY = re.compile(r"\[\[\s*reply\s+(.+?)\s*=>\s*(.*?)\s*\]\]", re.DOTALL)
 DIRECTIVE = re.compile(r"\[\[\s*([a-z_]+)\s*(?::\s*|\s+)?(.*?)\s*\]\]", re.DOTALL)
 OUTPUT_DIRECTIVES = frozenset({"text", "thought", "call", "json", "tokens", "error"})
 
@@ -165,8 +169,12 @@ def plan(request: GenerationRequest) -> list[Action]:
     )
     last = messages[-1] if messages else None
     if last is not None and last.role == "user" and last.name == HARNESS:
+        keyed = [m for m in REPLY.finditer(user.text) if m.group(1).lower() in last.text.lower()]
         reply = AFTER.search(user.text)
-        text = reply.group(1) if reply else last.text.strip().splitlines()[0]
+        if keyed:
+            text = keyed[0].group(2)
+        else:
+            text = reply.group(1) if reply else last.text.strip().splitlines()[0]
         return [Action("text", text=w) for w in _words(text)]
     looping = "[[loop]]" in user.text and request.tool_choice != "none"
     if trailing_tools and not looping:

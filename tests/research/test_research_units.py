@@ -1,0 +1,99 @@
+"""The research package's parts: chunk positions, the FTS5 index, claim checks, the report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from workbench.engine.research.chunking import Document, Page, chunk_document
+from workbench.engine.research.claims import NO_SOURCE, Claim, check, split_claims
+from workbench.engine.research.index import PassageIndex, fts_query
+from workbench.engine.research.loop import parse_plan_lines, plan_from_text, plan_text
+from workbench.engine.research.report import Finding, build
+from workbench.engine.research.sources import read_bytes
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from deep_research import _pdf, corpus, questions
+
+
+def test_pdf_pages_and_line_positions_are_kept() -> None:
+    pages = read_bytes(_pdf([["Intro line", "second"], ["Revenue was 9 million."]]), "", "r.pdf")
+    assert pages is not None and [p.number for p in pages] == [1, 2]
+    chunks = chunk_document(0, Document("r.pdf", "r.pdf", "file", pages))
+    found = next(c for c in chunks if "Revenue" in c.text)
+    assert (found.page, found.line_start, found.line_end) == (2, 1, 1)
+
+
+def test_chunks_are_whole_lines_with_their_numbers() -> None:
+    text = "\n".join(f"line {i} " + "word " * 30 for i in range(1, 11))
+    chunks = chunk_document(0, Document("a.md", "a.md", "file", [Page(text)]), target_words=70)
+    assert [(c.line_start, c.line_end) for c in chunks][:2] == [(1, 2), (3, 4)]
+    lines = text.splitlines()
+    for c in chunks:
+        assert c.text == "\n".join(ln.rstrip() for ln in lines[c.line_start - 1 : c.line_end])
+
+
+def test_index_ranks_with_bm25_and_survives_fts_syntax() -> None:
+    docs = [
+        Page("The Orion drill is made by Kestrel."),
+        Page("Drills are tools. Tools are useful."),
+    ]
+    chunks = [
+        c for i, p in enumerate(docs) for c in chunk_document(i, Document("d", "d", "file", [p]))
+    ]
+    index = PassageIndex()
+    index.add(chunks)
+    hits = index.search('Who makes the "Orion" drill? AND OR NEAR(', limit=2)
+    assert hits[0].chunk == 0
+    assert fts_query("the of and") is None
+    assert index.search("nothing here matches zzz") == []
+
+
+def test_citations_kept_only_when_shown_and_related() -> None:
+    claims = split_claims("Acme was founded in 1987 [1][7]. It sells valves [2]. Mars is red [1].")
+    shown = {1: "Acme was founded in 1987 in Tucson.", 2: "The weather was wet."}
+    checked = check(claims, shown)
+    assert [(c.text, c.cited) for c in checked] == [
+        ("Acme was founded in 1987.", [1]),
+        ("It sells valves.", []),
+        ("Mars is red.", []),
+    ]
+    assert split_claims("NONE") == [] and split_claims("[2] [1971]") == [Claim("1971", [2])]
+
+
+def test_report_annotations_are_byte_offsets_of_cited_sentences() -> None:
+    doc = Document("café/notes.md", "environments/e/files/café/notes.md", "file",
+                   [Page("Le café ouvre à 8 h — tous les jours.")])  # fmt: skip
+    chunks = chunk_document(0, doc)
+    answer = [Claim("Le café ouvre à 8 h — tous les jours.", [5]), Claim("Il ferme tard.", [])]
+    report = build("Quand ?", answer, [Finding("Quand ?", answer)], ["x: budget"], {5: 0},
+                   chunks, [doc])  # fmt: skip
+    raw = report.text.encode("utf-8")
+    assert len(report.annotations) == 2  # the answer and the finding
+    for note in report.annotations:
+        assert raw[note["start_index"] : note["end_index"]].decode() == answer[0].text
+        assert note["file_name"] == "café/notes.md" and note["custom_metadata"]["reference"] == 1
+    assert f"Il ferme tard. {NO_SOURCE}" in report.text
+    assert "[1] café/notes.md, line 1" in report.text and "## What is missing" in report.text
+    assert report.markdown.endswith(
+        '[1]: <environments/e/files/café/notes.md> "café/notes.md, line 1"\n'
+    )
+
+
+def test_plan_round_trip_and_model_lists() -> None:
+    text = plan_text("Q?", ["Q?", "Where is it?"], "2 documents")
+    assert plan_from_text(text) == ["Q?", "Where is it?"]
+    listed = "1. Who made it?\n- Who made it?\nStage: plan.\n2) When?\n3) When did it open?"
+    assert parse_plan_lines(listed, 4) == ["Who made it?", "When did it open?"]
+
+
+def test_benchmark_corpus_plants_every_fact() -> None:
+    docs = corpus()
+    assert len(docs) == 30 and len(questions()) == 20
+    text = " ".join(
+        " ".join(p.text for p in read_bytes(data, "", name) or []) for name, data in docs.items()
+    )
+    flat = " ".join(text.lower().split())
+    for q in questions():
+        for fact in q.facts:
+            assert " ".join(fact.lower().split()) in flat, fact
