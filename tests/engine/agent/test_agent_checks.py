@@ -154,3 +154,18 @@ def test_an_output_csv_must_carry_the_header_the_task_names(tmp_path: Path) -> N
     semi = TaskPlan.of("write squares.csv with the columns n,square for n from 1 to 5.", {})
     assert semi.headers == {"squares.csv": ["n", "square"]}
     assert TaskPlan.of("Write total.txt with the sum.", {}).headers == {}
+
+
+def test_an_answer_that_repeats_the_instruction_loses_those_sentences() -> None:
+    from workbench.engine.agent.prompt import FINAL_ANSWER
+    from workbench.engine.agent.verify import without_echo
+
+    instruction = FINAL_ANSWER.format(report="")
+    echoed = (
+        "The task is done. Now answer the user's request in one or two plain sentences: "
+        "state the result itself (the facts or numbers asked for, the files written). "
+        "users.csv holds 2 users."
+    )
+    assert without_echo(echoed, instruction) == "users.csv holds 2 users."
+    assert without_echo("Done. The total is 30.", instruction) == "Done. The total is 30."
+    assert without_echo("The task is done.", instruction) == ""

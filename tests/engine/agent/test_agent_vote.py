@@ -65,7 +65,7 @@ async def test_samples_that_disagree_keep_the_first(ctx: ToolContext) -> None:
     )
     assert status == "completed"
     assert (ctx.root / "total.txt").read_text() == "20"
-    assert "Second opinion" not in _thoughts(steps)
+    assert "the first result stands" in _thoughts(steps)
 
 
 async def test_samples_never_touch_the_workspace(ctx: ToolContext) -> None:
@@ -108,3 +108,19 @@ def test_winner_rules() -> None:
     assert winner(a, [b, a]) is None
     assert winner(a, [bad, bad]) is None
     assert winner(a, [b, bad, b]) == 0
+
+
+async def test_a_failed_program_changes_nothing(ctx: ToolContext) -> None:
+    write_data(ctx.root)
+    partial = (
+        "open('total.txt', 'w').write('name,total\\n')\n"
+        "open('data.csv', 'a').write('mar,oops\\n')\nraise KeyError('amount')"
+    )
+    status, _, model = await run_loop(
+        [program(partial), program(RIGHT), ANSWER], ctx, TOTAL, votes=0
+    )
+    assert status == "completed"
+    feedback = model.requests[1].messages[-1].text
+    assert "changes to the files were undone" in feedback
+    assert (ctx.root / "data.csv").read_text() == "month,amount\njan,10\nfeb,20\n"
+    assert (ctx.root / "total.txt").read_text() == "30"

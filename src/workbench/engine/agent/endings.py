@@ -14,7 +14,7 @@ from .execute import ProgramRunner
 from .files_view import snapshot
 from .task import TaskPlan
 from .turns import Outcome, harness
-from .verify import Check, false_file_claims, invented_numbers, says_cannot
+from .verify import Check, false_file_claims, invented_numbers, says_cannot, without_echo
 
 
 class Endings(ProgramRunner):
@@ -47,6 +47,7 @@ class Endings(ProgramRunner):
             answer = await self._final_text(work)
             if answer is None:
                 return self._stopped() or ("cancelled", None)
+            answer = without_echo(answer, prompt.FINAL_ANSWER.format(report=""))
             files = await asyncio.to_thread(snapshot, self.ctx.root)
             wrong = false_file_claims(answer, files)
             invented = invented_numbers(answer, evidence)

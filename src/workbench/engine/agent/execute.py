@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ sys.exit(1 if failed else 0)
 """
 
 
+UNDONE = "The failed program's changes to the files were undone."
+
+
 class ProgramRunner(TurnRunner):
     """Programs of one run, and what they did (see the module doc)."""
 
@@ -73,12 +77,31 @@ class ProgramRunner(TurnRunner):
         self.code_tool = code if isinstance(code, CodeExecutionTool) else None
         self.did: list[str] = []  # what the run did, for an honest closing statement
         self.last_run: tuple[ExecResult, Changes, Snapshot] | None = None
+        self._copy: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def before_copy(self) -> Path | None:
+        """A copy of the workspace as it was before the last program (None: too large)."""
+        return Path(self._copy.name) / "w" if self._copy is not None else None
+
+    def _take_copy(self, files: Snapshot) -> None:
+        self.release_copy()
+        if vote.copyable(files):
+            self._copy = tempfile.TemporaryDirectory(prefix="wb-before-")
+            vote.copy_tree(self.ctx.root, Path(self._copy.name) / "w")
+
+    def release_copy(self) -> None:
+        """Drop the copy of the workspace (at the end of the run)."""
+        if self._copy is not None:
+            self._copy.cleanup()
+            self._copy = None
 
     async def _execute(self, program: Program, plan: TaskPlan) -> Check | None:
         """Run one program as ``code_execution`` steps; the harness's check of the result."""
         assert self.code_tool is not None
         self._thought(program.before)
         before = await asyncio.to_thread(snapshot, self.ctx.root)
+        await asyncio.to_thread(self._take_copy, before)
         if program.target is not None and is_misplaced_program(program, before):
             program = dataclasses.replace(program, target=None)  # a program, run it
         if program.target is not None:
@@ -118,6 +141,11 @@ class ProgramRunner(TurnRunner):
             network_disabled=self.network_disabled,
             test_result=test,
         )
+        if check.verdict != "done" and not result.ok and await self._undo(changes):
+            check = dataclasses.replace(
+                check, feedback=check.feedback + "\n" + UNDONE, problem=check.problem + " " + UNDONE
+            )
+            self.did[-1] += " — its changes were undone"
         verdict = {
             "done": "the checks pass",
             "repair": "the task is not done yet",
@@ -131,6 +159,16 @@ class ProgramRunner(TurnRunner):
         self.out.thought(note)
         self.out.close()
         return check
+
+    async def _undo(self, changes: Changes) -> bool:
+        """A program that failed changes nothing: its partial outputs (a header without
+        rows, a half-written file) would mislead the next attempt, which reads them as
+        inputs. True when there was something to undo."""
+        copy = self.before_copy
+        if copy is None or not (changes.touched or changes.deleted):
+            return False
+        await asyncio.to_thread(vote.restore, self.ctx.root, copy, changes)
+        return True
 
     async def _write_file(self, program: Program) -> ExecResult | None:
         """A whole-file block, written with the ``write_file`` tool (its own typed steps);

@@ -114,7 +114,10 @@ class AgentLoop(SecondOpinion, Endings):
         """Turns until an answer, a pause, the budget, a failure or a cancel."""
         if self.code_tool is None:
             return await self._tool_loop()
-        return await self._code_loop()
+        try:
+            return await self._code_loop()
+        finally:
+            self.release_copy()
 
     def _base(self) -> tuple[list[Message], Snapshot, TaskPlan]:
         files = snapshot(self.ctx.root)
@@ -225,16 +228,9 @@ class AgentLoop(SecondOpinion, Endings):
                 resampled = False
                 seen.add(key)
                 steps += 1
-                pristine = self._pristine(program, plan)
-                try:
-                    check = await self._execute(program, plan)
-                    if check is not None and check.verdict == "done" and pristine is not None:
-                        program, check = await self._second_opinion(
-                            work, program, check, plan, pristine.name
-                        )
-                finally:
-                    if pristine is not None:
-                        pristine.cleanup()
+                check = await self._execute(program, plan)
+                if check is not None and check.verdict == "done":
+                    program, check = await self._second_opinion(work, program, check, plan)
                 if check is None:
                     return "cancelled", None
                 if check.verdict == "done":

@@ -4,8 +4,6 @@ has the rules and why)."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from workbench.engine.backends.base import Message
@@ -13,7 +11,6 @@ from workbench.engine.backends.base import Message
 from . import vote
 from .actions import Program, find_program
 from .execute import ProgramRunner
-from .files_view import snapshot
 from .task import TaskPlan
 from .verify import Check
 
@@ -25,27 +22,19 @@ class SecondOpinion(ProgramRunner):
         super().__init__(**kwargs)
         self.voted = False
 
-    def _pristine(
-        self, program: Program, plan: TaskPlan
-    ) -> tempfile.TemporaryDirectory[str] | None:
-        """A copy of the workspace before a program runs, when it may get a second opinion:
-        the run's first program that is not a file edit, for a task no test judges."""
-        if self.voted or self.limits.votes <= 0 or program.target is not None or plan.tests:
-            return None
-        if not vote.copyable(snapshot(self.ctx.root)):
-            return None
-        keep = tempfile.TemporaryDirectory(prefix="wb-pristine-")
-        vote.copy_tree(self.ctx.root, Path(keep.name) / "w")
-        return keep
-
     async def _second_opinion(
-        self, work: list[Message], program: Program, check: Check, plan: TaskPlan, keep: str
+        self, work: list[Message], program: Program, check: Check, plan: TaskPlan
     ) -> tuple[Program, Check | None]:
         """Sampled programs run on copies of the workspace (``vote.py``): the first program
-        stays unless two of them agree on another result, whose program then runs."""
+        stays unless two of them agree on another result, whose program then runs. Asked
+        once per run, for a program (not a file edit) of a task no test judges."""
+        pristine = self.before_copy
+        if (
+            self.voted or self.limits.votes <= 0 or program.target is not None or plan.tests
+            or pristine is None or self.code_tool is None or self.last_run is None
+        ):  # fmt: skip
+            return program, check
         self.voted = True
-        assert self.code_tool is not None and self.last_run is not None
-        pristine = Path(keep) / "w"
         first = vote.result_of(self.ctx.root, *self.last_run, plan)
         samples: list[vote.Result] = []
         programs: list[Program] = []
@@ -77,4 +66,7 @@ class SecondOpinion(ProgramRunner):
                 await asyncio.to_thread(vote.restore, self.ctx.root, pristine, self.last_run[1])
                 adopted = programs[pick]
                 return adopted, await self._execute(adopted, plan)
+        self.out.thought("Second opinion: the programs sampled afresh did not agree on another "
+                         "result; the first result stands.")  # fmt: skip
+        self.out.close()
         return program, check

@@ -340,3 +340,23 @@ def false_file_claims(answer: str, files: Snapshot) -> list[str]:
 def says_cannot(answer: str) -> bool:
     """Whether an answer states plainly that something could not be done."""
     return bool(INABILITY.search(answer))
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def without_echo(answer: str, instruction: str) -> str:
+    """The answer without the sentences that repeat the harness's instruction (the 0.5B
+    sometimes answers "The task is done. Now answer the user's request in one or two
+    plain sentences …")."""
+    said = _squash(instruction)
+    kept = [
+        part
+        for part in _SENTENCE.split(answer.strip())
+        if len(_squash(part)) < 12 or _squash(part).rstrip(".!?") not in said
+    ]
+    return " ".join(kept).strip()
