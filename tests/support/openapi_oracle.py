@@ -86,6 +86,37 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         re.compile(r"^environments/[^/]+/files(/.*)?$"),
         "/{api_version}/environments/{environment}/files/{path}",
     ),
+    ("GET", re.compile(r"^webhooks$"), "/{api_version}/webhooks"),
+    ("POST", re.compile(r"^webhooks$"), "/{api_version}/webhooks"),
+    ("GET", re.compile(r"^webhooks/[^/:]+$"), "/{api_version}/webhooks/{id}"),
+    ("PATCH", re.compile(r"^webhooks/[^/:]+$"), "/{api_version}/webhooks/{id}"),
+    ("DELETE", re.compile(r"^webhooks/[^/:]+$"), "/{api_version}/webhooks/{id}"),
+    ("POST", re.compile(r"^webhooks/[^/:]+:ping$"), "/{api_version}/webhooks/{id}:ping"),
+    (
+        "POST",
+        re.compile(r"^webhooks/[^/:]+:rotateSigningSecret$"),
+        "/{api_version}/webhooks/{id}:rotateSigningSecret",
+    ),
+    ("GET", re.compile(r"^triggers$"), "/{api_version}/triggers"),
+    ("POST", re.compile(r"^triggers$"), "/{api_version}/triggers"),
+    ("GET", re.compile(r"^triggers/[^/]+$"), "/{api_version}/triggers/{id}"),
+    ("PATCH", re.compile(r"^triggers/[^/]+$"), "/{api_version}/triggers/{id}"),
+    ("DELETE", re.compile(r"^triggers/[^/]+$"), "/{api_version}/triggers/{id}"),
+    (
+        "GET",
+        re.compile(r"^triggers/[^/]+/executions$"),
+        "/{api_version}/triggers/{trigger_id}/executions",
+    ),
+    (
+        "POST",
+        re.compile(r"^triggers/[^/]+/executions$"),
+        "/{api_version}/triggers/{trigger_id}/executions",
+    ),
+    ("GET", re.compile(r"^credentials$"), "/{api_version}/credentials"),
+    ("POST", re.compile(r"^credentials$"), "/{api_version}/credentials"),
+    ("GET", re.compile(r"^credentials/[^/]+$"), "/{api_version}/credentials/{id}"),
+    ("PATCH", re.compile(r"^credentials/[^/]+$"), "/{api_version}/credentials/{id}"),
+    ("DELETE", re.compile(r"^credentials/[^/]+$"), "/{api_version}/credentials/{id}"),
 ]
 _VERSION = re.compile(r"^/(?:v1|v1beta|v1alpha|v1beta1/projects/[^/]+/locations/[^/]+)/(.*)$")
 

@@ -116,6 +116,16 @@ class AgentRuns:
         self.envs = envs
         self.definitions = definitions
         self.code_runner = code_runner
+        self.credential_env: Callable[[dict[str, Any]], Awaitable[dict[str, str]]] | None = None
+        """Resolves ``{"credential": id}`` env values (ops/credentials.py), set by the server."""
+
+    async def _env_vars(self, env: dict[str, Any]) -> dict[str, str]:
+        """The environment's variables as the sandbox gets them, credentials resolved."""
+        if self.credential_env is not None:
+            return await self.credential_env(env)
+        if any(isinstance(v, dict) and v.get("credential") is not None for v in env.values()):
+            raise bad_request("env names a credential, but this engine has no credential store")
+        return {k: str(v.get("value", "") if isinstance(v, dict) else v) for k, v in env.items()}
 
     async def resolve(self, req: CreateRequest) -> dict[str, Any] | None:
         """The saved agent named by ``req.agent`` (None for a built-in); 404/400 otherwise."""
@@ -205,6 +215,7 @@ class AgentRuns:
             if skills:
                 registry.add(LoadSkillTool(skills))
             instructions = await asyncio.to_thread(combine_instructions, instruction, root)
+            env_vars = await self._env_vars(env.env or {})
         except BaseException:
             await discard()
             raise
@@ -243,7 +254,7 @@ class AgentRuns:
             root=root,
             network=network,
             runner=self.code_runner,
-            env={k: str(v) for k, v in (env.env or {}).items()},
+            env=env_vars,
         )
         task = _task_text(req.input_steps) or _task_text(history)
         work = self._work(

@@ -1,0 +1,88 @@
+"""A real HTTP receiver on 127.0.0.1 for webhook tests: scripted answers, every request kept.
+
+``plan`` is the answers to give, in order (an HTTP status, or ``"hang"``: block until
+``release`` is set); once it is used up every request gets 200. Requests are recorded with
+their headers and raw body so tests can verify signatures with the ``standardwebhooks``
+package.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int | str
+
+
+@dataclass
+class Receiver:
+    url: str
+    plan: list[int | str] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+    hanging: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
+        """Block until ``count`` requests arrived (fails the test after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            with receiver.lock:
+                answer: int | str = receiver.plan.pop(0) if receiver.plan else 200
+                receiver.received.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                             answer)  # fmt: skip
+                )
+            if answer == "hang":
+                receiver.hanging.set()
+                receiver.release.wait(60)
+                answer = 200
+            assert isinstance(answer, int)
+            self.send_response(answer)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver("")))
+    rec = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook")
+    server.RequestHandlerClass = _handler(rec)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield rec
+    finally:
+        rec.release.set()
+        server.shutdown()
+        server.server_close()
