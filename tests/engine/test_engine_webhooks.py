@@ -93,7 +93,10 @@ def test_bad_webhooks_are_refused(keyring_env: Any, engine_factory: Any) -> None
     with eng.http() as http:
         far = http.post(
             "/v1beta/webhooks",
-            json={"uri": "https://hooks.example.com/x", "subscribed_events": ["interaction.failed"]},
+            json={
+                "uri": "https://hooks.example.com/x",
+                "subscribed_events": ["interaction.failed"],
+            },
         )
         assert far.status_code == 400 and "--webhook-allow" in far.json()["error"]["message"]
         odd = http.post(
@@ -209,9 +212,12 @@ def test_hanging_receiver_does_not_hold_up_runs(
         third = create(
             http, {"model": "scripted", "input": "[[text: three]]", "background": True}
         ).json()
-        final = _until(lambda: http.get(f"/v1beta/interactions/{third['id']}").json()
-                       if http.get(f"/v1beta/interactions/{third['id']}").json()["status"]
-                       == "completed" else None)  # fmt: skip
+
+        def third_done() -> dict[str, Any] | None:
+            got: dict[str, Any] = http.get(f"/v1beta/interactions/{third['id']}").json()
+            return got if got["status"] == "completed" else None
+
+        final = _until(third_done)
         # … while every run ended normally and the other events were delivered.
         assert (first["status"], second["status"], final["status"]) == ("completed",) * 3
         assert not receiver.release.is_set()
@@ -231,13 +237,18 @@ def test_failing_receiver_disables_the_webhook(
         for _ in range(2):
             create(http, {"model": "scripted", "input": "[[text: x]]"})
         state = _until(
-            lambda: http.get(f"/v1beta/webhooks/{hook['id']}").json()["state"]
-            == "disabled_due_to_failed_deliveries"
+            lambda: (
+                http.get(f"/v1beta/webhooks/{hook['id']}").json()["state"]
+                == "disabled_due_to_failed_deliveries"
+            )
         )
         assert state
-        log = _until(lambda: [d for d in _deliveries(http, hook["id"]) if d["state"] != "pending"]
-                     if all(d["state"] != "pending" for d in _deliveries(http, hook["id"]))
-                     else None)  # fmt: skip
+
+        def settled() -> list[dict[str, Any]] | None:
+            found = _deliveries(http, hook["id"])
+            return found if all(d["state"] != "pending" for d in found) else None
+
+        log = _until(settled)
         assert {d["state"] for d in log} == {"failed"}
         resumed = http.patch(f"/v1beta/webhooks/{hook['id']}", json={"state": "enabled"})
         assert resumed.json()["state"] == "enabled"

@@ -23,7 +23,9 @@ Patches, each a documented divergence (docs/engine.md, "Where the engine differs
 * ``network`` is ``anyOf``: ``"disabled"`` matches both of its ``oneOf`` branches; so is
   ``EnvironmentConfig.env`` (a map of variables is also a valid, open ``EnvVar`` object);
 * ``ResponseFormat`` is ``anyOf``: its last branch, a bare JSON Schema object, matches every
-  typed branch too, so as ``oneOf`` no valid value could pass.
+  typed branch too, so as ``oneOf`` no valid value could pass;
+* ``Trigger.interaction`` is the create body the trigger runs (``TriggerCreateParams``'
+  schema for it), not an ``Interaction``: a template has no ``status``.
 """
 
 from __future__ import annotations
@@ -156,6 +158,9 @@ def spec() -> dict[str, Any]:
     schemas["StepStart"]["properties"]["step"] = {"$ref": "#/components/schemas/PartialStep"}
     # A bare JSON Schema object (the last branch) also matches every typed format.
     schemas["ResponseFormat"]["anyOf"] = schemas["ResponseFormat"].pop("oneOf")
+    # A Trigger holds the create body it runs (what TriggerCreateParams takes), not a run.
+    template = copy.deepcopy(schemas["TriggerCreateParams"]["properties"]["interaction"])
+    schemas["Trigger"]["properties"]["interaction"] = template
     return doc
 
 

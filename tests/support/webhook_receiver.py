@@ -48,14 +48,12 @@ class Receiver:
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             with receiver.lock:
                 answer: int | str = receiver.plan.pop(0) if receiver.plan else 200
-                receiver.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                             answer)  # fmt: skip
-                )
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.received.append(Received(self.path, headers, body, answer))
             if answer == "hang":
                 receiver.hanging.set()
                 receiver.release.wait(60)
