@@ -18,9 +18,9 @@ __all__ = ["receiver"]
 pytestmark = pytest.mark.timeout(120)
 
 
-async def _until(check: Any, timeout: float = 30.0) -> Any:
+async def _until(check: Any) -> Any:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + 30.0
     while True:
         value = await check()
         if value:

@@ -17,7 +17,7 @@ from engine_helpers import EngineProcess, create
 from google.genai._gaos.lib import compat_errors
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from support.webhook_receiver import Receiver, receiver
+from support.webhook_receiver import Receiver, receiver, running_receiver
 
 __all__ = ["receiver"]
 
@@ -204,8 +204,9 @@ def test_hanging_receiver_does_not_hold_up_runs(
 ) -> None:
     receiver.plan = ["hang"]
     eng: EngineProcess = engine_factory(*FAST, "--webhook-timeout", "60")
-    with eng.http() as http:
+    with eng.http() as http, running_receiver() as healthy:
         _register(http, receiver.url, ["interaction.completed"])
+        _register(http, healthy.url, ["interaction.completed"])
         first = create(http, {"model": "scripted", "input": "[[text: one]]"}).json()
         assert receiver.hanging.wait(30)  # the first delivery is stuck in the receiver …
         second = create(http, {"model": "scripted", "input": "[[text: two]]"}).json()
@@ -220,9 +221,12 @@ def test_hanging_receiver_does_not_hold_up_runs(
         final = _until(third_done)
         # … while every run ended normally and the other events were delivered.
         assert (first["status"], second["status"], final["status"]) == ("completed",) * 3
-        assert not receiver.release.is_set()
-        receiver.wait_for(3)
+        # The other webhook got all three events while the first receiver still hangs.
+        got = {json.loads(r.body)["data"]["interaction"]["id"] for r in healthy.wait_for(3)}
+        assert got == {first["id"], second["id"], third["id"]}
+        assert not receiver.release.is_set() and len(receiver.received) == 1
         receiver.release.set()
+        receiver.wait_for(3)  # then its queue drains
 
 
 def test_failing_receiver_disables_the_webhook(

@@ -8,6 +8,7 @@ package.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -59,10 +60,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.release.wait(60)
                 answer = 200
             assert isinstance(answer, int)
-            self.send_response(answer)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            try:
+                self.send_response(answer)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender gave up waiting (its timeout): nothing to answer
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -70,11 +74,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver("")))
-    rec = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook")
-    server.RequestHandlerClass = _handler(rec)
+@contextlib.contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A receiver on a free port of 127.0.0.1, stopped on exit."""
+    rec = Receiver("")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rec))
+    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -84,3 +89,9 @@ def receiver() -> Iterator[Receiver]:
         rec.release.set()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as rec:
+        yield rec

@@ -1,8 +1,9 @@
 """Webhook delivery: a durable queue in SQLite worked by one background task.
 
 Nothing here runs on an interaction's path: ending a run only inserts a row
-(``enqueue``). The worker picks rows that are due, POSTs each on its own task (a receiver
-that hangs holds up only its own attempt, cut at ``timeout``), and records every attempt:
+(``enqueue``). The worker picks rows that are due and POSTs each on its own task, one
+attempt per webhook at a time (a receiver that hangs holds up only its own queue, each
+attempt cut at ``timeout``; other webhooks go on being served), and records every attempt:
 ``attempts``, ``last_status``, ``last_error``. A 2xx answer delivers; anything else is
 retried after ``base * 2**(attempt-1)`` seconds (capped at an hour) until ``max_attempts``,
 then the delivery is ``failed``. ``disable_after`` failed attempts in a row to one webhook
@@ -45,7 +46,7 @@ class DeliveryPolicy:
     base_seconds: float = 5.0
     timeout_seconds: float = 10.0
     disable_after: int = 20
-    concurrency: int = 4
+    concurrency: int = 16
 
 
 def event_body(event_type: str, data: dict[str, Any]) -> bytes:
@@ -64,6 +65,7 @@ class Deliverer:
         self.hooks = ResourceTable(store, "webhooks")
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
+        self._busy_hooks: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max(1, policy.concurrency))
         self._worker: asyncio.Task[None] | None = None
@@ -155,6 +157,9 @@ class Deliverer:
                 log.exception("webhook queue read failed")
                 rows, nxt = [], time.time() + 5
             for row in rows:
+                if row[1] in self._busy_hooks:
+                    continue  # one attempt per webhook at a time: a hang blocks only itself
+                self._busy_hooks.add(row[1])
                 self._inflight.add(row[0])
                 task = asyncio.create_task(self._attempt(*row))
                 self._tasks.add(task)
@@ -186,6 +191,7 @@ class Deliverer:
             log.exception("webhook delivery %s crashed", delivery_id)
         finally:
             self._inflight.discard(delivery_id)
+            self._busy_hooks.discard(webhook_id)
             self._wake.set()
 
     async def _attempt_now(
