@@ -1,8 +1,8 @@
-"""Schedules (triggers) and webhooks for the app: plain-words cron previews and the calls.
+"""Schedules (triggers), webhooks and server credentials for the app.
 
 Qt-free. ``preview`` turns a cron line into words and its next fire times (with ``croniter``,
-the parser the engine uses, so the preview and the engine agree); ``Schedules`` and
-``WebhookRegistry`` wrap the client's resources for the panels' controllers.
+the parser the engine uses, so the preview and the engine agree); ``Schedules``,
+``WebhookRegistry`` and ``ServerCredentials`` wrap the client's resources for the panels.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
 from workbench.client import Client
+from workbench.protocol import Credential as StoredCredential
 from workbench.protocol import Trigger, TriggerExecution, Webhook, WebhookDelivery
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
@@ -201,3 +203,47 @@ class WebhookRegistry:
 
     async def deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
         return await self.client.webhooks.deliveries(webhook_id, limit=50)
+
+
+class ServerCredentials:
+    """Credentials kept by the server (its keyring), referenced by environments' ``env``.
+
+    Values go one way: they are sent when created or replaced, never read back.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def all(self) -> list[StoredCredential]:
+        return await self.client.credentials.list()
+
+    async def create(
+        self, credential_id: str, kind: str, secrets: dict[str, str], fields: dict[str, Any]
+    ) -> StoredCredential:
+        """``secrets`` are the kind's write-only fields, ``fields`` its public ones."""
+        if not credential_id.strip():
+            raise ValueError("give the credential an id, e.g. github-token")
+        missing = [k for k in SECRET_FIELDS.get(kind, ()) if not secrets.get(k)]
+        if missing:
+            raise ValueError(f"enter the {missing[0].replace('_', ' ')}")
+        body = {"id": credential_id.strip(), "type": kind, **fields, **secrets}
+        return await self.client.credentials.create(body)
+
+    async def replace_secret(
+        self, credential_id: str, kind: str, secrets: dict[str, str]
+    ) -> StoredCredential:
+        given = {k: v for k, v in secrets.items() if v}
+        if not given:
+            raise ValueError("enter the new secret value")
+        return await self.client.credentials.update(credential_id, {"type": kind, **given})
+
+    async def delete(self, credential_id: str) -> None:
+        await self.client.credentials.delete(credential_id)
+
+
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "environment_variable": ("value",),
+    "bearer_token": ("token",),
+    "oauth2": ("client_secret", "refresh_token"),
+}
+"""Each credential kind's write-only fields."""

@@ -21,6 +21,7 @@ from workbench.core.approvals import AllowList
 from .agents.controller import AgentsController
 from .agents.panel import AgentsDock
 from .approvals_settings import AllowListEditor
+from .credentials_settings import CredentialsEditor
 from .files.controller import FilesController
 from .files.dock import FilesDock
 from .runs.controller import RunsController
@@ -146,6 +147,8 @@ class WorkbenchDocks(QObject):
 
     def add_settings(self, dialog: SettingsDialog) -> None:
         dialog.add_section(AllowListEditor(self.allow_list))
+        w = self.window
+        dialog.add_section(CredentialsEditor(w.tasks, lambda: w.controller.connection))
 
     def _connection_changed(self, _label: str, ok: bool) -> None:
         if ok:
