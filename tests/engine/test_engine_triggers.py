@@ -87,6 +87,9 @@ def test_trigger_resource_with_the_sdk(engine: EngineProcess) -> None:
     with pytest.raises(compat_errors.APIError) as info:
         client.triggers.get(trigger.id)
     assert info.value.status_code == 404
+    with pytest.raises(compat_errors.APIError) as info:
+        client.triggers.list_executions(trigger.id)
+    assert info.value.status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -99,6 +102,10 @@ def test_trigger_resource_with_the_sdk(engine: EngineProcess) -> None:
         ({"interaction": {**QUICK, "stream": True}}, "background"),
         ({"max_consecutive_failures": 0}, "positive"),
         ({"status": "paused"}, "output-only"),
+        (
+            {"interaction": {**QUICK, "webhook_config": {"uris": ["http://127.0.0.1:9/x"]}}},
+            "registered webhook",
+        ),
     ],
 )
 def test_bad_triggers_are_refused(http: httpx.Client, fields: dict[str, Any], words: str) -> None:

@@ -111,6 +111,17 @@ class ResourceTable:
 
         return await self.store.call(do)
 
+    async def delete_scope(self, scope: str) -> int:
+        """Remove every row of one parent (a deleted trigger's executions)."""
+        if self.scope_column is None:
+            raise ValueError(f"{self.table} has no scope column")
+        sql = f"DELETE FROM {self.table} WHERE {self.scope_column}=?"
+
+        def do(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(sql, (scope,)).rowcount)
+
+        return await self.store.call(do)
+
     async def all(self) -> list[dict[str, Any]]:
         """Every resource, oldest first (for the scheduler and delivery fan-out)."""
 

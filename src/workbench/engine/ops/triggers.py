@@ -73,7 +73,7 @@ class Triggers:
 
     # -- CRUD ---------------------------------------------------------------------------------
 
-    def _template(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _template(self, body: dict[str, Any]) -> dict[str, Any]:
         template = body.get("interaction")
         if not isinstance(template, dict):
             raise bad_request("interaction is required: the create-interaction body to run")
@@ -84,7 +84,9 @@ class Triggers:
         if body.get("environment_id") and template.get("environment") is not None:
             raise bad_request("give environment_id or interaction.environment, not both")
         try:
-            parse_create(self._request_body(template, body.get("environment_id")))
+            req = parse_create(self._request_body(template, body.get("environment_id")))
+            for check in self.runner.create_checks:  # e.g. webhook_config destinations
+                await check(req)
         except ApiError as exc:
             raise bad_request(f"interaction: {exc.message}") from exc
         return template
@@ -113,7 +115,7 @@ class Triggers:
                 f"{', '.join(CREATE_FIELDS)}"
             )
         cron.check(body.get("schedule"), body.get("time_zone"))
-        template = self._template(body)
+        template = await self._template(body)
         for key in ("display_name", "environment_id"):
             if body.get(key) is not None and not isinstance(body[key], str):
                 raise bad_request(f"{key} must be a string")
@@ -216,6 +218,7 @@ class Triggers:
         async with self.lock:
             await self._get(trigger_id)
             await self.table.delete(trigger_id)
+            await self.executions.delete_scope(trigger_id)
         self.changed()
 
     async def list_executions(
