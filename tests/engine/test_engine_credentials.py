@@ -129,3 +129,55 @@ def test_environment_env_takes_a_credential(keyring_env: Any, engine_factory: An
         )  # fmt: skip
         assert missing.status_code == 400
         assert "credential 'nope' not found" in missing.json()["error"]["message"]
+
+
+def test_allowlist_credentials_reach_url_context_only(
+    keyring_env: Any, engine_factory: Any
+) -> None:
+    """A bearer and an OAuth2 credential named in the allowlist: the engine's fetch carries
+    them (the access token got with the refresh token); the model's transcript does not."""
+    from support.webhook_receiver import running_receiver
+
+    eng: EngineProcess = engine_factory()
+    token = "tok-" + secrets.token_hex(8)
+    access = "acc-" + secrets.token_hex(8)
+    with running_receiver() as site, running_receiver() as oauth, eng.http() as http:
+        site.reply, site.reply_type = b"<html><title>Hi</title>hello page</html>", "text/html"
+        oauth.reply = json.dumps({"access_token": access, "expires_in": 3600}).encode()
+        oauth.reply_type = "application/json"
+        for body in (
+            {"id": "ci", "type": "bearer_token", "token": token, "prefix": "Token"},
+            {"id": "drive", "type": "oauth2", "client_id": "cid", "client_secret": "cs-1",
+             "refresh_token": "rt-1", "token_url": oauth.url, "scopes": ["read"]},
+            {"id": "plain", "type": "environment_variable", "value": "v",
+             "injection_location": "header"},
+        ):  # fmt: skip
+            assert http.post("/v1beta/credentials", json=body).status_code == 200
+
+        def run(credential: str) -> dict[str, Any]:
+            network = {"allowlist": [{"domain": "127.0.0.1", "credential": credential}]}
+            call = {"urls": [site.url]}
+            resp = http.post(
+                "/v1beta/interactions",
+                json={"agent": AGENT, "input": f"[[call url_context {json.dumps(call)}]]",
+                      "environment": {"type": "remote", "network": network}},
+            )  # fmt: skip
+            out: dict[str, Any] = resp.json()
+            out["_status"] = resp.status_code
+            return out
+
+        first = run("ci")
+        assert first["status"] == "completed", first
+        assert site.received[0].headers["authorization"] == f"Token {token}"
+        assert "hello page" in json.dumps(first["steps"]) and token not in json.dumps(first)
+        second = run("drive")
+        assert second["status"] == "completed", second
+        assert site.received[1].headers["authorization"] == f"Bearer {access}"
+        grant = oauth.received[0].body.decode()
+        assert "grant_type=refresh_token" in grant and "refresh_token=rt-1" in grant
+        assert access not in json.dumps(second)
+        run("drive")  # the access token is kept until it expires: no second grant
+        assert len(oauth.received) == 1
+        refused = run("plain")
+        assert refused["_status"] == 400
+        assert "allowlist entries take" in refused["error"]["message"]

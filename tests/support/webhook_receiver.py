@@ -1,4 +1,5 @@
-"""A real HTTP receiver on 127.0.0.1 for webhook tests: scripted answers, every request kept.
+"""A real HTTP server on 127.0.0.1 for webhook (and egress) tests: scripted answers, every
+request kept (GET and POST alike; ``reply`` is the body sent).
 
 ``plan`` is the answers to give, in order (an HTTP status, or ``"hang"``: block until
 ``release`` is set); once it is used up every request gets 200. Requests are recorded with
@@ -35,6 +36,8 @@ class Receiver:
     release: threading.Event = field(default_factory=threading.Event)
     hanging: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    reply: bytes = b"ok"
+    reply_type: str = "text/plain"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
         """Block until ``count`` requests arrived (fails the test after ``timeout``)."""
@@ -49,6 +52,9 @@ class Receiver:
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.do_POST()
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             with receiver.lock:
@@ -62,9 +68,10 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             assert isinstance(answer, int)
             try:
                 self.send_response(answer)
-                self.send_header("content-length", "2")
+                self.send_header("content-type", receiver.reply_type)
+                self.send_header("content-length", str(len(receiver.reply)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.reply)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the sender gave up waiting (its timeout): nothing to answer
 

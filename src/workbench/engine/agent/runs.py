@@ -35,6 +35,7 @@ from ..convert import new_call_id
 from ..errors import ApiError, bad_request, not_found
 from ..parsing import CreateRequest
 from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+from ..sandbox.network import NetworkPolicy
 from . import (
     LoadSkillTool,
     ToolContext,
@@ -118,6 +119,16 @@ class AgentRuns:
         self.code_runner = code_runner
         self.credential_env: Callable[[dict[str, Any]], Awaitable[dict[str, str]]] | None = None
         """Resolves ``{"credential": id}`` env values (ops/credentials.py), set by the server."""
+        self.credential_network: Callable[[NetworkPolicy], Awaitable[NetworkPolicy]] | None = None
+        """Adds allowlist-named credentials' headers (ops/injection.py), set by the server."""
+
+    async def _network(self, policy: NetworkPolicy) -> NetworkPolicy:
+        """The policy with allowlist-named credentials turned into headers (ops/injection)."""
+        if self.credential_network is not None:
+            return await self.credential_network(policy)
+        if any(rule.credential for rule in policy.rules):
+            raise bad_request("network.allowlist names a credential, but this engine has none")
+        return policy
 
     async def _env_vars(self, env: dict[str, Any]) -> dict[str, str]:
         """The environment's variables as the sandbox gets them, credentials resolved."""
@@ -216,10 +227,10 @@ class AgentRuns:
                 registry.add(LoadSkillTool(skills))
             instructions = await asyncio.to_thread(combine_instructions, instruction, root)
             env_vars = await self._env_vars(env.env or {})
+            network = await self._network(self.envs.network_policy(env))
         except BaseException:
             await discard()
             raise
-        network = self.envs.network_policy(env)
         offered = _offered(registry.names, network.mode)
         if code_mode:
             bodies = await asyncio.to_thread(

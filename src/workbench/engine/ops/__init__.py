@@ -15,6 +15,7 @@ from ..parsing import CreateRequest
 from ..store import Store
 from .credentials import Credentials
 from .delivery import Deliverer, DeliveryPolicy
+from .injection import Injector
 from .scheduler import Scheduler
 from .triggers import Triggers
 from .vault import Vault
@@ -65,8 +66,11 @@ async def start(config: EngineConfig, store: Store, runner: Runner) -> Ops:
 
     runner.create_checks.append(check_webhook_config)
     runner.end_hooks.append(webhooks.interaction_ended)
+    injector = Injector(credentials)
+    credentials.on_change = injector.forget
     if runner.agents is not None:
         runner.agents.credential_env = credentials.resolve_env
+        runner.agents.credential_network = injector.policy
     await triggers.recover()
     deliverer.start()
     scheduler.start()

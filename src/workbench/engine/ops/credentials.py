@@ -8,8 +8,9 @@ status and times — and never a secret field, not even on create.
 Today an environment's ``env`` may name an ``environment_variable`` credential
 (``{"GH_TOKEN": {"credential": "gh"}}``); its value is read from the keyring when code runs
 and handed to the sandboxed process as that variable (``resolve_env``). Injection into
-outgoing HTTP requests at ``injection_location`` for ``trusted_domains`` (an egress proxy)
-is not built yet.
+requests of sandboxed code (an egress proxy) is not built yet; the engine's own requests
+(``url_context``) carry allowlist-named ``bearer_token`` and ``oauth2`` credentials
+(``injection.py``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class Credentials:
         self.vault = vault
         self.users: Callable[[str], Awaitable[list[str]]] | None = None
         """Set by the engine: the active triggers that reference a credential id."""
+        self.on_change: Callable[[str], None] = lambda _credential_id: None
+        """Set by the engine: forget what was derived from a credential (access tokens)."""
 
     @staticmethod
     def _unwrap(body: Any, what: str) -> dict[str, Any]:
@@ -180,6 +183,7 @@ class Credentials:
             await self.vault.put(f"credential/{credential_id}/{key}", value)
         resource["update_time"] = now()
         await self.table.update(credential_id, resource, config=dumps(config))
+        self.on_change(credential_id)
         return resource
 
     async def delete(self, credential_id: str) -> None:
@@ -193,8 +197,13 @@ class Credentials:
                 "failed_precondition",
             )
         await self.table.delete(credential_id)
+        self.on_change(credential_id)
         for key in KINDS[resource["type"]]["secret"]:
             await self.vault.delete(f"credential/{credential_id}/{key}")
+
+    async def config(self, credential_id: str) -> dict[str, Any]:
+        """A credential's public fields (header name, token URL, trusted domains, …)."""
+        return await self._config(credential_id)
 
     async def _config(self, credential_id: str) -> dict[str, Any]:
         raw = await self.table.column(credential_id, "config")
