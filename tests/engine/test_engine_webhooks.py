@@ -111,6 +111,12 @@ def test_bad_webhooks_are_refused(keyring_env: Any, engine_factory: Any) -> None
         )  # fmt: skip
         assert unregistered.status_code == 400
         assert "registered webhook" in unregistered.json()["error"]["message"]
+        unstored = create(
+            http,
+            {"model": "scripted", "input": "hi", "store": False,
+             "webhook_config": {"user_metadata": {"a": 1}}},
+        )  # fmt: skip
+        assert unstored.status_code == 400 and "stored" in unstored.json()["error"]["message"]
 
 
 def test_allowed_host_can_be_registered(keyring_env: Any, engine_factory: Any) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import EngineConfig
+from ..errors import bad_request
 from ..parsing import CreateRequest
 from ..store import Store
 from .credentials import Credentials
@@ -61,6 +62,11 @@ async def start(config: EngineConfig, store: Store, runner: Runner) -> Ops:
 
     async def check_webhook_config(req: CreateRequest) -> None:
         config_: Any = req.body.get("webhook_config")
+        if config_ is not None and not req.store:
+            raise bad_request(
+                "webhook_config needs a stored interaction: drop 'store: false' (events "
+                "name the interaction, which the receiver then reads)"
+            )
         webhooks.check_config(config_)
         await webhooks.check_config_registered(config_)
 

@@ -128,23 +128,28 @@ class Deliverer:
         return await self.store.call(do)
 
     async def _due(self) -> tuple[list[tuple[Any, ...]], float | None]:
-        """Rows due now (not already in flight), and when the next one falls due."""
+        """The oldest due row of each webhook with no attempt in flight, and when the next
+        row falls due. A webhook with a long queue (a hanging receiver) never hides the
+        rows of the others."""
         moment = time.time()
-        busy = tuple(self._inflight)
+        busy = sorted(self._busy_hooks)
+        skip = f" AND webhook_id NOT IN ({', '.join('?' for _ in busy)})" if busy else ""
 
         def do(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], float | None]:
             rows = conn.execute(
-                "SELECT id, webhook_id, uri, event_type, payload, attempts FROM"
-                " webhook_deliveries WHERE state='pending' AND next_attempt<=?"
-                " ORDER BY next_attempt LIMIT 50",
-                (moment,),
+                "SELECT d.id, d.webhook_id, d.uri, d.event_type, d.payload, d.attempts FROM"
+                " webhook_deliveries d JOIN (SELECT webhook_id, MIN(next_attempt) AS first"
+                " FROM webhook_deliveries WHERE state='pending' AND next_attempt<=?"
+                f"{skip} GROUP BY webhook_id) f ON d.webhook_id=f.webhook_id"
+                " AND d.next_attempt=f.first WHERE d.state='pending' LIMIT ?",
+                (moment, *busy, self.policy.concurrency),
             ).fetchall()
             nxt = conn.execute(
                 "SELECT MIN(next_attempt) FROM webhook_deliveries WHERE state='pending'"
                 " AND next_attempt>?",
                 (moment,),
             ).fetchone()[0]
-            return [r for r in rows if r[0] not in busy], nxt
+            return list(rows), nxt
 
         return await self.store.call(do)
 
@@ -157,7 +162,7 @@ class Deliverer:
                 log.exception("webhook queue read failed")
                 rows, nxt = [], time.time() + 5
             for row in rows:
-                if row[1] in self._busy_hooks:
+                if row[1] in self._busy_hooks or row[0] in self._inflight:
                     continue  # one attempt per webhook at a time: a hang blocks only itself
                 self._busy_hooks.add(row[1])
                 self._inflight.add(row[0])
