@@ -64,8 +64,9 @@ class Scheduler:
             # Due, or missed (perhaps many times): one execution for the latest fire time.
             scheduled = cron.last_at_or_before(resource["schedule"], resource["time_zone"], moment)
             nxt = await self._advance(str(resource["id"]), moment)
-            if nxt is not None:
-                soonest = nxt if soonest is None or nxt < soonest else soonest
+            if nxt is None:
+                continue  # paused or deleted since it was read: no fire
+            soonest = nxt if soonest is None or nxt < soonest else soonest
             try:
                 await self.triggers.fire(resource, max(scheduled, due))
                 self.fired += 1
