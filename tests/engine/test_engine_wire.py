@@ -290,7 +290,7 @@ def test_saved_agent_is_validated_when_saved(http: httpx.Client) -> None:
     assert saved.status_code == 200, saved.text
     run = create(http, {"agent": "env-ok", "input": "[[text: ran]]"}).json()
     assert run["status"] == "completed"
-    bad = {"type": "remote", "env": {"X": {"credential": "cred-1"}}}
+    bad = {"type": "remote", "env": {"X": {"credential": "cred-1", "value": "and a value"}}}
     refused = http.post("/v1beta/agents", json={"id": "env-bad", **base, "base_environment": bad})
     assert refused.status_code == 400
     assert "credential" in refused.json()["error"]["message"]

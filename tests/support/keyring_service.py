@@ -22,7 +22,13 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     """Start dbus-daemon and an unlocked gnome-keyring; yield the environment to use them."""
     if not (shutil.which("dbus-daemon") and shutil.which("gnome-keyring-daemon")):
         pytest.skip("dbus-daemon and gnome-keyring-daemon are needed (make setup installs them)")
-    root = tmp_path_factory.mktemp("keyring")
+    with running_secret_service(tmp_path_factory.mktemp("keyring")) as env:
+        yield env
+
+
+@contextlib.contextmanager
+def running_secret_service(root: Path) -> Iterator[dict[str, str]]:
+    """A private, unlocked Secret Service under ``root`` (also for benchmark scripts)."""
     env = dict(os.environ)
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"):
         folder = root / name.lower()

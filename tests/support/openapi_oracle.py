@@ -23,7 +23,9 @@ Patches, each a documented divergence (docs/engine.md, "Where the engine differs
 * ``network`` is ``anyOf``: ``"disabled"`` matches both of its ``oneOf`` branches; so is
   ``EnvironmentConfig.env`` (a map of variables is also a valid, open ``EnvVar`` object);
 * ``ResponseFormat`` is ``anyOf``: its last branch, a bare JSON Schema object, matches every
-  typed branch too, so as ``oneOf`` no valid value could pass.
+  typed branch too, so as ``oneOf`` no valid value could pass;
+* ``Trigger.interaction`` is the create body the trigger runs (``TriggerCreateParams``'
+  schema for it), not an ``Interaction``: a template has no ``status``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,37 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         re.compile(r"^environments/[^/]+/files(/.*)?$"),
         "/{api_version}/environments/{environment}/files/{path}",
     ),
+    ("GET", re.compile(r"^webhooks$"), "/{api_version}/webhooks"),
+    ("POST", re.compile(r"^webhooks$"), "/{api_version}/webhooks"),
+    ("GET", re.compile(r"^webhooks/[^/:]+$"), "/{api_version}/webhooks/{id}"),
+    ("PATCH", re.compile(r"^webhooks/[^/:]+$"), "/{api_version}/webhooks/{id}"),
+    ("DELETE", re.compile(r"^webhooks/[^/:]+$"), "/{api_version}/webhooks/{id}"),
+    ("POST", re.compile(r"^webhooks/[^/:]+:ping$"), "/{api_version}/webhooks/{id}:ping"),
+    (
+        "POST",
+        re.compile(r"^webhooks/[^/:]+:rotateSigningSecret$"),
+        "/{api_version}/webhooks/{id}:rotateSigningSecret",
+    ),
+    ("GET", re.compile(r"^triggers$"), "/{api_version}/triggers"),
+    ("POST", re.compile(r"^triggers$"), "/{api_version}/triggers"),
+    ("GET", re.compile(r"^triggers/[^/]+$"), "/{api_version}/triggers/{id}"),
+    ("PATCH", re.compile(r"^triggers/[^/]+$"), "/{api_version}/triggers/{id}"),
+    ("DELETE", re.compile(r"^triggers/[^/]+$"), "/{api_version}/triggers/{id}"),
+    (
+        "GET",
+        re.compile(r"^triggers/[^/]+/executions$"),
+        "/{api_version}/triggers/{trigger_id}/executions",
+    ),
+    (
+        "POST",
+        re.compile(r"^triggers/[^/]+/executions$"),
+        "/{api_version}/triggers/{trigger_id}/executions",
+    ),
+    ("GET", re.compile(r"^credentials$"), "/{api_version}/credentials"),
+    ("POST", re.compile(r"^credentials$"), "/{api_version}/credentials"),
+    ("GET", re.compile(r"^credentials/[^/]+$"), "/{api_version}/credentials/{id}"),
+    ("PATCH", re.compile(r"^credentials/[^/]+$"), "/{api_version}/credentials/{id}"),
+    ("DELETE", re.compile(r"^credentials/[^/]+$"), "/{api_version}/credentials/{id}"),
 ]
 _VERSION = re.compile(r"^/(?:v1|v1beta|v1alpha|v1beta1/projects/[^/]+/locations/[^/]+)/(.*)$")
 
@@ -125,6 +158,9 @@ def spec() -> dict[str, Any]:
     schemas["StepStart"]["properties"]["step"] = {"$ref": "#/components/schemas/PartialStep"}
     # A bare JSON Schema object (the last branch) also matches every typed format.
     schemas["ResponseFormat"]["anyOf"] = schemas["ResponseFormat"].pop("oneOf")
+    # A Trigger holds the create body it runs (what TriggerCreateParams takes), not a run.
+    template = copy.deepcopy(schemas["TriggerCreateParams"]["properties"]["interaction"])
+    schemas["Trigger"]["properties"]["interaction"] = template
     return doc
 
 

@@ -15,7 +15,10 @@ from .files import Files
 from .interactions import Interactions
 from .models import Models
 from .retry import ResumePolicy, RetryPolicy
+from .stored_credentials import Credentials
 from .transport import DEFAULT_TIMEOUT, Sleep, Transport
+from .triggers import Triggers
+from .webhooks import Webhooks
 
 
 class Client:
@@ -78,6 +81,9 @@ class Client:
         self.interactions = Interactions(self._transport, self.resume_policy)
         self.agents = Agents(self._transport)
         self.environments = Environments(self._transport)
+        self.webhooks = Webhooks(self._transport)
+        self.triggers = Triggers(self._transport)
+        self.credentials = Credentials(self._transport)
         self.files = Files(self._transport)
         self.models = Models(self._transport)
 

@@ -23,8 +23,15 @@ from workbench.protocol import (
     Event,
     Interaction,
     ProtocolError,
+    Trigger,
+    TriggerExecution,
+    Webhook,
+    WebhookDelivery,
     parse_event,
     parse_interaction,
+)
+from workbench.protocol import (
+    Credential as StoredCredential,
 )
 
 from .errors import ProtocolViolationError
@@ -37,6 +44,11 @@ __all__ = [
     "EnvironmentFile",
     "Event",
     "Interaction",
+    "StoredCredential",
+    "Trigger",
+    "TriggerExecution",
+    "Webhook",
+    "WebhookDelivery",
     "body_of",
     "to_event",
     "to_interaction",

@@ -170,6 +170,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(see workbench/engine/faults.py)",
     )
     p.add_argument(
+        "--webhook-allow",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host besides loopback that webhooks may deliver to (*.example.com for "
+        "subdomains); repeatable",
+    )
+    p.add_argument("--webhook-attempts", type=int, default=8, help="attempts per webhook event")
+    p.add_argument(
+        "--webhook-retry-seconds",
+        type=float,
+        default=5.0,
+        help="delay before the first webhook retry (doubles each time, at most an hour)",
+    )
+    p.add_argument("--webhook-timeout", type=float, default=10.0, help="one attempt's limit")
+    p.add_argument(
+        "--webhook-disable-after",
+        type=int,
+        default=20,
+        help="failed attempts in a row after which a webhook is disabled",
+    )
+    p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     return p
@@ -287,6 +309,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--agent-max-steps and --code-timeout must be positive")
     if not 0 <= args.agent_temperature <= 2:
         return _fail("--agent-temperature must be between 0 and 2")
+    if (
+        args.webhook_attempts < 1
+        or args.webhook_disable_after < 1
+        or args.webhook_retry_seconds < 0
+        or args.webhook_timeout <= 0
+    ):
+        return _fail("the --webhook-* numbers must be positive")
     overload: OverloadPlan | None = None
     if args.inject_overload:
         try:
@@ -336,6 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream_time_limit=args.stream_time_limit,
         faults=frozenset(args.inject_fault),
         perception_idle_seconds=args.perception_idle_seconds,
+        webhook_allow=tuple(args.webhook_allow),
+        webhook_attempts=args.webhook_attempts,
+        webhook_retry_seconds=args.webhook_retry_seconds,
+        webhook_timeout_seconds=args.webhook_timeout,
+        webhook_disable_after=args.webhook_disable_after,
     )
     try:
         backend = create_backend(

@@ -75,6 +75,12 @@ class EngineConfig:
             interactions without ``usage``.
         perception_idle_seconds: the speech and OCR models are unloaded after this long
             unused (``perception/lazy.py``).
+        webhook_allow: hosts besides loopback that webhooks may deliver to (``--webhook-allow``;
+            ``*.example.com`` allows subdomains).
+        webhook_attempts, webhook_retry_seconds, webhook_timeout_seconds,
+        webhook_disable_after: delivery policy (``ops/delivery.py``): attempts per event, the
+            first retry's delay (doubling), one attempt's time limit, and failed attempts in a
+            row that disable a webhook.
     """
 
     data_dir: Path
@@ -104,3 +110,8 @@ class EngineConfig:
     stream_time_limit: float | None = None
     faults: frozenset[str] = frozenset()
     perception_idle_seconds: float = 300.0
+    webhook_allow: tuple[str, ...] = ()
+    webhook_attempts: int = 8
+    webhook_retry_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after: int = 20

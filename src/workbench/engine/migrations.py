@@ -53,6 +53,50 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE environments;
     CREATE INDEX agents_created ON agents(created, id);
     """,
+    # 3: webhooks with their delivery log, triggers with their executions, credentials'
+    # metadata (engine/ops/). Secret values are never here: they live in the OS keyring.
+    """
+    CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        resource TEXT NOT NULL,          -- Webhook JSON (signing_secrets as truncated forms)
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,             -- also the webhook-id header (the same on retries)
+        webhook_id TEXT,                 -- the registered webhook whose secret signs it
+        uri TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,           -- the exact body sent
+        state TEXT NOT NULL,             -- pending, delivered, failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL,      -- unix time of the next attempt
+        last_error TEXT,
+        last_status INTEGER,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(state, next_attempt);
+    CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, created);
+    CREATE TABLE triggers (
+        id TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        resource TEXT NOT NULL           -- Trigger JSON
+    );
+    CREATE TABLE trigger_executions (
+        id TEXT PRIMARY KEY,
+        trigger_id TEXT NOT NULL,
+        created TEXT NOT NULL,
+        resource TEXT NOT NULL           -- TriggerExecution JSON
+    );
+    CREATE INDEX trigger_executions_by_trigger ON trigger_executions(trigger_id, created, id);
+    CREATE TABLE credentials (
+        id TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        resource TEXT NOT NULL,          -- Credential JSON
+        config TEXT NOT NULL             -- the non-secret fields (domains, header name, …)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -162,11 +162,6 @@ def parse_create(body: Any) -> CreateRequest:
     for key in ("labels", "webhook_config"):
         if body.get(key) is not None and not isinstance(body[key], dict):
             raise bad_request(f"{key} must be an object")
-    if body.get("webhook_config") is not None:
-        raise bad_request(
-            "webhook_config is not available in the local engine (it sends no webhooks); "
-            "follow the interaction with a stream or GET instead"
-        )
     if body.get("safety_settings") is not None and not isinstance(body["safety_settings"], list):
         raise bad_request("safety_settings must be a list")
     env = body.get("environment")

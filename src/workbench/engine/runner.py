@@ -102,6 +102,11 @@ class Runner:
         self.agents: AgentRuns | None = None
         self.checkpoints = Checkpoints(config.checkpoint_events)
         self.detacher = Detacher(config.detach_seconds)
+        self.create_checks: list[Callable[[CreateRequest], Awaitable[None]]] = []
+        """Checks a create must pass before anything starts (webhook_config destinations)."""
+        self.end_hooks: list[Callable[[dict[str, Any]], Awaitable[object]]] = []
+        """Called with the final Interaction (no steps) on its own task when a run ends."""
+        self._hook_tasks: set[asyncio.Task[object]] = set()
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -149,6 +154,8 @@ class Runner:
     async def create(self, req: CreateRequest) -> Run:
         """Validate against stored state, then start the run. Raises ``ApiError`` before work."""
         info: ModelInfo | None = None
+        for check in self.create_checks:
+            await check(req)
         if req.agent is None:
             self._check_model_only(req)
             assert req.model is not None
@@ -463,6 +470,21 @@ class Runner:
         view = lifecycle_view(resource_view(run.record, run.assembler.steps))
         self._emit(run, {"event_type": "interaction.completed", "interaction": view})
         await self.events.finish(run.channel)
+        if run.store:
+            config = run.record.resource.get("webhook_config")
+            self._after_end({**view, **({"webhook_config": config} if config else {})})
+
+    def _after_end(self, view: dict[str, Any]) -> None:
+        """Start the end hooks on tasks of their own: a run never waits for a webhook."""
+        for hook in self.end_hooks:
+            task: asyncio.Task[object] = asyncio.ensure_future(hook(view))
+            self._hook_tasks.add(task)
+            task.add_done_callback(self._hook_done)
+
+    def _hook_done(self, task: asyncio.Task[object]) -> None:
+        self._hook_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an end hook failed: %r", task.exception())
 
     # -- cancel, delete, shutdown ---------------------------------------------------------
 
@@ -529,6 +551,8 @@ class Runner:
             for run in runs:
                 if run.task is not None and not run.task.done():
                     run.task.cancel()
+        if self._hook_tasks:  # queue the last webhook events before the store closes
+            await asyncio.wait(list(self._hook_tasks), timeout=wait_seconds)
         await self.events.flush()
 
     async def recover(self) -> int:

@@ -26,8 +26,11 @@ from .eventlog import EventLog
 from .files import FileStore
 from .files.resolve import content_resolver
 from .inputs import set_file_resolver
+from .ops import Ops
+from .ops import start as start_ops
 from .perception import install as install_perception
-from .routes import agents, environments, files, interactions, models
+from .routes import agents, credentials, environments, files, interactions, models, triggers
+from .routes import webhooks as webhook_routes
 from .runner import Runner
 from .sandbox import CodeRunner, EnvironmentStore, ExecLimits, UploadManager
 from .security import SecurityMiddleware
@@ -59,6 +62,7 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         store = Store(config.data_dir / DB_NAME)
         file_store = FileStore(config.data_dir / "files")
         sweeper: asyncio.Task[None] | None = None
+        ops: Ops | None = None
         try:
             await store.open()
             await file_store.open()
@@ -79,8 +83,14 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
             app.state.uploads = UploadManager(envs)
             app.state.agents = definitions
             state.recovered = await runner.recover()
+            ops = await start_ops(config, store, runner)
+            app.state.webhooks = ops.webhooks
+            app.state.credentials = ops.credentials
+            app.state.triggers = ops.triggers
         except BaseException as exc:
             state.error = exc
+            if ops is not None:
+                await ops.stop()
             if sweeper is not None:
                 sweeper.cancel()
             await file_store.close()
@@ -93,7 +103,9 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         finally:
             if sweeper is not None:
                 sweeper.cancel()
+            await ops.scheduler.stop()  # no new executions while the runs are stopped
             await runner.shutdown()
+            await ops.stop()
             await file_store.close()
             set_file_resolver(None)
             await store.close()
@@ -128,6 +140,9 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         app.include_router(
             environments.upload_router, prefix="/upload" + prefix, include_in_schema=False
         )
+        # Webhooks, triggers and credentials: lasting effects too (engine/ops/).
+        for ops_router in (webhook_routes.router, triggers.router, credentials.router):
+            app.include_router(ops_router, prefix=prefix, include_in_schema=False)
     app.add_middleware(
         SecurityMiddleware,
         token=config.token,

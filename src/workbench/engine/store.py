@@ -81,6 +81,10 @@ class Store:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(connection)`` on the database thread (for modules with their own tables)."""
+        return await self._run(fn)
+
     async def open(self) -> None:
         """Open (creating if needed) the database and apply migrations."""
 

@@ -1,4 +1,4 @@
-"""The Runs, Sandbox files and Agents docks, their controllers, and how they connect.
+"""The Runs, Sandbox files, Agents, Schedules and Webhooks docks, their controllers, wiring.
 
 The main window builds one :class:`WorkbenchDocks`; it places the docks (users may move
 them), adds their toggles to the View menu and wires them to the chat controller: a
@@ -21,11 +21,15 @@ from workbench.core.approvals import AllowList
 from .agents.controller import AgentsController
 from .agents.panel import AgentsDock
 from .approvals_settings import AllowListEditor
+from .credentials_settings import CredentialsEditor
 from .files.controller import FilesController
 from .files.dock import FilesDock
 from .runs.controller import RunsController
 from .runs.dock import RunsDock
 from .runs.notifier import Notifier
+from .schedules.controller import SchedulesController
+from .schedules.dock import SchedulesDock
+from .schedules.webhooks_dock import WebhooksDock
 
 SESSIONS_REFRESH_MS = 500
 """How long run changes are gathered before the sessions list is read again."""
@@ -51,6 +55,8 @@ class WorkbenchDocks(QObject):
         self.runs_dock = RunsDock(window)
         self.files_dock = FilesDock(window)
         self.agents_dock = AgentsDock(window)
+        self.schedules_dock = SchedulesDock(window)
+        self.webhooks_dock = WebhooksDock(window)
         self.runs = RunsController(
             paths.data_dir / "runs.json",
             window.history,
@@ -73,6 +79,9 @@ class WorkbenchDocks(QObject):
             self.runs.launch,
             self,
         )
+        self.schedules = SchedulesController(
+            self.schedules_dock, self.webhooks_dock, window.tasks, connection, self.runs, self
+        )
         self._place()
         self._wire()
 
@@ -84,13 +93,16 @@ class WorkbenchDocks(QObject):
         w.splitDockWidget(self.runs_dock, self.files_dock, Qt.Orientation.Horizontal)
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.agents_dock)
         w.tabifyDockWidget(w.dock, self.agents_dock)
+        w.tabifyDockWidget(self.runs_dock, self.schedules_dock)
+        w.tabifyDockWidget(self.runs_dock, self.webhooks_dock)
+        self.runs_dock.raise_()
         w.dock.raise_()
         w.resizeDocks([self.runs_dock], [300], Qt.Orientation.Vertical)
 
     def _wire(self) -> None:
         w = self.window
         status = w.statusBar()
-        for source in (self.runs, self.files, self.agents):
+        for source in (self.runs, self.files, self.agents, self.schedules):
             source.status_message.connect(lambda m: status.showMessage(m, 8000))
         self.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
         w.controller.connection_changed.connect(self._connection_changed)
@@ -126,6 +138,8 @@ class WorkbenchDocks(QObject):
             (self.runs_dock, "Ctrl+Shift+R"),
             (self.files_dock, "Ctrl+Shift+F"),
             (self.agents_dock, "Ctrl+Shift+A"),
+            (self.schedules_dock, "Ctrl+Shift+S"),
+            (self.webhooks_dock, "Ctrl+Shift+K"),
         ):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(key))
@@ -133,10 +147,13 @@ class WorkbenchDocks(QObject):
 
     def add_settings(self, dialog: SettingsDialog) -> None:
         dialog.add_section(AllowListEditor(self.allow_list))
+        w = self.window
+        dialog.add_section(CredentialsEditor(w.tasks, lambda: w.controller.connection))
 
     def _connection_changed(self, _label: str, ok: bool) -> None:
         if ok:
             self.runs.reattach_all()
+        self.schedules.connection_changed(ok)
 
     def _open_transcript(self, session_id: str, interaction_id: str) -> None:
         self.window.controller.open_session(session_id, interaction_id)

@@ -176,11 +176,15 @@ async def test_get_delete(store: EnvironmentStore) -> None:
             await store.get(bad)
 
 
-async def test_env_credentials_refused(store: EnvironmentStore) -> None:
+async def test_env_values_and_credential_references(store: EnvironmentStore) -> None:
     rec = await store.create(env={"LOG_LEVEL": "debug", "X": {"value": "1"}})
     assert rec.env == {"LOG_LEVEL": "debug", "X": "1"}
-    with pytest.raises(InvalidRequest, match="credentials"):
-        await store.create(env={"GH_TOKEN": {"credential": "cred_1"}})
+    # A credential is kept as its reference (resolved from the keyring when code runs).
+    ref = await store.create(env={"GH_TOKEN": {"credential": "cred_1"}})
+    assert ref.env == {"GH_TOKEN": {"credential": "cred_1"}}
+    for bad in ({"credential": ""}, {"credential": 5}, {"credential": "c", "value": "v"}):
+        with pytest.raises(InvalidRequest, match="credential"):
+            await store.create(env={"GH_TOKEN": bad})
 
 
 async def test_network_validation_and_policy(store: EnvironmentStore) -> None:

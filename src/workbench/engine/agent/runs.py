@@ -39,6 +39,7 @@ from ..errors import ApiError, bad_request, not_found
 from ..parsing import CreateRequest
 from ..research.runs import ResearchRuns
 from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+from ..sandbox.network import NetworkPolicy
 from . import (
     LoadSkillTool,
     ToolContext,
@@ -122,6 +123,26 @@ class AgentRuns:
         self.definitions = definitions
         self.code_runner = code_runner
         self.research = ResearchRuns(backend, envs, definitions.store)
+        self.credential_env: Callable[[dict[str, Any]], Awaitable[dict[str, str]]] | None = None
+        """Resolves ``{"credential": id}`` env values (ops/credentials.py), set by the server."""
+        self.credential_network: Callable[[NetworkPolicy], Awaitable[NetworkPolicy]] | None = None
+        """Adds allowlist-named credentials' headers (ops/injection.py), set by the server."""
+
+    async def _network(self, policy: NetworkPolicy) -> NetworkPolicy:
+        """The policy with allowlist-named credentials turned into headers (ops/injection)."""
+        if self.credential_network is not None:
+            return await self.credential_network(policy)
+        if any(rule.credential for rule in policy.rules):
+            raise bad_request("network.allowlist names a credential, but this engine has none")
+        return policy
+
+    async def _env_vars(self, env: dict[str, Any]) -> dict[str, str]:
+        """The environment's variables as the sandbox gets them, credentials resolved."""
+        if self.credential_env is not None:
+            return await self.credential_env(env)
+        if any(isinstance(v, dict) and v.get("credential") is not None for v in env.values()):
+            raise bad_request("env names a credential, but this engine has no credential store")
+        return {k: str(v.get("value", "") if isinstance(v, dict) else v) for k, v in env.items()}
 
     async def resolve(self, req: CreateRequest) -> dict[str, Any] | None:
         """The saved agent named by ``req.agent`` (None for a built-in); 404/400 otherwise."""
@@ -217,6 +238,8 @@ class AgentRuns:
             if skills:
                 registry.add(LoadSkillTool(skills))
             instructions = await asyncio.to_thread(combine_instructions, instruction, root)
+            env_vars = await self._env_vars(env.env or {})
+            network = await self._network(self.envs.network_policy(env))
         except SandboxError as exc:
             await discard()
             raise _sandbox_error(exc, "input") from exc
@@ -224,7 +247,6 @@ class AgentRuns:
             await discard()
             raise
         placed_note = workspace_note(placed)
-        network = self.envs.network_policy(env)
         offered = _offered(registry.names, network.mode)
         if code_mode:
             bodies = await asyncio.to_thread(
@@ -259,7 +281,7 @@ class AgentRuns:
             root=root,
             network=network,
             runner=self.code_runner,
-            env={k: str(v) for k, v in (env.env or {}).items()},
+            env=env_vars,
         )
         task = _task_text(req.input_steps) or _task_text(history)
         if placed_note:

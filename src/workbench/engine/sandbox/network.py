@@ -10,7 +10,8 @@ Engine decisions (docs/reliability.md):
   on the user's own machine, next to their LAN and loopback services, so it follows Vertex's
   default rather than the Gemini API's. Pass ``{"allowlist": [{"domain": "*"}]}`` to open it.
 * ``url_context`` checks each URL's host against the allowlist and adds the entry's
-  ``transform`` headers to the request.
+  ``transform`` headers to the request, and the header of its ``credential`` when it names
+  one (``ops/injection.py``).
 * code execution gets the network only when the allowlist matches every host (``*``): a
   per-domain filter cannot be enforced inside the sandbox, so a narrower allowlist keeps code
   offline (fail closed) and the tool result says so.
@@ -29,10 +30,15 @@ Mode = Literal["disabled", "all", "allowlist"]
 
 @dataclass(frozen=True)
 class DomainRule:
-    """One allowlist entry: a host pattern and the headers added to requests for it."""
+    """One allowlist entry: a host pattern and the headers added to requests for it.
+
+    ``credential`` names a stored credential whose header the engine adds too; it is
+    resolved (``agent/runs.py``) into ``headers`` before any request, never stored resolved.
+    """
 
     domain: str
     headers: tuple[tuple[str, str], ...] = ()
+    credential: str = ""
 
     def matches(self, host: str) -> bool:
         """Whether ``host`` (lower case, no trailing dot) falls under this rule."""
@@ -141,7 +147,14 @@ def parse_network(
         domain = entry.get("domain") if isinstance(entry, Mapping) else None
         if not isinstance(domain, str) or not _valid_domain(domain):
             raise InvalidRequest(f"network.allowlist has an invalid domain entry: {entry!r}.")
-        rules.append(DomainRule(domain.lower().rstrip("."), _headers(entry.get("transform"))))
+        credential = entry.get("credential")
+        if credential is not None and (not isinstance(credential, str) or not credential):
+            raise InvalidRequest(
+                f"network.allowlist credential must be a credential id: {entry!r}."
+            )
+        rules.append(DomainRule(
+            domain.lower().rstrip("."), _headers(entry.get("transform")), credential or "",
+        ))  # fmt: skip
     if not rules:
         return DISABLED
     if any(r.domain == "*" for r in rules):

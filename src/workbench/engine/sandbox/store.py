@@ -102,29 +102,33 @@ def _plain(value: Any) -> Any:
     return dump(mode="json", exclude_none=True) if callable(dump) else value
 
 
-def check_env_vars(env: Any) -> dict[str, str] | None:
-    """``env`` as plain ``NAME: value`` strings; ``InvalidRequest`` for what a run would refuse.
+def check_env_vars(env: Any) -> dict[str, Any] | None:
+    """``env`` as ``NAME: value`` strings or ``NAME: {"credential": id}`` references.
 
-    Values are strings or the object form ``{"value": …}``; ``{"credential": …}`` is refused
-    (the engine has no credential store). Saved agents are checked with this when they are
-    saved, so a run never fails for what the save accepted.
+    Values are strings, the object form ``{"value": …}``, or ``{"credential": id}``: the
+    reference is kept as it is (never the secret) and resolved from the keyring when code
+    runs (``ops/credentials.py``). ``InvalidRequest`` for what a run would refuse. Saved
+    agents are checked with this when they are saved.
     """
     env = _plain(env)
     if env is None:
         return None
     if not isinstance(env, dict):
         raise InvalidRequest("env must be an object of NAME: value.")
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for name, value in env.items():
         if not isinstance(name, str) or not name or "=" in name or "\x00" in name:
             raise InvalidRequest(f"env has an invalid variable name {name!r}.")
         value = _plain(value)  # the object form {"value": …} arrives as a parsed EnvVar
         if isinstance(value, dict):
-            if value.get("credential") is not None:
-                raise InvalidRequest(
-                    f"env {name}: credentials are not supported by the local engine; "
-                    "pass the value instead."
-                )
+            credential = value.get("credential")
+            if credential is not None:
+                if not isinstance(credential, str) or not credential:
+                    raise InvalidRequest(f"env {name}: credential must be a credential id.")
+                if value.get("value") is not None:
+                    raise InvalidRequest(f"env {name}: give a value or a credential, not both.")
+                out[name] = {"credential": credential}
+                continue
             value = value.get("value")
         if not isinstance(value, str) or "\x00" in value:
             raise InvalidRequest(f"env {name} must have a string value.")

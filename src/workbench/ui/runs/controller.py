@@ -148,6 +148,23 @@ class RunsController(QObject):
             return  # the chat streams it: one stream, and the chat saves it
         self.tasks.start(f"run:{run.id}", self.tracker.attach(conn.client, run))
 
+    def follow(self, interaction_id: str, body: dict[str, Any], title: str) -> str:
+        """Track an interaction started elsewhere (a scheduled execution) like a launched
+        run: followed, notified when it ends, its transcript one click away. The run's id."""
+        run = self.tracker.by_interaction(interaction_id)
+        if run is not None:
+            return run.id
+        conn = self._connection()
+        if conn is None:
+            return ""
+        run = self.tracker.adopt(
+            interaction_id, body, profile_id=conn.profile.id, server=conn.profile.name,
+            title=title, budget=self.budget,
+        )  # fmt: skip
+        run.origin = "runs"
+        self.tasks.start(f"run:{run.id}", self.tracker.attach(conn.client, run))
+        return run.id
+
     def reattach_all(self) -> int:
         """After (re)connecting: follow again every run of this server that was going."""
         conn = self._connection()

@@ -1,0 +1,1 @@
+"""The Schedules and Webhooks docks and their controller (triggers, webhooks)."""
