@@ -169,3 +169,19 @@ def test_an_answer_that_repeats_the_instruction_loses_those_sentences() -> None:
     assert without_echo(echoed, instruction) == "users.csv holds 2 users."
     assert without_echo("Done. The total is 30.", instruction) == "Done. The total is 30."
     assert without_echo("The task is done.", instruction) == ""
+
+
+def test_a_skill_the_task_names_is_repeated_after_the_listing() -> None:
+    from workbench.engine.agent.prompt import code_prompt, named_skills
+
+    body = "---\nname: semicolon-csv\ndescription: d\n---\n# Semicolon CSV\nUse ; always."
+    named = named_skills({"semicolon-csv": body, "other": "x"}, "Following the semicolon-csv "
+                         "skill, write squares.csv")  # fmt: skip
+    assert (
+        named
+        == "The task names the skill 'semicolon-csv'. Follow it:\n# Semicolon CSV\nUse ; always."
+    )
+    assert named_skills({"money-format": "Two decimals."}, "Use the money format skill") != ""
+    assert named_skills({"money-format": "Two decimals."}, "Total the bill") == ""
+    text = code_prompt("Files:\n- a.csv", named_skills=named)
+    assert text.endswith(named) and text.index("Files:") < text.index(named)

@@ -97,8 +97,10 @@ def code_prompt(
     skills: str = "",
     instructions: str | None = None,
     file_blocks: bool = False,
+    named_skills: str = "",
 ) -> str:
-    """The system message of a code-action run (``file_blocks``: a task that edits code)."""
+    """The system message of a code-action run (``file_blocks``: a task that edits code;
+    ``named_skills``: the skills the task names, repeated last, nearest the task)."""
     text = CODE_BASE
     if file_blocks:
         text += "\n" + FILE_RULE
@@ -108,7 +110,35 @@ def code_prompt(
         text += "\n\nInstructions from the user (follow them):\n" + instructions.strip()
     if skills:
         text += "\n\n" + skills
-    return text + "\n\n" + listing
+    text += "\n\n" + listing
+    if named_skills:
+        text += "\n\n" + named_skills
+    return text
+
+
+def named_skills(bodies: dict[str, str], task: str) -> str:
+    """The skills a task names ("following the semicolon-csv skill"), to repeat after the
+    workspace listing: the 0.5B follows a rule next to the task and forgets one 2,000
+    tokens up."""
+    words = task.lower()
+    named = [
+        (name, body) for name, body in bodies.items()
+        if body.strip() and (name.lower() in words or name.lower().replace("-", " ") in words)
+    ]  # fmt: skip
+    return "\n\n".join(
+        f"The task names the skill {name!r}. Follow it:\n{_skill_rules(body)}"
+        for name, body in named
+    )
+
+
+def _skill_rules(body: str) -> str:
+    """A skill's text without its front matter."""
+    text = body.strip()
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            text = text[end + 4 :].strip()
+    return text
 
 
 def tool_prompt(

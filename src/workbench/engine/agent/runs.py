@@ -260,12 +260,14 @@ class AgentRuns:
             natives = offered - {"code_execution", "read_file", "write_file", "list_files",
                                  "delete_file"}  # fmt: skip
 
-            edits_code = wants_file_blocks(_task_text(req.input_steps) or _task_text(history))
+            task_text = _task_text(req.input_steps) or _task_text(history)
+            edits_code = wants_file_blocks(task_text)
+            named = prompt.named_skills(bodies, task_text)
 
             def system(files: Snapshot) -> str:
                 return prompt.code_prompt(
                     listing(root, files), tool_names=natives, skills=skill_text,
-                    instructions=instructions, file_blocks=edits_code,
+                    instructions=instructions, file_blocks=edits_code, named_skills=named,
                 )  # fmt: skip
         else:
             text = prompt.tool_prompt(
