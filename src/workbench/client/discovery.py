@@ -99,7 +99,8 @@ def _ollama_tags(payload: Any) -> dict[str, ServerModel]:
         name = item.get("model") or item.get("name")
         if not isinstance(name, str) or not name:
             continue
-        details = item.get("details") if isinstance(item.get("details"), dict) else {}
+        raw_details = item.get("details")
+        details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
         size = item.get("size")
         out[name] = ServerModel(
             name,
@@ -110,16 +111,15 @@ def _ollama_tags(payload: Any) -> dict[str, ServerModel]:
     return out
 
 
-async def probe(
-    base_url: str, name: str = "", *, timeout: float = DEFAULT_TIMEOUT
-) -> FoundServer:
-    """Ask ``base_url`` for its models; never raises for an unreachable or odd server."""
+async def probe(base_url: str, name: str = "", *, seconds: float = DEFAULT_TIMEOUT) -> FoundServer:
+    """Ask ``base_url`` for its models (``seconds`` per request); never raises for an
+    unreachable or odd server."""
     try:
         base = normalize_base_url(base_url)
     except ValueError as exc:
         return FoundServer(name or base_url, base_url, False, problem=str(exc))
     label = name or (urlsplit(base).netloc)
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as http:
+    async with httpx.AsyncClient(timeout=seconds, trust_env=False) as http:
         try:
             response = await http.get(f"{base}/models")
         except httpx.TimeoutException:
@@ -161,11 +161,11 @@ async def _try_ollama(http: httpx.AsyncClient, base: str) -> dict[str, ServerMod
 async def discover(
     extra_urls: tuple[str, ...] | list[str] = (),
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    seconds: float = DEFAULT_TIMEOUT,
     well_known: tuple[tuple[str, str], ...] = WELL_KNOWN,
 ) -> list[FoundServer]:
     """Probe the well-known loopback servers and ``extra_urls`` concurrently, in that order."""
     candidates = [*well_known, *(("", url) for url in extra_urls)]
     return list(
-        await asyncio.gather(*(probe(url, name, timeout=timeout) for name, url in candidates))
+        await asyncio.gather(*(probe(url, name, seconds=seconds) for name, url in candidates))
     )

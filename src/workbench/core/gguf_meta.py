@@ -175,7 +175,7 @@ def available_ram() -> int | None:
     try:
         import psutil
     except ImportError:
-        psutil = None  # type: ignore[assignment]
+        psutil = None
     if psutil is not None:
         return int(psutil.virtual_memory().available)
     try:

@@ -28,10 +28,13 @@ from typing import Any
 from workbench.client import ModelInfo
 from workbench.client.discovery import FoundServer, discover, normalize_base_url
 from workbench.engine.backends import model_files
+from workbench.engine.backends.base import BackendError
 from workbench.engine.backends.model_files import PackagedModel
 
 from .gguf_meta import GGUFMeta, GGUFMetaCache, GGUFReadError, fits_in_ram
 from .pip_install import PipJob, ProgressCallback
+
+__all__ = ["FoundServer", "ImportStore", "ModelRow", "ModelsService", "existing_imports"]
 
 
 @dataclass(frozen=True)
@@ -161,8 +164,8 @@ class ModelsService:
                 except GGUFReadError as exc:
                     problem = str(exc)
             size = model.size or (meta.size if meta else None) or self._chunk_size(model)
-            verified = installed and target.is_file() and model_files.is_verified(
-                target, model.sha256
+            verified = (
+                installed and target.is_file() and model_files.is_verified(target, model.sha256)
             )
             rows.append(
                 ModelRow(
@@ -185,7 +188,7 @@ class ModelsService:
     def _chunk_size(model: PackagedModel) -> int | None:
         try:
             return sum(p.stat().st_size for p in model_files.find_chunk_files(model))
-        except (model_files.BackendError, OSError):
+        except (BackendError, OSError):
             return None
 
     def imported_rows(self) -> list[ModelRow]:
@@ -314,9 +317,9 @@ class ModelsService:
 
     # --- servers ----------------------------------------------------------------------------
 
-    async def discover(self, timeout: float = 1.5) -> list[FoundServer]:
-        """Probe the well-known loopback servers and the user's added URLs."""
-        return await discover(self.store.servers(), timeout=timeout)
+    async def discover(self, seconds: float = 1.5) -> list[FoundServer]:
+        """Probe the well-known loopback servers and the user's added URLs (``seconds`` each)."""
+        return await discover(self.store.servers(), seconds=seconds)
 
 
 def _is_alias(served: Sequence[ModelInfo], model_id: str) -> bool:

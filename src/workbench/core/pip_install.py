@@ -109,7 +109,7 @@ ProgressCallback = Callable[[PipProgress], None]
 
 
 def pip_available(python: str | None = None) -> str:
-    """"" if pip can run for ``python``; else why not (a frozen bundle has no pip)."""
+    """ "" if pip can run for ``python``; else why not (a frozen bundle has no pip)."""
     if python is None and getattr(sys, "frozen", False):
         return (
             "This Workbench bundle cannot install Python packages. Install the model with "

@@ -17,12 +17,16 @@ from PySide6.QtWidgets import QMenu
 
 from workbench.core.agent_library import AgentLibrary
 from workbench.core.approvals import AllowList
+from workbench.core.gguf_meta import GGUFMetaCache
+from workbench.core.models_service import ImportStore, ModelsService
 
 from .agents.controller import AgentsController
 from .agents.panel import AgentsDock
 from .approvals_settings import AllowListEditor
 from .files.controller import FilesController
 from .files.dock import FilesDock
+from .models.controller import ModelsController
+from .models.dock import ModelsDock
 from .runs.controller import RunsController
 from .runs.dock import RunsDock
 from .runs.notifier import Notifier
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class WorkbenchDocks(QObject):
-    """Owns the three docks and their controllers."""
+    """Owns the Runs, Sandbox files, Agents and Models docks and their controllers."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -73,6 +77,18 @@ class WorkbenchDocks(QObject):
             self.runs.launch,
             self,
         )
+        self.models_dock = ModelsDock(window)
+        self.models = ModelsController(
+            ModelsService(
+                paths.engine_dir / "models",
+                ImportStore(paths.config_dir / "models.json"),
+                GGUFMetaCache(paths.cache_dir / "gguf-meta.json"),
+            ),
+            self.models_dock,
+            window.tasks,
+            window.controller,
+            self,
+        )
         self._place()
         self._wire()
 
@@ -86,14 +102,18 @@ class WorkbenchDocks(QObject):
         w.tabifyDockWidget(w.dock, self.agents_dock)
         w.dock.raise_()
         w.resizeDocks([self.runs_dock], [300], Qt.Orientation.Vertical)
+        w.addDockWidget(bottom, self.models_dock)
+        w.tabifyDockWidget(self.files_dock, self.models_dock)
+        self.files_dock.raise_()
 
     def _wire(self) -> None:
         w = self.window
         status = w.statusBar()
-        for source in (self.runs, self.files, self.agents):
+        for source in (self.runs, self.files, self.agents, self.models):
             source.status_message.connect(lambda m: status.showMessage(m, 8000))
         self.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
         w.controller.connection_changed.connect(self._connection_changed)
+        w.dock.models_requested.connect(self.show_models)
         w.controller.background_started.connect(self.runs.adopt)
         w.controller.models_listed.connect(self.agents.set_models)
         w.controller.session_opened.connect(self.files.session_opened)
@@ -126,6 +146,7 @@ class WorkbenchDocks(QObject):
             (self.runs_dock, "Ctrl+Shift+R"),
             (self.files_dock, "Ctrl+Shift+F"),
             (self.agents_dock, "Ctrl+Shift+A"),
+            (self.models_dock, "Ctrl+Shift+M"),
         ):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(key))
@@ -134,7 +155,12 @@ class WorkbenchDocks(QObject):
     def add_settings(self, dialog: SettingsDialog) -> None:
         dialog.add_section(AllowListEditor(self.allow_list))
 
+    def show_models(self) -> None:
+        self.models_dock.show()
+        self.models_dock.raise_()
+
     def _connection_changed(self, _label: str, ok: bool) -> None:
+        self.models.connection_changed()
         if ok:
             self.runs.reattach_all()
 
