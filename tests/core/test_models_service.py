@@ -6,38 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from gguf import GGUFWriter
 from gguf.constants import LlamaFileType
 
+from support.gguf_files import write_gguf
 from workbench.client import ModelInfo
 from workbench.core.gguf_meta import GGUFMetaCache, GGUFReadError, fits_in_ram, ram_needed
 from workbench.core.models_service import ImportStore, ModelsService
 from workbench.engine.backends.model_files import PackagedModel
-
-
-def write_gguf(
-    path: Path,
-    *,
-    arch: str = "llama",
-    ctx: int = 4096,
-    template: bool = True,
-    file_type: int = LlamaFileType.MOSTLY_Q4_K_M,
-) -> Path:
-    """A small but real GGUF file (one tensor), as llama.cpp's own writer makes them."""
-    writer = GGUFWriter(str(path), arch)
-    writer.add_name(path.stem)
-    writer.add_context_length(ctx)
-    writer.add_file_type(file_type)
-    if template:
-        writer.add_chat_template("{% for m in messages %}{{ m.content }}{% endfor %}")
-    writer.add_tensor("token_embd.weight", np.ones((4, 8), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
 
 
 def service(tmp_path: Path, packaged: tuple[PackagedModel, ...] = ()) -> ModelsService:

@@ -3,107 +3,34 @@ progress from ``--progress-bar raw``, cancel mid-download, uninstall, and pip's 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import http.server
-import os
-import threading
 import venv
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pip
 import pytest
 
+from support.pip_index import BLOB, LoopbackIndex, build_wheel
 from workbench.core.pip_install import PipCancelled, PipError, PipJob, PipProgress
-
-BLOB = 1_200_000  # > 512 kB: pip only shows download progress for bigger files
-
-
-def build_wheel(folder: Path, name: str = "wbtiny", version: str = "1.0") -> Path:
-    """A valid pure-python wheel holding a 1.2 MB data file."""
-    files = {
-        f"{name}/__init__.py": b"VALUE = 42\n",
-        f"{name}/blob.bin": os.urandom(BLOB),
-        f"{name}-{version}.dist-info/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        ).encode(),
-        f"{name}-{version}.dist-info/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record_path = f"{name}-{version}.dist-info/RECORD"
-    record.append(f"{record_path},,")
-    files[record_path] = ("\n".join(record) + "\n").encode()
-    wheel = folder / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, data in files.items():
-            zf.writestr(path, data)
-    return wheel
-
-
-class _Index:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.release = threading.Event()
-        self.release.set()
-        self.stall = threading.Event()  # set: stop sending halfway until ``release``
-        index = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args: object, **kwargs: object) -> None:
-                super().__init__(*args, directory=str(index.folder), **kwargs)  # type: ignore[arg-type]
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def copyfile(self, source, outputfile):  # type: ignore[no-untyped-def]
-                sent = 0
-                while block := source.read(64 * 1024):
-                    outputfile.write(block)
-                    outputfile.flush()
-                    sent += len(block)
-                    if index.stall.is_set() and sent > BLOB // 2:
-                        index.release.wait(20)
-                        return
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[_Index]:
+def index(tmp_path: Path) -> Iterator[LoopbackIndex]:
     folder = tmp_path / "index"
     folder.mkdir()
     build_wheel(folder)
-    served = _Index(folder)
+    served = LoopbackIndex(folder)
     try:
         yield served
     finally:
         served.close()
 
 
-def pip_args(index: _Index, target: Path) -> tuple[str, ...]:
+def pip_args(index: LoopbackIndex, target: Path) -> tuple[str, ...]:
     return ("--no-index", "--find-links", index.url, "--no-cache-dir", "--target", str(target))
 
 
-async def test_install_reports_byte_progress(index: _Index, tmp_path: Path) -> None:
+async def test_install_reports_byte_progress(index: LoopbackIndex, tmp_path: Path) -> None:
     seen: list[tuple[str, float | None, int]] = []
     target = tmp_path / "site"
     job = PipJob(
@@ -125,7 +52,9 @@ async def test_install_reports_byte_progress(index: _Index, tmp_path: Path) -> N
     assert job.can_cancel is False
 
 
-async def test_cancel_stops_a_download_and_installs_nothing(index: _Index, tmp_path: Path) -> None:
+async def test_cancel_stops_a_download_and_installs_nothing(
+    index: LoopbackIndex, tmp_path: Path
+) -> None:
     index.stall.set()
     index.release.clear()
     target = tmp_path / "site"
@@ -142,13 +71,13 @@ async def test_cancel_stops_a_download_and_installs_nothing(index: _Index, tmp_p
     assert not (target / "wbtiny").exists()
 
 
-async def test_pip_errors_are_reported(index: _Index, tmp_path: Path) -> None:
+async def test_pip_errors_are_reported(index: LoopbackIndex, tmp_path: Path) -> None:
     job = PipJob("install", ["wbtiny==9.9"], extra_args=pip_args(index, tmp_path / "site"))
     with pytest.raises(PipError, match=r"exit code 1\).*wbtiny==9\.9"):
         await job.run()
 
 
-async def test_uninstall_removes_the_package(index: _Index, tmp_path: Path) -> None:
+async def test_uninstall_removes_the_package(index: LoopbackIndex, tmp_path: Path) -> None:
     """Install into a throwaway environment (pip borrowed from this one), then uninstall."""
     env = tmp_path / "env"
     venv.create(env, with_pip=False)

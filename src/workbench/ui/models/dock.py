@@ -72,8 +72,8 @@ def status_text(row: ModelRow) -> str:
     parts = ["serving" if row.served else ("installed" if row.kind == "packaged" else "ready")]
     if row.kind == "packaged":
         parts.append("sha256 ✓" if row.verified else "not verified")
-    if row.problem:
-        parts.append("⚠ " + row.problem.split(":")[0])
+    if row.problem:  # the whole text is in the tooltip
+        parts.append("⚠ may not fit in RAM" if "RAM" in row.problem else "⚠ unreadable file")
     return " · ".join(parts)
 
 
