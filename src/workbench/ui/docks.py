@@ -116,6 +116,7 @@ class WorkbenchDocks(QObject):
         w.dock.models_requested.connect(self.show_models)
         w.controller.background_started.connect(self.runs.adopt)
         w.controller.models_listed.connect(self.agents.set_models)
+        w.controller.models_listed.connect(lambda _ids: self.models.connection_changed())
         w.controller.session_opened.connect(self.files.session_opened)
         self.runs.transcript_requested.connect(self._open_transcript)
         # A run saved into the history (its own session, a new answer): the list shows it.
@@ -156,8 +157,21 @@ class WorkbenchDocks(QObject):
         dialog.add_section(AllowListEditor(self.allow_list))
 
     def show_models(self) -> None:
-        self.models_dock.show()
-        self.models_dock.raise_()
+        """Bring the Models page forward, with room for its tables."""
+        dock, w = self.models_dock, self.window
+        dock.show()
+        dock.raise_()
+        if (
+            not dock.isFloating()
+            and w.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ):
+            height = max(dock.height(), int(w.height() * 0.55))
+            w.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+            w.resizeDocks(
+                [self.runs_dock, dock],
+                [int(w.width() * 0.3), int(w.width() * 0.7)],
+                Qt.Orientation.Horizontal,
+            )
 
     def _connection_changed(self, _label: str, ok: bool) -> None:
         self.models.connection_changed()

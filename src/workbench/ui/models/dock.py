@@ -58,10 +58,10 @@ def human_size(size: int | None) -> str:
     if not size:
         return "—"
     if size >= 1024**3:
-        return f"{size / 1024**3:.2f} GB"
+        return f"{size / 1024**3:.2f} GiB"
     if size >= 1024**2:
-        return f"{size / 1024**2:.0f} MB"
-    return f"{size / 1024:.0f} kB"
+        return f"{size / 1024**2:.0f} MiB"
+    return f"{size / 1024:.0f} KiB" if size >= 1024 else f"{size} B"
 
 
 def status_text(row: ModelRow) -> str:
@@ -108,7 +108,8 @@ class ModelsDock(QDockWidget):
         split.addWidget(self._models_box())
         split.addWidget(self._servers_box())
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 130])
         outer.addWidget(split, 1)
         self.note = QLabel("")
         self.note.setObjectName("modelsNote")
@@ -120,10 +121,12 @@ class ModelsDock(QDockWidget):
 
     # --- building ---------------------------------------------------------------------------
 
-    def _models_box(self) -> QGroupBox:
-        box = QGroupBox("Models")
+    def _models_box(self) -> QWidget:
+        box = QWidget()
         col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
         self.table = _table(COLUMNS)
+        self.table.setMinimumHeight(120)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemDoubleClicked.connect(lambda _item: self._emit(self.use_requested))
         col.addWidget(self.table, 1)
@@ -170,6 +173,7 @@ class ModelsDock(QDockWidget):
         box = QGroupBox("Model servers on this computer (OpenAI-compatible)")
         col = QVBoxLayout(box)
         self.server_table = _table(SERVER_COLUMNS)
+        self.server_table.setMinimumHeight(90)
         self.server_table.itemSelectionChanged.connect(self._server_selected)
         col.addWidget(self.server_table, 1)
         bar = QHBoxLayout()
@@ -340,6 +344,7 @@ def _table(columns: tuple[str, ...]) -> QTableWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
     table.horizontalHeader().setStretchLastSection(True)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     table.setAlternatingRowColors(True)
