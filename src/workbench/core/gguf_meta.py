@@ -74,7 +74,12 @@ def find_projector(path: Path) -> Path | None:
 
 
 def _read_uncached(path: Path) -> GGUFMeta:
-    from gguf import GGUFReader
+    try:
+        from gguf import GGUFReader
+    except ImportError:
+        raise GGUFReadError(
+            "Reading GGUF files needs the 'gguf' package: pip install 'workbench[local]'."
+        ) from None
 
     try:
         size = path.stat().st_size
