@@ -316,8 +316,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--traces", type=Path, help="keep failed runs' steps and files here")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
-    parser.add_argument("--votes", type=int, default=None,
-                        help="the engine's --agent-votes (default: the engine's default)")
+    parser.add_argument(
+        "--votes",
+        type=int,
+        default=None,
+        help="the engine's --agent-votes (default: the engine's default)",
+    )
     args = parser.parse_args()
     tasks = _select(args.only)
     results: list[TaskResult] = []

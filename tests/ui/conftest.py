@@ -19,6 +19,26 @@ def pytest_asyncio_loop_factories(
     return {"qasync": qasync_loop}
 
 
+@pytest.fixture(autouse=True)
+def _current_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Synchronous tests that build windows start background tasks (attachment summaries)
+    with ``asyncio.get_event_loop()``, as the app does under its qasync loop. An async test
+    before them leaves no current loop, so they get one of their own (never run)."""
+    if asyncio.iscoroutinefunction(getattr(request, "function", None)):
+        yield
+        return
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
 @pytest.fixture
 def make_window(qtbot: object, _workbench_home: Path) -> Iterator[Callable[..., MainWindow]]:
     """Build main windows on the test's WORKBENCH_HOME; closed and freed afterwards."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from workbench.client import Client, ModelInfo
 
-from .engine_process import EngineInfo, EngineProcess, read_engine_file
+from .engine_process import EngineInfo, EngineProcess, read_engine_file, wait_for_exit
+from .models_service import ImportStore, existing_imports
 from .paths import Paths
 from .profiles import GEMINI_URL, Profile
 from .secrets import SecretStore
@@ -68,6 +69,7 @@ class Connection:
             # An engine left running by an earlier app session: ask it to stop.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self.engine_info.pid, signal.SIGTERM)
+            await wait_for_exit(self.engine_info.pid)  # a restart must not find it alive
 
 
 async def connect(
@@ -100,10 +102,28 @@ async def _connect_local(profile: Profile, paths: Paths, reuse: bool) -> Connect
     info = read_engine_file(engine_dir) if reuse else None
     engine: EngineProcess | None = None
     if info is None:
-        engine = EngineProcess(engine_dir, backend=profile.local_backend, model=profile.local_model)
+        engine = EngineProcess(
+            engine_dir,
+            backend=profile.local_backend,
+            model=profile.local_model,
+            extra_args=local_engine_args(profile, paths),
+        )
         try:
             info = await engine.start()
         except Exception as exc:
             raise ConnectionProblem(f"The local engine could not start. {exc}") from exc
     client = Client(info.url, api_version=profile.api_version, api_key=info.token)
     return Connection(profile, client, engine=engine, engine_info=info)
+
+
+def local_engine_args(profile: Profile, paths: Paths) -> tuple[str, ...]:
+    """The engine's backend options for a local profile: the OpenAI-compatible server it runs
+    on, or (llama) the user's imported GGUF files that still exist."""
+    if profile.local_backend == "openai":
+        return ("--openai-base-url", profile.local_openai_url)
+    if profile.local_backend != "llama":
+        return ()
+    args: list[str] = []
+    for path in existing_imports(ImportStore(paths.config_dir / "models.json")):
+        args += ["--model-path", str(path)]
+    return tuple(args)

@@ -74,6 +74,17 @@ def read_engine_file(data_dir: Path) -> EngineInfo | None:
     return info if _pid_alive(info.pid) else None
 
 
+async def wait_for_exit(pid: int, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
+    """Poll until process ``pid`` is gone (True) or ``timeout`` seconds passed (False)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while _pid_alive(pid):
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
+
+
 class EngineProcess:
     """One child engine process on a free loopback port."""
 

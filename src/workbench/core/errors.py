@@ -18,6 +18,9 @@ from workbench.client import (
     WorkbenchAPIError,
 )
 
+ClientError = WorkbenchAPIError
+"""Every error the client raises for a server's answer (for views that may not import it)."""
+
 _LABEL = re.compile(r"^[a-z][\w ().:/-]{0,60}?: (?=\S)")
 """The ``"create interaction (stream): "`` the client puts before its own words."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 ProfileKind = Literal["local", "gemini", "custom"]
 
 GEMINI_URL = "https://generativelanguage.googleapis.com"
-LOCAL_BACKENDS = ("llama", "scripted")
+LOCAL_BACKENDS = ("llama", "openai", "scripted")
 
 
 class Profile(BaseModel):
@@ -29,6 +29,8 @@ class Profile(BaseModel):
     api_version: str = "v1beta"
     local_backend: str = "llama"
     local_model: str | None = None
+    local_openai_url: str = ""
+    """With ``local_backend="openai"``: the OpenAI-compatible server the engine runs on."""
     default_target: str = ""
 
     @field_validator("base_url")
@@ -45,6 +47,8 @@ class Profile(BaseModel):
         return self.kind == "local"
 
     def describe(self) -> str:
+        if self.kind == "local" and self.local_backend == "openai":
+            return f"Local engine on {self.local_openai_url or '(no server yet)'} (no key)"
         if self.kind == "local":
             return f"Local engine ({self.local_backend} backend, no key, no network)"
         if self.kind == "gemini":
@@ -84,6 +88,8 @@ def check_profile(profile: Profile) -> list[str]:
             problems.append("The server URL must not contain '?' or '#' (never put a key in it).")
     elif profile.local_backend not in LOCAL_BACKENDS:
         problems.append(f"Unknown local backend {profile.local_backend!r}.")
+    elif profile.local_backend == "openai" and not profile.local_openai_url.startswith("http"):
+        problems.append("Choose the OpenAI-compatible server the engine should run on.")
     if not profile.api_version.strip():
         problems.append("Give an API version (v1beta for Gemini).")
     return problems

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .attachments import wrapped_name
+from .run_outcome import answered_by
 
 BlockKind = Literal["text", "thought", "tool", "error", "media", "raw"]
 
@@ -54,6 +55,8 @@ class TurnView:
     user_media: list[str] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
+    """The model that answered, as the server reported it (``model`` or ``agent_config.model``)."""
 
     @property
     def answer_text(self) -> str:
@@ -141,6 +144,7 @@ def read_turn(
         user_text=user_text,
         user_media=user_media,
         usage=dict(data.get("usage") or {}),
+        model=answered_by(data) if data.get("model") or data.get("agent_config") else "",
     )
     calls: dict[str, Block] = {}
     for pos, step in enumerate(steps):

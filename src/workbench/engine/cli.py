@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="accept requests without a key")
     p.add_argument("--backend", choices=sorted(BACKENDS), default="llama")
     p.add_argument("--model", help="model id for the backend to serve")
+    p.add_argument(
+        "--model-path",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="a GGUF file or folder the llama backend serves too (repeatable)",
+    )
     p.add_argument("--openai-base-url", help="base URL of the OpenAI-compatible server")
     p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     p.add_argument(
@@ -378,6 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             openai_base_url=args.openai_base_url,
             data_dir=data_dir,
             api_key=os.environ.get("WORKBENCH_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY"),
+            model_paths=tuple(p.expanduser() for p in args.model_path),
         )
     except BackendLoadError as exc:
         return _fail(str(exc))

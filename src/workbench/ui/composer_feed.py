@@ -20,7 +20,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from workbench.client import WorkbenchAPIError
 from workbench.core.attachments import (
     Attachment,
     AttachmentError,
@@ -31,7 +30,7 @@ from workbench.core.attachments import (
 )
 from workbench.core.capabilities import reading_note, refusal
 from workbench.core.connection import Connection
-from workbench.core.errors import explain
+from workbench.core.errors import ClientError, explain
 from workbench.core.media_info import summarize
 from workbench.core.media_upload import content_for, needs_upload
 from workbench.core.run_settings import RunSettings
@@ -164,8 +163,8 @@ class ComposerFeed(QObject):
         except AttachmentError as exc:
             self.composer.refuse(f"{exc} Nothing was sent; your message is still here.")
             return None
-        except (WorkbenchAPIError, OSError) as exc:
-            if isinstance(exc, WorkbenchAPIError):
+        except (ClientError, OSError) as exc:
+            if isinstance(exc, ClientError):
                 words = explain(exc)
             elif isinstance(exc, TimeoutError):
                 words = f"{exc}."

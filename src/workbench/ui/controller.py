@@ -133,8 +133,11 @@ class ChatController(QObject):
 
     # --- connection ----------------------------------------------------------------------
 
-    async def connect_active(self) -> bool:
-        """(Re)connect to the active profile; report problems in the transcript."""
+    async def connect_active(self, *, restart: bool = False) -> bool:
+        """(Re)connect to the active profile; report problems in the transcript.
+
+        ``restart``: start a new local engine even if one is running (new model or server).
+        """
         profile = self.settings.profile()
         self.connection_changed.emit(f"{profile.name} · connecting…", False)
         self.composer.set_ready(False, f"Connecting to {profile.name}… Send works once it answers.")
@@ -143,7 +146,7 @@ class ChatController(QObject):
         if old is not None:
             await old.close()
         try:
-            conn = await connect(profile, self.secrets, self.paths)
+            conn = await connect(profile, self.secrets, self.paths, reuse_engine=not restart)
         except ConnectionProblem as exc:
             self.connection_changed.emit(f"{profile.name} · not connected", False)
             self.composer.set_ready(False, "Not connected: check the profile in Settings (Ctrl+,).")

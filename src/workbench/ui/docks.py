@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QMenu
 
 from workbench.core.agent_library import AgentLibrary
 from workbench.core.approvals import AllowList
+from workbench.core.gguf_meta import GGUFMetaCache
+from workbench.core.models_service import ImportStore, ModelsService
 
 from .agents.controller import AgentsController
 from .agents.panel import AgentsDock
@@ -24,6 +26,8 @@ from .approvals_settings import AllowListEditor
 from .credentials_settings import CredentialsEditor
 from .files.controller import FilesController
 from .files.dock import FilesDock
+from .models.controller import ModelsController
+from .models.dock import ModelsDock
 from .runs.controller import RunsController
 from .runs.dock import RunsDock
 from .runs.notifier import Notifier
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
 
 
 class WorkbenchDocks(QObject):
-    """Owns the three docks and their controllers."""
+    """Owns the Runs, Sandbox files, Agents and Models docks and their controllers."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -82,6 +86,18 @@ class WorkbenchDocks(QObject):
         self.schedules = SchedulesController(
             self.schedules_dock, self.webhooks_dock, window.tasks, connection, self.runs, self
         )
+        self.models_dock = ModelsDock(window)
+        self.models = ModelsController(
+            ModelsService(
+                paths.engine_dir / "models",
+                ImportStore(paths.config_dir / "models.json"),
+                GGUFMetaCache(paths.cache_dir / "gguf-meta.json"),
+            ),
+            self.models_dock,
+            window.tasks,
+            window.controller,
+            self,
+        )
         self._place()
         self._wire()
 
@@ -98,16 +114,21 @@ class WorkbenchDocks(QObject):
         self.runs_dock.raise_()
         w.dock.raise_()
         w.resizeDocks([self.runs_dock], [300], Qt.Orientation.Vertical)
+        w.addDockWidget(bottom, self.models_dock)
+        w.tabifyDockWidget(self.files_dock, self.models_dock)
+        self.files_dock.raise_()
 
     def _wire(self) -> None:
         w = self.window
         status = w.statusBar()
-        for source in (self.runs, self.files, self.agents, self.schedules):
+        for source in (self.runs, self.files, self.agents, self.schedules, self.models):
             source.status_message.connect(lambda m: status.showMessage(m, 8000))
         self.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
         w.controller.connection_changed.connect(self._connection_changed)
+        w.dock.models_requested.connect(self.show_models)
         w.controller.background_started.connect(self.runs.adopt)
         w.controller.models_listed.connect(self.agents.set_models)
+        w.controller.models_listed.connect(lambda _ids: self.models.connection_changed())
         w.controller.session_opened.connect(self.files.session_opened)
         self.runs.transcript_requested.connect(self._open_transcript)
         # A run saved into the history (its own session, a new answer): the list shows it.
@@ -140,6 +161,7 @@ class WorkbenchDocks(QObject):
             (self.agents_dock, "Ctrl+Shift+A"),
             (self.schedules_dock, "Ctrl+Shift+S"),
             (self.webhooks_dock, "Ctrl+Shift+K"),
+            (self.models_dock, "Ctrl+Shift+M"),
         ):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(key))
@@ -150,7 +172,25 @@ class WorkbenchDocks(QObject):
         w = self.window
         dialog.add_section(CredentialsEditor(w.tasks, lambda: w.controller.connection))
 
+    def show_models(self) -> None:
+        """Bring the Models page forward, with room for its tables."""
+        dock, w = self.models_dock, self.window
+        dock.show()
+        dock.raise_()
+        if (
+            not dock.isFloating()
+            and w.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ):
+            height = max(dock.height(), int(w.height() * 0.55))
+            w.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+            w.resizeDocks(
+                [self.runs_dock, dock],
+                [int(w.width() * 0.3), int(w.width() * 0.7)],
+                Qt.Orientation.Horizontal,
+            )
+
     def _connection_changed(self, _label: str, ok: bool) -> None:
+        self.models.connection_changed()
         if ok:
             self.runs.reattach_all()
         self.schedules.connection_changed(ok)

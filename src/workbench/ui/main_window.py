@@ -51,7 +51,7 @@ SHORTCUTS = """<table>
 <tr><td><b>Ctrl+K</b></td><td>Search sessions</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>Target picker</td></tr>
 <tr><td><b>Ctrl+B</b></td><td>Show/hide run settings</td></tr>
-<tr><td><b>Ctrl+Shift+R / F / A</b></td><td>Show/hide Runs, Sandbox files, Agents</td></tr>
+<tr><td><b>Ctrl+Shift+R / F / A / M</b></td><td>Runs, Sandbox files, Agents, Models</td></tr>
 <tr><td><b>Ctrl+Shift+S / K</b></td><td>Show/hide Schedules, Webhooks</td></tr>
 <tr><td><b>F2</b></td><td>Rename session</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>

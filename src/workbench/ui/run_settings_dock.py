@@ -56,6 +56,8 @@ class RunSettingsDock(QDockWidget):
     """Edits a :class:`RunSettings`."""
 
     settings_changed = Signal()
+    models_requested = Signal()
+    """The user wants the Models page (install, import, other servers)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Run settings", parent)
@@ -85,6 +87,11 @@ class RunSettingsDock(QDockWidget):
         self.target.setToolTip("A model or agent id from the server's list, or type your own")
         self.target.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         form.addRow("Target", self.target)
+        self.models_button = QPushButton("Models…")
+        self.models_button.setObjectName("modelsButton")
+        self.models_button.setToolTip("Install, import or switch models and model servers")
+        self.models_button.clicked.connect(self.models_requested)
+        form.addRow("", self.models_button)
         self.target_note = QLabel()
         self.target_note.setWordWrap(True)
         self.target_note.setStyleSheet("color: palette(mid);")

@@ -48,6 +48,12 @@ _TARGET_HINTS = {
 }
 
 
+_BACKEND_LABELS = {
+    "llama": "llama.cpp (local model)",
+    "openai": "OpenAI-compatible server (pick it on the Models page)",
+}
+
+
 class SettingsDialog(QDialog):
     """Profiles, keys and "Test connection". Open with ``open()``, never ``exec()``."""
 
@@ -107,7 +113,7 @@ class SettingsDialog(QDialog):
         self.api_version = QLineEdit()
         self.backend = QComboBox()
         for b in LOCAL_BACKENDS:
-            self.backend.addItem({"llama": "llama.cpp (local model)"}.get(b, b), b)
+            self.backend.addItem(_BACKEND_LABELS.get(b, b), b)
         self.default_target = QLineEdit()
         for label, w in (
             ("Name", self.name),

@@ -32,11 +32,13 @@ def create_backend(
     openai_base_url: str | None = None,
     data_dir: Path | None = None,
     api_key: str | None = None,
+    model_paths: tuple[Path, ...] = (),
 ) -> Backend:
     """Construct backend ``name`` with the options that its constructor accepts.
 
     ``data_dir`` is the engine's data folder (the llama backend assembles packaged models
-    under it); ``api_key`` is sent to an OpenAI-compatible server.
+    under it); ``api_key`` is sent to an OpenAI-compatible server; ``model_paths`` are more GGUF
+    files or folders the llama backend serves (the app's imported models).
     """
     if name not in BACKENDS:
         known = ", ".join(sorted(BACKENDS))
@@ -66,6 +68,7 @@ def create_backend(
         "base_url": openai_base_url,
         "data_dir": data_dir,
         "api_key": api_key,
+        "model_paths": model_paths or None,
     }
     try:
         params = inspect.signature(cls).parameters

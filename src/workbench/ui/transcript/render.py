@@ -321,6 +321,8 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
     if turn.error:
         parts.append(error_html(turn.error, theme))
     footer = usage_line(view.usage, turn.metrics)
+    if view.model and not turn.live:
+        footer = " · ".join(x for x in (f"model {view.model}", footer) if x)
     if footer:
         parts.append(f'<p style="color:{theme.muted}; font-size:small">{_esc(footer)}</p>')
     return "".join(parts)
