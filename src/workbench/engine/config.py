@@ -103,7 +103,7 @@ class EngineConfig:
     code_timeout_seconds: float = 60.0
     agent_temperature: float = 0.0
     agent_seed: int = 1
-    agent_votes: int = 2
+    agent_votes: int = 0
     model_aliases: tuple[tuple[str, str], ...] = field(default=DEFAULT_ALIASES)
     detach_seconds: float = DEFAULT_DETACH_SECONDS
     checkpoint_events: int = DEFAULT_CHECKPOINT_EVENTS

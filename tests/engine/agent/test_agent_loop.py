@@ -324,3 +324,40 @@ async def test_a_client_call_repeated_after_its_result_is_not_made_again(
     assert status == "completed"
     assert "already called get_weather" in model.requests[1].messages[-1].text
     assert (ctx.root / "w.txt").read_text() == "sunny"
+
+
+async def test_a_function_result_is_named_and_a_program_faking_it_is_sent_back(
+    ctx: ToolContext,
+) -> None:
+    from workbench.engine.agent import build_registry as build
+    from workbench.engine.backends.base import ToolCall
+
+    tools = [{"type": "code_execution"},
+             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
+    task = "Call get_weather for Oslo and write what it returned to w.txt."
+    history = [
+        Message(role="user", text=task),
+        Message(role="assistant", tool_calls=(ToolCall("c1", "get_weather", {"city": "Oslo"}),)),
+        Message(role="tool", text="sunny, 3 C", tool_call_id="c1", name="get_weather"),
+    ]
+    fake = (
+        "def get_weather(city):\n    return 'rain'\nopen('w.txt', 'w').write(get_weather('Oslo'))"
+    )
+    write = "open('w.txt', 'w').write('sunny, 3 C')"
+    model = FakeModel([program(fake), program(write), "It is sunny, 3 C; I wrote w.txt."])
+    events: list[dict[str, Any]] = []
+    out = OutputAssembler(1, events.append)
+    ids = (f"call_{i}" for i in itertools.count())
+    loop = AgentLoop(
+        backend=model, model="fake", registry=await build(tools), ctx=ctx, out=out,
+        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
+        new_call_id=lambda: next(ids), task=task,
+    )  # fmt: skip
+    status, _ = await loop.run()
+    assert status == "completed"
+    first = model.requests[0].messages[-1]
+    assert first.name == HARNESS and first.text.startswith("get_weather returned sunny, 3 C")
+    sent_back = model.requests[1].messages[-1].text
+    assert "get_weather is not a Python function" in sent_back and "'sunny, 3 C'" in sent_back
+    assert (ctx.root / "w.txt").read_text() == "sunny, 3 C"
+    assert [s["type"] for s in out.steps].count("code_execution_call") == 1  # the fake never ran

@@ -51,6 +51,23 @@ from .verify import Check, impossible_upfront, says_cannot
 __all__ = ["AgentLoop", "LoopLimits", "Outcome", "StepSink", "Usage"]
 
 
+def _trailing_results(messages: list[Message]) -> list[Message]:
+    """The tool results that end the conversation (a client answered function calls)."""
+    tail: list[Message] = []
+    for message in reversed(messages):
+        if message.role != "tool":
+            break
+        tail.insert(0, message)
+    return tail
+
+
+def _fakes(code: str, results: dict[str, str]) -> str | None:
+    """The called function a program defines itself instead of using its result."""
+    return next(
+        (n for n in results if re.search(rf"^\s*def\s+{re.escape(n)}\s*\(", code, re.M)), None
+    )
+
+
 def _call_key(call: ToolCall | ToolCallChunk) -> str:
     """A call's identity (name and arguments), to spot the same call made again."""
     return call.name + json.dumps(call.arguments, sort_keys=True)
@@ -123,7 +140,13 @@ class AgentLoop(SecondOpinion, Endings):
         files = snapshot(self.ctx.root)
         system = self.system(files) if self.system else ""
         base = [Message(role="system", text=system)] if system else []
-        return base + list(self.conversation), files, TaskPlan.of(self.task, files)
+        work = base + list(self.conversation)
+        if self.code_tool is not None and (trailing := _trailing_results(work)):
+            # After a client function's result the small model writes a program that
+            # defines the function (and invents its result): say what the result is for.
+            lines = "\n".join(f"{m.name or 'function'} returned {m.text}" for m in trailing)
+            work.append(harness(prompt.USE_RESULTS.format(results=lines)))
+        return work, files, TaskPlan.of(self.task, files)
 
     # -- code actions ---------------------------------------------------------------------
 
@@ -140,6 +163,12 @@ class AgentLoop(SecondOpinion, Endings):
         # Calls made in earlier hops count too: after a client function's result the small
         # model likes to call it again rather than use the result.
         made = {_call_key(c) for m in work if m.role == "assistant" for c in m.tool_calls}
+        results = {m.name: m.text for m in work if m.role == "tool" and m.name}
+        self.did.extend(
+            f"called {c.name}" for m in self.conversation if m.role == "assistant"
+            for c in m.tool_calls
+        )  # fmt: skip
+        warned = False  # a program faking a called function was sent back once
         asked = False
         resampled = False
         nudged = False
@@ -189,6 +218,13 @@ class AgentLoop(SecondOpinion, Endings):
                     return self._give_up("the step limit was reached")
                 continue
             program = find_program(turn.text)
+            if program is not None and not warned and (fake := _fakes(program.code, results)):
+                warned = True
+                work += [
+                    Message(role="assistant", text=fenced(program)),
+                    harness(prompt.FAKED_RESULT.format(name=fake, result=results[fake])),
+                ]
+                continue
             if program is not None and not force_used and self._named_uncalled(work):
                 force = force_used = True  # ask again, with the named tool's call enforced
                 continue

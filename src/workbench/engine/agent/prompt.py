@@ -86,6 +86,16 @@ SAME_CALL = (
     "You already called {name} with these arguments; its result is above. Do the next step "
     "of the task, or give your final answer."
 )
+USE_RESULTS = (
+    "{results}\n(These are the results of the functions you called. They are values, not "
+    "Python functions: finish the task with them — a program that uses them as literals, "
+    "or your final answer.)"
+)
+FAKED_RESULT = (
+    "{name} is not a Python function and must not be defined in a program: it was already "
+    "called and returned {result!r}. Write the program again using that value as a literal, "
+    "or give your final answer."
+)
 GAVE_UP = "I could not finish the task: {reason}. What I did: {did}."
 CANNOT_FALLBACK = "I could not do this task: {reason}. What I did: {did}."
 

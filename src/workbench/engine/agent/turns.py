@@ -79,7 +79,7 @@ class LoopLimits:
     resample_temperature: float = 0.7
     repairs: int = 2
     seed: int = 1
-    votes: int = 2
+    votes: int = 0
 
 
 @dataclass
