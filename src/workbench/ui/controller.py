@@ -27,9 +27,8 @@ from PySide6.QtGui import QGuiApplication
 
 from workbench.core.attachments import Attachment, human_size
 from workbench.core.capabilities import capabilities_for, input_kinds
-from workbench.core.connection import Connection, ConnectionProblem, connect
+from workbench.core.connection import Connection
 from workbench.core.conversation import ConversationTree
-from workbench.core.errors import explain
 from workbench.core.export import turn_markdown
 from workbench.core.follower import Followers
 from workbench.core.history import AttachmentInfo, HistoryStore
@@ -42,6 +41,7 @@ from workbench.core.tasks import TaskManager
 from workbench.core.transcript import read_turn
 from workbench.core.turns import TurnRunner, TurnUpdate
 
+from .chat.connecting import ChatConnection
 from .chat.live import LiveFollow
 from .composer import PLACEHOLDER, Composer
 from .composer_feed import ComposerFeed
@@ -93,7 +93,19 @@ class ChatController(QObject):
             composer,
             dock,
         )
-        self.connection: Connection | None = None
+        self.link = ChatConnection(
+            settings,
+            secrets,
+            paths,
+            composer=composer,
+            dock=dock,
+            transcript=transcript,
+            on_connected=self._connected,
+            send=lambda text, atts: self.send(text, atts),
+            parent=self,
+        )
+        self.link.changed.connect(self.connection_changed)
+        self.link.status_message.connect(self.status_message)
         self.runner: TurnRunner | None = None
         self.session_id: str | None = None
         self.leaf_id: str | None = None
@@ -133,42 +145,30 @@ class ChatController(QObject):
 
     # --- connection ----------------------------------------------------------------------
 
+    @property
+    def connection(self) -> Connection | None:
+        return self.link.connection
+
+    @connection.setter
+    def connection(self, conn: Connection | None) -> None:
+        self.link.connection = conn
+
     async def connect_active(self) -> bool:
-        """(Re)connect to the active profile; report problems in the transcript."""
-        profile = self.settings.profile()
-        self.connection_changed.emit(f"{profile.name} · connecting…", False)
-        self.composer.set_ready(False, f"Connecting to {profile.name}… Send works once it answers.")
-        self.dock.set_connecting(True)
-        old, self.connection, self.runner = self.connection, None, None
-        if old is not None:
-            await old.close()
-        try:
-            conn = await connect(profile, self.secrets, self.paths)
-        except ConnectionProblem as exc:
-            self.connection_changed.emit(f"{profile.name} · not connected", False)
-            self.composer.set_ready(False, "Not connected: check the profile in Settings (Ctrl+,).")
-            self.dock.set_connecting(False)
-            self.transcript.set_notice(str(exc), problem=True)
-            return False
-        self.connection = conn
+        """(Re)connect to the active profile (``chat/connecting.py``); a message sent
+        meanwhile is held and sent once it is usable."""
+        self.runner = None
+        return await self.link.connect_active()
+
+    def _connected(self, conn: Connection) -> None:
         self.runner = TurnRunner(conn.client, self.history, followers=self.followers)
-        self.connection_changed.emit(conn.label, True)
-        notice = conn.engine_info.notice if conn.engine_info is not None else ""
-        self.transcript.set_notice(f"The local engine: {notice}" if notice else "", problem=True)
-        try:
-            await conn.refresh_models()
-        except Exception as exc:
-            self.status_message.emit(f"Could not list models: {explain(exc, conn.client.base_url)}")
         models = conn.model_ids()
         self.dock.set_connecting(False)
         self.dock.set_targets(models, conn.agents)
         self.models_listed.emit(models)
         if not self.dock.run_settings().target:
-            fallback = profile.default_target or (models[0] if models else "")
+            fallback = conn.profile.default_target or (models[0] if models else "")
             self.dock.target.setEditText(fallback)
         self._apply_capabilities()
-        self.composer.set_ready(True)
-        return True
 
     def _apply_capabilities(self) -> None:
         conn = self.connection
@@ -213,6 +213,7 @@ class ChatController(QObject):
         if self.busy:
             self.status_message.emit("Stop the running response first (Esc).")
             return
+        self.link.cancel_hold()  # a queued message belongs to the session it was written in
         self.feed.switch(self.session_id, None)
         self.live.stop()
         self.session_id, self.leaf_id, self._send_parent = None, None, _UNSET
@@ -233,6 +234,8 @@ class ChatController(QObject):
             info = self.history.session(session_id)
         except KeyError:
             return
+        if session_id != self.session_id:
+            self.link.cancel_hold()
         self.feed.switch(self.session_id, session_id)
         self.live.stop()
         self.session_id = session_id
@@ -431,10 +434,10 @@ class ChatController(QObject):
         if self.busy or (uploaded is None and self.tasks.running("upload")):
             return
         if self.runner is None:
-            self.transcript.set_notice(
-                "Not connected. Check the profile in Settings (Ctrl+,), then try again.",
-                problem=True,
-            )
+            if self.link.connecting:
+                self.link.hold(text, attachments)  # sent the moment the connection is usable
+            else:
+                self.transcript.set_notice(self.link.not_ready_words(), problem=True)
             return
         run = self.dock.run_settings()
         unreadable = [why for a in attachments if (why := self.feed.refusal(a))]
@@ -592,7 +595,10 @@ class ChatController(QObject):
             entry = TurnEntry(None, result.input_steps, {}, target=self.dock.run_settings().target)
             self.transcript.set_live(entry)
         if result is not None and result.error and (iid is None or result.status == "failed"):
-            words = result.error + (" Your message is back in the box." if iid is None else "")
+            gone = self.link.engine_gone()  # "could not reach" says less than why
+            words = (gone or result.error) + (
+                " Your message is back in the box." if iid is None else ""
+            )
             self.transcript.set_notice(words, problem=True, details=result.error_details)
         self.refresh_sessions()
         self.composer.edit.setFocus()
@@ -608,9 +614,9 @@ class ChatController(QObject):
         if self.runner is not None and not stop_engine:
             self.runner.detach_background = True  # keep background turns going on the server
         await self.tasks.cancel_all()
-        if self.connection is not None:
-            await self.connection.close(stop_engine=stop_engine)
-            self.connection = None
+        if self.link.connection is not None:
+            await self.link.connection.close(stop_engine=stop_engine)
+            self.link.connection = None
         self.save_settings()
 
     def loaded_entries(self) -> list[TurnEntry]:

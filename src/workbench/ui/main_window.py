@@ -46,7 +46,7 @@ from .transcript import TranscriptView
 SHORTCUTS = """<table>
 <tr><td><b>Enter</b></td><td>Send</td></tr>
 <tr><td><b>Shift+Enter</b></td><td>New line</td></tr>
-<tr><td><b>Esc</b></td><td>Stop the running response</td></tr>
+<tr><td><b>Esc</b></td><td>Stop the running response (or cancel a queued message)</td></tr>
 <tr><td><b>Ctrl+N</b></td><td>New session</td></tr>
 <tr><td><b>Ctrl+K</b></td><td>Search sessions</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>Target picker</td></tr>
@@ -54,6 +54,7 @@ SHORTCUTS = """<table>
 <tr><td><b>Ctrl+Shift+R / F / A</b></td><td>Show/hide Runs, Sandbox files, Agents</td></tr>
 <tr><td><b>Ctrl+Shift+S / K</b></td><td>Show/hide Schedules, Webhooks</td></tr>
 <tr><td><b>F2</b></td><td>Rename session</td></tr>
+<tr><td><b>F5</b></td><td>Reconnect (start the local engine again)</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
 </table>"""
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
             file, "Export session as &JSON trace…", lambda: self.pick_export("json")
         )
         file.addSeparator()
+        self._action(file, "&Reconnect", self._reconnect, "F5")
         self._action(file, "&Settings…", self.open_settings, "Ctrl+,")
         file.addSeparator()
         self.quit_action = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -268,6 +270,12 @@ class MainWindow(QMainWindow):
             self._may_close = True
             self.close()
             self.quit_finished.emit()
+
+    def _reconnect(self) -> None:
+        if self.controller.link.connecting:
+            self.statusBar().showMessage("Already connecting…", 4000)
+            return
+        self.tasks.start("connect", self.controller.connect_active())
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         self.statusBar().showMessage(f"{name} failed: {explain(exc)}", 15000)
