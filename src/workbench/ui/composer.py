@@ -113,6 +113,9 @@ class Composer(QWidget):
         outer.setContentsMargins(10, 4, 10, 10)
         outer.setSpacing(4)
 
+        self.startup_bar = StartupBar(self)
+        outer.addWidget(self.startup_bar)
+
         self.message = QLabel(self)
         self.message.setObjectName("composerMessage")
         self.message.setWordWrap(True)
@@ -128,8 +131,6 @@ class Composer(QWidget):
 
         self.upload_bar = UploadBar(self)
         outer.addWidget(self.upload_bar)
-        self.startup_bar = StartupBar(self)
-        outer.addWidget(self.startup_bar)
 
         row = QHBoxLayout()
         self.add_button = QToolButton(self)
