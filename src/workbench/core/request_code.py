@@ -1,4 +1,4 @@
-""""Get code": the request being composed, as Python (google-genai), curl and raw JSON.
+""" "Get code": the request being composed, as Python (google-genai), curl and raw JSON.
 
 A pure function of the create body and the server it would go to, so the samples are exactly
 what the app would send. The API key never appears: the samples read it from an environment

@@ -22,8 +22,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QWidget
 
 from workbench.core.attachments import Attachment, human_size
 from workbench.core.capabilities import capabilities_for, input_kinds
@@ -34,6 +35,7 @@ from workbench.core.follower import Followers
 from workbench.core.history import AttachmentInfo, HistoryStore
 from workbench.core.media_info import sent_line
 from workbench.core.paths import Paths
+from workbench.core.request_code import request_code, server_for
 from workbench.core.run_settings import RunSettings, build_request, user_turn
 from workbench.core.secrets import SecretStore
 from workbench.core.settings import Settings, save_settings
@@ -42,6 +44,7 @@ from workbench.core.transcript import read_turn
 from workbench.core.turns import TurnRunner, TurnUpdate
 
 from .chat.connecting import ChatConnection
+from .chat.get_code import GetCodeDialog
 from .chat.live import LiveFollow
 from .composer import PLACEHOLDER, Composer
 from .composer_feed import ComposerFeed
@@ -607,6 +610,34 @@ class ChatController(QObject):
     def stop(self) -> None:
         if self.tasks.cancel("turn"):
             self.status_message.emit("Stopped.")
+
+    # --- get code ------------------------------------------------------------------------
+
+    def current_request(self) -> dict[str, Any]:
+        """The create body Send would post now (the composer's text, or a placeholder)."""
+        content: list[dict[str, Any]] = [
+            {"type": "text", "text": self.composer.text().strip() or "Your message"}
+        ]
+        content += [a.to_content() for a in self.composer.attachments()]
+        run = self.dock.run_settings()
+        parent = self.leaf_id if self._send_parent is _UNSET else self._send_parent
+        return build_request(run, user_turn(content), parent if run.store else None)
+
+    def open_get_code(self, parent: QWidget) -> GetCodeDialog | None:
+        """Show the request being composed as code; say why not when it cannot be built."""
+        conn = self.connection
+        engine_url = conn.engine_info.url if conn and conn.engine_info else None
+        try:
+            server = server_for(self.settings.profile(), engine_url)
+            samples = request_code(self.current_request(), server)
+        except ValueError as exc:
+            self.status_message.emit(f"No code to show: {exc}.")
+            return None
+        token_file = self.paths.engine_dir / "engine.json" if server.local else None
+        dialog = GetCodeDialog(samples, server, token_file, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+        return dialog
 
     # --- shutdown ------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
 from .transcript import TranscriptView
+from .transcript.find import FindBar
 
 SHORTCUTS = """<table>
 <tr><td><b>Enter</b></td><td>Send</td></tr>
@@ -53,6 +54,8 @@ SHORTCUTS = """<table>
 <tr><td><b>Ctrl+B</b></td><td>Show/hide run settings</td></tr>
 <tr><td><b>Ctrl+Shift+R / F / A</b></td><td>Show/hide Runs, Sandbox files, Agents</td></tr>
 <tr><td><b>Ctrl+Shift+S / K</b></td><td>Show/hide Schedules, Webhooks</td></tr>
+<tr><td><b>Ctrl+F</b></td><td>Find in the transcript (Enter / Shift+Enter: next/previous)</td></tr>
+<tr><td><b>Ctrl+Shift+G</b></td><td>Get code for the message being written</td></tr>
 <tr><td><b>F2</b></td><td>Rename session</td></tr>
 <tr><td><b>F5</b></td><td>Reconnect (start the local engine again)</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
@@ -188,6 +191,12 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Search sessions", self._focus_search, "Ctrl+K")
         self._action(edit, "&Rename session", self.sessions.rename_current, "F2")
         self._action(edit, "Copy last answer as &Markdown", self._copy_last)
+        edit.addSeparator()
+        self.find_bar = FindBar(self.transcript)
+        self._action(edit, "&Find in transcript…", self.find_bar.open_bar, "Ctrl+F")
+        self._action(
+            edit, "&Get code…", lambda: self.controller.open_get_code(self), "Ctrl+Shift+G"
+        )
 
         view = self.menuBar().addMenu("&View")
         toggle = self.dock.toggleViewAction()
