@@ -1,4 +1,4 @@
-""""Get code": each sample, run as printed against a real engine, makes the request the app
+""" "Get code": each sample, run as printed against a real engine, makes the request the app
 would make; no sample holds the key."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ async def test_the_python_sample_runs_as_printed(engine: EngineInfo, tmp_path: P
     assert engine.token not in code.python + code.curl + code.json
     assert f'os.environ["{TOKEN_ENV}"]' in code.python and engine.url in code.python
     script = tmp_path / "sample.py"
-    script.write_text(code.python)  # noqa: ASYNC240
+    script.write_text(code.python)
     assert _run([sys.executable, str(script)], engine).strip() == "Hello from the sample"
 
 
@@ -59,7 +59,7 @@ async def test_the_streaming_python_sample_prints_the_deltas(
     body = _body("[[text: one two three]]", stream=True)
     code = request_code(body, Server(engine.url, "v1beta", TOKEN_ENV, local=True))
     script = tmp_path / "sample.py"
-    script.write_text(code.python)  # noqa: ASYNC240
+    script.write_text(code.python)
     assert _run([sys.executable, str(script)], engine).strip() == "one two three"
 
 
