@@ -56,7 +56,7 @@ def test_send_waits_for_the_connection(qtbot: QtBot) -> None:
     assert sent == ["hello"]
 
 
-def test_drafts_stay_with_their_session(make_window: Callable[..., MainWindow]) -> None:
+async def test_drafts_stay_with_their_session(make_window: Callable[..., MainWindow]) -> None:
     w = make_window()
     a = w.history.create_session("A").id
     w.controller.open_session(a)

@@ -33,9 +33,9 @@ from workbench.core.secrets import SecretStore
 from workbench.core.settings import Settings, write_atomic
 from workbench.core.tasks import TaskManager
 
+from .chat.controller import ChatController
 from .composer import Composer
 from .composer_media import DropArea
-from .controller import ChatController
 from .docks import WorkbenchDocks
 from .elided_label import ElidedLabel
 from .run_settings_dock import RunSettingsDock

@@ -8,7 +8,9 @@ must hold the key, since the key itself is never in the text.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.request_code import CodeSamples, Server
+from workbench.core.request_code import CodeSamples, Server, request_code, server_for
+from workbench.core.run_settings import RunSettings, build_request, user_turn
+from workbench.core.settings import Settings
 
 TABS = (("Python (google-genai)", "python"), ("curl", "curl"), ("JSON", "json"))
 
@@ -79,3 +83,28 @@ class GetCodeDialog(QDialog):
     def copy_current(self) -> None:
         QGuiApplication.clipboard().setText(self.current_text())
         self.copy_button.setText("Copied")
+
+
+def composed_request(
+    text: str, attachments: list[Any], run: RunSettings, parent: str | None
+) -> Any:
+    """The create body Send would post now (the composer's text, or a placeholder)."""
+    content: list[dict[str, Any]] = [{"type": "text", "text": text.strip() or "Your message"}]
+    content += [a.to_content() for a in attachments]
+    return build_request(run, user_turn(content), parent if run.store else None)
+
+
+def open_get_code(
+    settings: Settings,
+    body: dict[str, Any],
+    engine_url: str | None,
+    token_file: Path,
+    parent: QWidget,
+) -> GetCodeDialog:
+    """Open the dialog for ``body``; ValueError (plain words) when there is nothing to show."""
+    server = server_for(settings.profile(), engine_url)
+    samples = request_code(body, server)
+    dialog = GetCodeDialog(samples, server, token_file if server.local else None, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dialog.open()
+    return dialog
