@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 
 from workbench.ui.main_window import MainWindow
@@ -95,4 +98,36 @@ async def test_a_start_that_fails_says_what_failed_and_gives_the_message_back(
     finally:
         hold.unlink()
         await until(lambda: starting.done(), what="the start to end")
+        await w.controller.shutdown()
+
+
+async def test_an_engine_that_died_is_named_and_reconnect_starts_it_again(
+    until: Any, make_window: Callable[..., MainWindow]
+) -> None:
+    w = make_window()
+    await w.start()
+    try:
+        conn = w.controller.connection
+        assert conn is not None and conn.engine is not None
+        os.kill(conn.engine_info.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        await until(lambda: conn.engine.exit_code is not None, what="the engine to be gone")
+        w.composer.set_text("[[text: still there?]]")
+        w.composer.submit()
+        await until(lambda: not w.controller.busy, what="the failed turn")
+        w.transcript.flush()
+        text = w.transcript.toPlainText()
+        assert "The local engine has exited (code -9)" in text and "Reconnect" in text
+        assert w.composer.text() == "[[text: still there?]]"  # given back
+        reconnect = next(a for a in w.findChildren(QAction) if a.shortcut().toString() == "F5")
+        reconnect.trigger()
+        await until(
+            lambda: w.controller.connection is not None and w.controller.connection is not conn,
+            what="a new engine",
+        )
+        await until(lambda: w.composer.ready, what="the composer to be ready")
+        w.composer.submit()
+        await until(lambda: not w.controller.busy and w.transcript.entries(), what="the answer")
+        w.transcript.flush()
+        assert "still there?" in w.transcript.toPlainText()
+    finally:
         await w.controller.shutdown()

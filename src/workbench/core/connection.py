@@ -148,7 +148,7 @@ async def _connect_local(
         except OSError as exc:  # the engine's program itself could not be run
             raise ConnectionProblem(
                 f"The local engine could not be run: {exc.strerror or exc}. Reinstall Workbench, "
-                f"then reconnect ({RECONNECT_HINT})."
+                f"then choose {RECONNECT_HINT}."
             ) from exc
     client = Client(info.url, api_version=profile.api_version, api_key=info.token)
     return Connection(profile, client, engine=engine, engine_info=info)
@@ -160,9 +160,9 @@ def start_failure(exc: EngineStartError) -> str:
     if exc.exited:
         return (
             f"The local engine stopped while starting.{said} Fix what it says if you can, "
-            f"then reconnect ({RECONNECT_HINT})."
+            f"then choose {RECONNECT_HINT}."
         )
     return (
-        f"The local engine did not finish starting.{said} Reconnect ({RECONNECT_HINT}) to "
-        f"start it again; if it keeps failing, see the log for details."
+        f"The local engine did not finish starting.{said} Choose {RECONNECT_HINT} to start "
+        f"it again; if it keeps failing, the details below have its last output."
     )

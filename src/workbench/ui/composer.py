@@ -200,6 +200,7 @@ class Composer(QWidget):
         self._held = note is not None
         self.edit.setReadOnly(self._held)
         self.add_button.setEnabled(not self._held)
+        self.chip_box.setEnabled(not self._held)  # the files go with the queued message
         if note is None:
             self.clear_message()
         else:

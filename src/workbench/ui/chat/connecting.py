@@ -135,7 +135,7 @@ class ChatConnection(QObject):
             return "Still connecting; the message will be sent when it is ready."
         if self.problem is not None:
             return f"Not connected: {self.problem}"
-        return f"Not connected. Reconnect with {RECONNECT_HINT}."
+        return f"Not connected. Choose {RECONNECT_HINT} to connect."
 
     def engine_gone(self) -> str | None:
         """Words for a local engine that exited after it started, or None while it runs."""
@@ -145,8 +145,8 @@ class ChatConnection(QObject):
             return None
         said = f" Its last message: “{engine.last_line}”." if engine.last_line else ""
         return (
-            f"The local engine has exited (code {engine.exit_code}).{said} Reconnect "
-            f"({RECONNECT_HINT}) to start it again."
+            f"The local engine has exited (code {engine.exit_code}).{said} Choose "
+            f"{RECONNECT_HINT} to start it again."
         )
 
     # --- the held message ----------------------------------------------------------------
