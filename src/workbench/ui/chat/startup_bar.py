@@ -29,6 +29,7 @@ class StartupBar(QWidget):
         self.bar = QProgressBar(self)
         self.bar.setAccessibleName("Local engine start progress")
         self.bar.setMaximumWidth(260)
+        self.bar.setTextVisible(False)  # the label says how far, in MB
         layout.addWidget(self.bar, 1)
         self.hide()
 
@@ -47,7 +48,6 @@ class StartupBar(QWidget):
         else:
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(1000 * fraction))
-            self.bar.setFormat(f"{int(100 * fraction)} %")
         self.show()
 
     def done(self) -> None:
