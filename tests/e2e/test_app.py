@@ -129,7 +129,11 @@ async def test_stop_with_escape(until: Any, make_window: Callable[..., MainWindo
     try:
         w.composer.set_text("[[tokens: 200, 0.05]]")
         w.composer.submit()
-        await until(lambda: w.controller._live is not None and w.controller._live.interaction_id)
+        await until(
+            lambda: (
+                w.controller.sending.live is not None and w.controller.sending.live.interaction_id
+            )
+        )
         w.composer.edit.escaped.emit()
         await until(lambda: not w.controller.busy, what="the stop")
         rec = w.history.interaction(w.transcript.entries()[-1].interaction_id or "")
@@ -237,7 +241,7 @@ async def test_settings_are_written_once_typing_pauses(
     try:
         path = w.paths.settings_file
         writes: list[str] = []
-        import workbench.ui.controller as chat
+        import workbench.ui.chat.settings_sync as chat
 
         real = chat.save_settings
         chat.save_settings = lambda s, p: (writes.append(s.run.system_instruction), real(s, p))

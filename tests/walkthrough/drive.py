@@ -117,9 +117,13 @@ async def walkthrough(w: MainWindow) -> None:
     step("first start")
     w.tasks.start("connect", w.start())
     await asyncio.sleep(0)
-    check(not composer.send_button.isEnabled(), "Send is enabled while connecting")
+    # While connecting Send queues the message (issue 14 item 7), and says so.
+    check(
+        "queues the message" in composer.send_button.toolTip(),
+        f"Send while connecting says {composer.send_button.toolTip()!r}",
+    )
     await until(lambda: w.controller.connection is not None, "the local engine to answer")
-    await until(lambda: composer.send_button.isEnabled(), "Send to be enabled")
+    await until(lambda: composer.send_button.toolTip() == "Send (Enter)", "Send to be ready")
     check(w.dock.target.currentText() == "scripted", f"target is {w.dock.target.currentText()!r}")
     await settle(0.5)
     on_screen(w, "the main window")

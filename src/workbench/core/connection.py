@@ -11,11 +11,19 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from workbench.client import Client, ModelInfo
 
-from .engine_process import EngineInfo, EngineProcess, read_engine_file, wait_for_exit
+from .engine_process import (
+    EngineInfo,
+    EngineProcess,
+    EngineProgress,
+    EngineStartError,
+    read_engine_file,
+    wait_for_exit,
+)
 from .models_service import ImportStore, existing_imports
 from .paths import Paths
 from .profiles import GEMINI_URL, Profile
@@ -31,8 +39,23 @@ KNOWN_AGENTS = (
 """Built-in Gemini agent ids offered in the target picker (the set is open)."""
 
 
+RECONNECT_HINT = "File → Reconnect (F5)"
+"""Where the app starts a connection again (named in the words below)."""
+
+
 class ConnectionProblem(Exception):
-    """The profile cannot be used yet; the message says what to do."""
+    """The profile cannot be used yet; the message says what failed and what to do.
+
+    Attributes:
+        details: the longer story (the engine's last output lines), or "".
+        profile_fault: whether changing the profile is the fix (a missing key, a bad URL);
+            an engine that failed to start is not the profile's fault.
+    """
+
+    def __init__(self, message: str, *, details: str = "", profile_fault: bool = False) -> None:
+        super().__init__(message)
+        self.details = details
+        self.profile_fault = profile_fault
 
 
 @dataclass
@@ -78,26 +101,39 @@ async def connect(
     paths: Paths,
     *,
     reuse_engine: bool = True,
+    on_progress: Callable[[EngineProgress], None] | None = None,
 ) -> Connection:
-    """Open ``profile``; raise ConnectionProblem (plain words) if it cannot be used."""
+    """Open ``profile``; raise ConnectionProblem (plain words) if it cannot be used.
+
+    ``on_progress`` is told what a local engine that has to be started is doing meanwhile.
+    """
     if profile.is_local:
-        return await _connect_local(profile, paths, reuse_engine)
+        return await _connect_local(profile, paths, reuse_engine, on_progress)
     key = secrets.get(profile.id)
     if not key:
         raise ConnectionProblem(
             f"No API key is set for “{profile.name}”. Open Settings (Ctrl+,) and enter one, "
-            f"or switch to the Local engine profile."
+            f"or switch to the Local engine profile.",
+            profile_fault=True,
         )
     base = profile.base_url or (GEMINI_URL if profile.kind == "gemini" else "")
     try:
         client = Client(base, api_version=profile.api_version, api_key=key)
     except ValueError as exc:
-        raise ConnectionProblem(f"“{profile.name}” has an unusable server URL: {exc}") from None
+        raise ConnectionProblem(
+            f"“{profile.name}” has an unusable server URL: {exc}. Correct it in Settings (Ctrl+,).",
+            profile_fault=True,
+        ) from None
     agents = list(KNOWN_AGENTS) if profile.kind == "gemini" else []
     return Connection(profile, client, agents=agents)
 
 
-async def _connect_local(profile: Profile, paths: Paths, reuse: bool) -> Connection:
+async def _connect_local(
+    profile: Profile,
+    paths: Paths,
+    reuse: bool,
+    on_progress: Callable[[EngineProgress], None] | None,
+) -> Connection:
     engine_dir = paths.engine_dir
     info = read_engine_file(engine_dir) if reuse else None
     engine: EngineProcess | None = None
@@ -107,11 +143,17 @@ async def _connect_local(profile: Profile, paths: Paths, reuse: bool) -> Connect
             backend=profile.local_backend,
             model=profile.local_model,
             extra_args=local_engine_args(profile, paths),
+            on_progress=on_progress,
         )
         try:
             info = await engine.start()
-        except Exception as exc:
-            raise ConnectionProblem(f"The local engine could not start. {exc}") from exc
+        except EngineStartError as exc:
+            raise ConnectionProblem(start_failure(exc), details=str(exc)) from exc
+        except OSError as exc:  # the engine's program itself could not be run
+            raise ConnectionProblem(
+                f"The local engine could not be run: {exc.strerror or exc}. Reinstall Workbench, "
+                f"then choose {RECONNECT_HINT}."
+            ) from exc
     client = Client(info.url, api_version=profile.api_version, api_key=info.token)
     return Connection(profile, client, engine=engine, engine_info=info)
 
@@ -127,3 +169,17 @@ def local_engine_args(profile: Profile, paths: Paths) -> tuple[str, ...]:
     for path in existing_imports(ImportStore(paths.config_dir / "models.json")):
         args += ["--model-path", str(path)]
     return tuple(args)
+
+
+def start_failure(exc: EngineStartError) -> str:
+    """One paragraph on a failed engine start: what happened, its last words, what to do."""
+    said = f" Its last message: “{exc.last_line}”." if exc.last_line else ""
+    if exc.exited:
+        return (
+            f"The local engine stopped while starting.{said} Fix what it says if you can, "
+            f"then choose {RECONNECT_HINT}."
+        )
+    return (
+        f"The local engine did not finish starting.{said} Choose {RECONNECT_HINT} to start "
+        f"it again; if it keeps failing, the details below have its last output."
+    )

@@ -3,7 +3,9 @@
 The engine runs in its own process so background runs go on when the window closes. Its token
 is handed over in the environment (never on the command line, where other users could read it
 with ``ps``), and the engine's ``engine.json`` (mode 0600) lets the next app start re-use an
-engine that is still running.
+engine that is still running. While it starts (a first start assembles the default model,
+~25 s) it reports each phase on stderr (``engine/progress.py``); those lines reach
+``on_progress`` as ``EngineProgress`` and keep the start from timing out while work goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 import secrets
 import signal
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +38,67 @@ def engine_command(python: str | None = None) -> list[str]:
     return [python or sys.executable, "-m", "workbench.engine"]
 
 
+PROGRESS_PREFIX = "workbench-engine: progress "
+"""How the engine's progress lines start (``engine/progress.py``; the layers stay apart)."""
+
+
 class EngineStartError(Exception):
-    """The engine did not start; the message carries its last output lines."""
+    """The engine did not start; the message carries its last output lines.
+
+    Attributes:
+        last_line: the engine's last line of output ("" if it said nothing), for one-line
+            summaries ("exited: database is locked").
+        exited: whether the process ended (rather than stalling or talking nonsense).
+    """
+
+    def __init__(self, message: str, *, last_line: str = "", exited: bool = False) -> None:
+        super().__init__(message)
+        self.last_line = last_line
+        self.exited = exited
+
+
+@dataclass(frozen=True)
+class EngineProgress:
+    """One startup phase the engine reported: its words and, when known, bytes done/total."""
+
+    phase: str
+    message: str
+    done: int | None = None
+    total: int | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """How far the phase is (0..1), or None when the engine gave no figures."""
+        if self.done is None or not self.total:
+            return None
+        return max(0.0, min(1.0, self.done / self.total))
+
+    def describe(self) -> str:
+        """For people: "Preparing the local model (first start only): 240 of 491 MB"."""
+        if self.fraction is None or self.total is None or self.done is None:
+            return f"{self.message}…"
+        mb = 1_000_000
+        return f"{self.message}: {self.done // mb} of {self.total // mb} MB"
+
+
+def parse_progress(line: str) -> EngineProgress | None:
+    """The progress a stderr line reports, or None for ordinary log lines."""
+    if not line.startswith(PROGRESS_PREFIX):
+        return None
+    try:
+        raw = json.loads(line[len(PROGRESS_PREFIX) :])
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("message"), str):
+        return None
+    done, total = raw.get("done"), raw.get("total")
+    numbers = isinstance(done, int) and isinstance(total, int) and total > 0
+    return EngineProgress(
+        str(raw.get("phase") or ""),
+        raw["message"],
+        done if numbers else None,
+        total if numbers else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,8 +159,13 @@ class EngineProcess:
         model: str | None = None,
         extra_args: tuple[str, ...] = (),
         python: str | None = None,
+        on_progress: Callable[[EngineProgress], None] | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.on_progress = on_progress
+        """Told each startup phase the engine reports (called on the event loop)."""
+        self.progress: EngineProgress | None = None
+        self._activity = time.monotonic()
         self.backend = backend
         self.model = model
         self.extra_args = extra_args
@@ -112,7 +180,11 @@ class EngineProcess:
         return self._proc is not None and self._proc.returncode is None
 
     async def start(self, timeout: float = 120.0) -> EngineInfo:  # noqa: ASYNC109
-        """Launch the engine and wait for its ready line."""
+        """Launch the engine and wait for its ready line.
+
+        ``timeout`` counts from the engine's last sign of life (a progress or log line), so a
+        slow first start that keeps reporting is not cut off.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(32)
         args = [*engine_command(self.python), "--host", "127.0.0.1", "--port", "0"]
@@ -130,19 +202,20 @@ class EngineProcess:
             env=env,
             start_new_session=True,  # a Ctrl+C in the terminal must not kill background runs
         )
+        self._activity = time.monotonic()
         self._stderr_task = asyncio.create_task(self._drain_stderr())
         assert self._proc.stdout is not None
-        try:
-            line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
-        except TimeoutError:
-            await self.stop()
-            raise EngineStartError(self._explain("did not become ready in time")) from None
+        line = await self._ready_line(timeout)
         if not line:
             await self._proc.wait()
             if self._stderr_task is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._stderr_task, 2)
-            raise EngineStartError(self._explain(f"exited with code {self._proc.returncode}"))
+            raise EngineStartError(
+                self._explain(f"exited with code {self._proc.returncode}"),
+                last_line=self.last_line,
+                exited=True,
+            )
         try:
             ready = json.loads(line)
             self.info = EngineInfo(
@@ -154,8 +227,31 @@ class EngineProcess:
             )
         except (ValueError, KeyError, TypeError):
             await self.stop()
-            raise EngineStartError(self._explain("printed an unreadable ready line")) from None
+            raise EngineStartError(
+                self._explain("printed an unreadable ready line"), last_line=self.last_line
+            ) from None
         return self.info
+
+    async def _ready_line(self, timeout: float) -> bytes:  # noqa: ASYNC109
+        """The engine's first stdout line; gives up after ``timeout`` s without a sign of life."""
+        assert self._proc is not None and self._proc.stdout is not None
+        reading = asyncio.ensure_future(self._proc.stdout.readline())
+        try:
+            while True:
+                quiet = time.monotonic() - self._activity
+                wait = max(0.05, min(1.0, timeout - quiet))
+                done, _ = await asyncio.wait({reading}, timeout=wait)
+                if done:
+                    return reading.result()
+                if time.monotonic() - self._activity >= timeout:
+                    break
+        finally:
+            reading.cancel()
+        await self.stop()
+        raise EngineStartError(
+            self._explain(f"stopped answering for {timeout:.0f} s while starting"),
+            last_line=self.last_line,
+        )
 
     async def _drain_stderr(self) -> None:
         assert self._proc is not None
@@ -165,9 +261,29 @@ class EngineProcess:
             if not raw:
                 return
             line = raw.decode("utf-8", "replace").rstrip()
+            self._activity = time.monotonic()
+            progress = parse_progress(line)
+            if progress is not None:
+                self.progress = progress
+                if self.on_progress is not None and self.info is None:
+                    try:
+                        self.on_progress(progress)
+                    except Exception:  # a view's problem must not stop the engine's output
+                        log.exception("engine progress callback failed")
+                continue
             self._stderr_tail.append(line)
             del self._stderr_tail[:-20]
             log.info("engine: %s", line)
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit status of an engine that ended on its own (None while it runs)."""
+        return self._proc.returncode if self._proc is not None else None
+
+    @property
+    def last_line(self) -> str:
+        """The engine's last log line (progress lines aside), or ""."""
+        return next((line for line in reversed(self._stderr_tail) if line.strip()), "")
 
     def _explain(self, what: str) -> str:
         tail = "\n".join(self._stderr_tail[-8:])

@@ -39,6 +39,8 @@ from .config import (
 )
 from .dbcheck import DatabaseLocked, check_database
 from .faults import FaultSpecError, OverloadPlan, install_overload, parse_overload
+from .progress import HOLD_ENV
+from .progress import enable as enable_progress
 from .runner import Runner
 from .security import is_loopback_host
 from .server import StartupState, create_app
@@ -201,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="failed attempts in a row after which a webhook is disabled",
     )
     p.add_argument(
+        "--hold-start",
+        type=Path,
+        default=os.environ.get(HOLD_ENV) or None,
+        help="wait before loading the model while this file exists (for tests of a slow "
+        "start; default from $WORKBENCH_ENGINE_HOLD_START)",
+    )
+    p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     return p
@@ -331,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             overload = parse_overload(args.inject_overload)
         except FaultSpecError as exc:
             return _fail(f"--inject-overload: {exc}")
+    enable_progress()
     data_dir: Path = args.data_dir.expanduser().resolve()
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -379,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         webhook_retry_seconds=args.webhook_retry_seconds,
         webhook_timeout_seconds=args.webhook_timeout,
         webhook_disable_after=args.webhook_disable_after,
+        hold_start=args.hold_start,
     )
     try:
         backend = create_backend(

@@ -81,6 +81,8 @@ class EngineConfig:
         webhook_disable_after: delivery policy (``ops/delivery.py``): attempts per event, the
             first retry's delay (doubling), one attempt's time limit, and failed attempts in a
             row that disable a webhook.
+        hold_start: while this file exists the start waits before loading the backend,
+            reporting progress (``progress.hold``; tests of how the app shows a slow start).
     """
 
     data_dir: Path
@@ -115,3 +117,4 @@ class EngineConfig:
     webhook_retry_seconds: float = 5.0
     webhook_timeout_seconds: float = 10.0
     webhook_disable_after: int = 20
+    hold_start: Path | None = None

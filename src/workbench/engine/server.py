@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from . import progress
 from .agent.definitions import AgentDefinitions
 from .agent.runs import AgentRuns
 from .backends.base import Backend
@@ -64,12 +65,15 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         sweeper: asyncio.Task[None] | None = None
         ops: Ops | None = None
         try:
+            progress.report("database", "Opening the engine's database")
             await store.open()
             await file_store.open()
             app.state.files = file_store
             set_file_resolver(content_resolver(file_store))
             install_perception(config.data_dir, idle_seconds=config.perception_idle_seconds)
             sweeper = asyncio.create_task(_sweep(file_store))
+            if config.hold_start is not None:
+                await progress.hold(config.hold_start)
             await backend.load()
             runner = Runner(config, store, EventLog(store), backend)
             envs = EnvironmentStore(config.data_dir)

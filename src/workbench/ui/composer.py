@@ -4,11 +4,14 @@ The widget never reads files itself: dropped, pasted or picked files are announc
 ``files_requested`` and the controller answers with ``add_attachment`` or ``refuse``. Chips
 show media as media (``composer_media``); their summaries are computed by the feed off the UI
 thread (``summary_wanted`` → ``set_summary``) and kept by content hash, so a restored draft
-does not decode again. While big attachments upload, ``upload_bar`` shows the progress.
+does not decode again. While big attachments upload, ``upload_bar`` shows the progress;
+while the local engine starts, ``startup_bar`` does, and a message sent meanwhile is *held*
+(shown as queued, read-only; Esc cancels) until the controller can send it.
 
 Signals:
     send_requested(str, list): the text and the attachments to send.
     stop_requested(): Esc or the Stop button while a response runs.
+    hold_cancelled(): Esc or Cancel while a message is held for the engine.
     files_requested(list): local file paths to check and attach.
     data_pasted(str, bytes, str): name, bytes and MIME type of pasted media.
     summary_wanted(object): an Attachment whose media summary is not known yet.
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import (
 from workbench.core.attachments import KINDS_ALL, Attachment, name_filters
 from workbench.core.media_info import MediaSummary
 
+from .chat.startup_bar import StartupBar
 from .composer_media import AttachmentChip, UploadBar
 from .flow_layout import wrapping_container
 from .media_chip import CHIP_MAX_WIDTH
@@ -87,6 +91,7 @@ class Composer(QWidget):
 
     send_requested = Signal(str, list)
     stop_requested = Signal()
+    hold_cancelled = Signal()
     files_requested = Signal(list)
     data_pasted = Signal(str, bytes, str)
     summary_wanted = Signal(object)
@@ -99,12 +104,17 @@ class Composer(QWidget):
         self._uploading = False
         self._running = False
         self._ready = True
+        self._can_hold = False
+        self._held = False
         self._not_ready_why = ""
         self._accepts: set[str] = set(KINDS_ALL)
         self._chips: list[AttachmentChip] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(10, 4, 10, 10)
         outer.setSpacing(4)
+
+        self.startup_bar = StartupBar(self)
+        outer.addWidget(self.startup_bar)
 
         self.message = QLabel(self)
         self.message.setObjectName("composerMessage")
@@ -176,10 +186,32 @@ class Composer(QWidget):
         self.send_button.setText("Stop" if running else "Send")
         self._update_send()
 
-    def set_ready(self, ready: bool, why: str = "") -> None:
-        """Whether a message can go out now (not while connecting); ``why`` says why not."""
-        self._ready, self._not_ready_why = ready, why
+    def set_ready(self, ready: bool, why: str = "", *, can_hold: bool = False) -> None:
+        """Whether a message can go out now (not while connecting); ``why`` says why not.
+
+        ``can_hold``: the connection is on its way, so Send still emits ``send_requested``
+        and the controller holds the message (``set_held``) instead of refusing it.
+        """
+        self._ready, self._not_ready_why, self._can_hold = ready, why, can_hold
         self._update_send()
+
+    def set_held(self, note: str | None) -> None:
+        """Show the message as queued (``note`` says until when) or, with None, editable again."""
+        self._held = note is not None
+        self.edit.setReadOnly(self._held)
+        self.add_button.setEnabled(not self._held)
+        self.chip_box.setEnabled(not self._held)  # the files go with the queued message
+        if note is None:
+            self.clear_message()
+        else:
+            self.message.setStyleSheet("color: palette(text); font-style: italic;")
+            self.message.setText(note)
+            self.message.show()
+        self._update_send()
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     @property
     def ready(self) -> bool:
@@ -204,6 +236,16 @@ class Composer(QWidget):
         if self._running:
             self.send_button.setEnabled(True)
             self.send_button.setToolTip("Stop the response (Esc)")
+            return
+        if self._held:
+            self.send_button.setText("Cancel")
+            self.send_button.setEnabled(True)
+            self.send_button.setToolTip("Cancel the queued message (Esc)")
+            return
+        self.send_button.setText("Send")
+        if self._can_hold:
+            self.send_button.setEnabled(True)
+            self.send_button.setToolTip(f"{self._not_ready_why} Send queues the message.")
             return
         self.send_button.setEnabled(self._ready)
         self.send_button.setToolTip("Send (Enter)" if self._ready else self._not_ready_why)
@@ -279,9 +321,9 @@ class Composer(QWidget):
     # --- actions -------------------------------------------------------------------------
 
     def submit(self) -> None:
-        if self._running or self._uploading:
+        if self._running or self._uploading or self._held:
             return
-        if not self._ready:
+        if not self._ready and not self._can_hold:
             self.refuse(self._not_ready_why or "Not connected yet.")
             return
         text = self.text().strip()
@@ -292,12 +334,16 @@ class Composer(QWidget):
     def _send_or_stop(self) -> None:
         if self._running:
             self.stop_requested.emit()
+        elif self._held:
+            self.hold_cancelled.emit()
         else:
             self.submit()
 
     def _escape(self) -> None:
         if self._running:
             self.stop_requested.emit()
+        elif self._held:
+            self.hold_cancelled.emit()
 
     def _remove_chip(self, chip: AttachmentChip) -> None:
         if chip in self._chips:

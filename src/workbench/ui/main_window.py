@@ -33,27 +33,31 @@ from workbench.core.secrets import SecretStore
 from workbench.core.settings import Settings, write_atomic
 from workbench.core.tasks import TaskManager
 
+from .chat.controller import ChatController
 from .composer import Composer
 from .composer_media import DropArea
-from .controller import ChatController
 from .docks import WorkbenchDocks
 from .elided_label import ElidedLabel
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
 from .transcript import TranscriptView
+from .transcript.find import FindBar
 
 SHORTCUTS = """<table>
 <tr><td><b>Enter</b></td><td>Send</td></tr>
 <tr><td><b>Shift+Enter</b></td><td>New line</td></tr>
-<tr><td><b>Esc</b></td><td>Stop the running response</td></tr>
+<tr><td><b>Esc</b></td><td>Stop the running response (or cancel a queued message)</td></tr>
 <tr><td><b>Ctrl+N</b></td><td>New session</td></tr>
 <tr><td><b>Ctrl+K</b></td><td>Search sessions</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>Target picker</td></tr>
 <tr><td><b>Ctrl+B</b></td><td>Show/hide run settings</td></tr>
 <tr><td><b>Ctrl+Shift+R / F / A / M</b></td><td>Runs, Sandbox files, Agents, Models</td></tr>
 <tr><td><b>Ctrl+Shift+S / K</b></td><td>Show/hide Schedules, Webhooks</td></tr>
+<tr><td><b>Ctrl+F</b></td><td>Find in the transcript (Enter / Shift+Enter: next/previous)</td></tr>
+<tr><td><b>Ctrl+Shift+G</b></td><td>Get code for the message being written</td></tr>
 <tr><td><b>F2</b></td><td>Rename session</td></tr>
+<tr><td><b>F5</b></td><td>Reconnect (start the local engine again)</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
 </table>"""
@@ -177,6 +181,7 @@ class MainWindow(QMainWindow):
             file, "Export session as &JSON trace…", lambda: self.pick_export("json")
         )
         file.addSeparator()
+        self._action(file, "&Reconnect", self._reconnect, "F5")
         self._action(file, "&Settings…", self.open_settings, "Ctrl+,")
         file.addSeparator()
         self.quit_action = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -186,6 +191,12 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Search sessions", self._focus_search, "Ctrl+K")
         self._action(edit, "&Rename session", self.sessions.rename_current, "F2")
         self._action(edit, "Copy last answer as &Markdown", self._copy_last)
+        edit.addSeparator()
+        self.find_bar = FindBar(self.transcript)
+        self._action(edit, "&Find in transcript…", self.find_bar.open_bar, "Ctrl+F")
+        self._action(
+            edit, "&Get code…", lambda: self.controller.open_get_code(self), "Ctrl+Shift+G"
+        )
 
         view = self.menuBar().addMenu("&View")
         toggle = self.dock.toggleViewAction()
@@ -268,6 +279,12 @@ class MainWindow(QMainWindow):
             self._may_close = True
             self.close()
             self.quit_finished.emit()
+
+    def _reconnect(self) -> None:
+        if self.controller.link.connecting:
+            self.statusBar().showMessage("Already connecting…", 4000)
+            return
+        self.tasks.start("connect", self.controller.connect_active())
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         self.statusBar().showMessage(f"{name} failed: {explain(exc)}", 15000)

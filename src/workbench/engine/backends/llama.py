@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.engine import progress as engine_progress
 from workbench.engine.backends import model_files
 from workbench.engine.backends.base import (
     BackendError,
@@ -165,7 +166,7 @@ class LlamaBackend:
     async def load(self) -> None:
         """Assemble/verify and load the default model, off the event loop; idempotent."""
         model = self._lookup(self._default_id)
-        await self._call(lambda: self._ensure_loaded(model))
+        await self._call(lambda: self._ensure_loaded(model, _start_progress()))
 
     async def close(self) -> None:
         """Stop the worker thread and free the model."""
@@ -321,14 +322,18 @@ class LlamaBackend:
             if loaded is not None:
                 loaded.llm.close()
 
-    def _ensure_loaded(self, model: model_files.LocalModel) -> Loaded:
+    def _ensure_loaded(
+        self, model: model_files.LocalModel, progress: model_files.Progress | None = None
+    ) -> Loaded:
         """The loaded model ``model`` (loading it, and unloading another, if needed).
 
-        Runs on the worker thread only.
+        Runs on the worker thread only. ``progress`` (at start) is told each phase.
         """
         if self._loaded is not None and self._loaded.model.id == model.id:
             return self._loaded
-        path = model_files.resolve_model_file(model, self._models_dir)
+        path = model_files.resolve_model_file(model, self._models_dir, progress)
+        if progress is not None:
+            engine_progress.report("load", f"Loading {model.id} into memory")
         try:
             import llama_cpp
         except ImportError:
@@ -402,3 +407,21 @@ class LlamaBackend:
             loaded.llm.eval(tokens[-1:])  # a one-token batch, as in decoding
         except Exception as exc:  # only an optimisation
             log.warning("warm-up failed: %s", exc)
+
+
+def _start_progress() -> model_files.Progress:
+    """Byte progress of verifying/assembling the model file, as startup progress lines."""
+    reporters: dict[str, engine_progress.Reporter] = {}
+    messages = {
+        "verify": "Checking the local model file",
+        "assemble": "Preparing the local model (first start only)",
+    }
+
+    def tell(phase: str, done: int, total: int) -> None:
+        reporter = reporters.get(phase)
+        if reporter is None:
+            reporter = engine_progress.Reporter(phase, messages.get(phase, phase), total)
+            reporters[phase] = reporter
+        reporter(done)
+
+    return tell

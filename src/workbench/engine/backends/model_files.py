@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,10 @@ _CHUNK_RE = re.compile(r"(^|/)data/part\d+\.bin$")
 _SPLIT_RE = re.compile(r"-(\d{5})-of-(\d{5})$")
 _READ_SIZE = 4 * 1024 * 1024
 GGUF_MAGIC = b"GGUF"
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(phase, bytes done, bytes total)`` while a model file is verified or assembled;
+``phase`` is ``verify`` (hashing a file without a valid marker) or ``assemble``."""
 
 
 @dataclass(frozen=True)
@@ -243,14 +247,18 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in large blocks."""
+def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+    """Hex sha256 of a file, read in large blocks; ``progress`` is told the bytes read."""
     digest = hashlib.sha256()
     buf = bytearray(_READ_SIZE)
     view = memoryview(buf)
+    done = 0
     with path.open("rb", buffering=0) as fh:
         while n := fh.readinto(buf):
             digest.update(view[:n])
+            done += n
+            if progress is not None:
+                progress(done)
     return digest.hexdigest()
 
 
@@ -263,12 +271,17 @@ def _mismatch(model: PackagedModel, actual: str, what: str) -> BackendError:
     )
 
 
-def join_chunks(chunks: Sequence[Path], target: Path, expected_sha256: str) -> str:
+def join_chunks(
+    chunks: Sequence[Path],
+    target: Path,
+    expected_sha256: str,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """Join ``chunks`` into ``target`` atomically, hashing on the way; returns the sha256.
 
     The bytes go to a temp file beside ``target``, which replaces ``target`` only if the hash
     matches ``expected_sha256``; otherwise the temp file is removed and the actual hash is
-    returned (the caller reports the mismatch).
+    returned (the caller reports the mismatch). ``progress`` is told the bytes joined so far.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -276,6 +289,7 @@ def join_chunks(chunks: Sequence[Path], target: Path, expected_sha256: str) -> s
     digest = hashlib.sha256()
     buf = bytearray(_READ_SIZE)
     view = memoryview(buf)
+    done = 0
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
@@ -283,6 +297,9 @@ def join_chunks(chunks: Sequence[Path], target: Path, expected_sha256: str) -> s
                     while n := fh.readinto(buf):
                         digest.update(view[:n])
                         out.write(view[:n])
+                        done += n
+                        if progress is not None:
+                            progress(done)
             out.flush()
             os.fsync(out.fileno())
         actual = digest.hexdigest()
@@ -297,12 +314,15 @@ def join_chunks(chunks: Sequence[Path], target: Path, expected_sha256: str) -> s
         raise
 
 
-def ensure_model_file(model: PackagedModel, models_dir: Path) -> Path:
+def ensure_model_file(
+    model: PackagedModel, models_dir: Path, progress: Progress | None = None
+) -> Path:
     """The path of ``model``'s verified GGUF file, assembling it from its packages if needed.
 
     Fast path: the file exists with a marker matching its size and mtime. A file without a
     valid marker is hashed again (and removed if it does not match, then re-assembled).
-    Blocking (hashing 0.5 GB takes seconds): call it from a worker thread.
+    Blocking (hashing 0.5 GB takes seconds): call it from a worker thread. ``progress`` is
+    told how far the hashing or joining is (the engine reports it while it starts).
 
     Raises:
         BackendError: packages missing or the joined bytes do not match the expected hash.
@@ -312,7 +332,9 @@ def ensure_model_file(model: PackagedModel, models_dir: Path) -> Path:
         if target.is_file():
             if _read_marker(target, model.sha256):
                 return target
-            actual = sha256_file(target)
+            size = target.stat().st_size
+            tell = (lambda n: progress("verify", n, size)) if progress else None
+            actual = sha256_file(target, tell)
             if actual == model.sha256:
                 _write_marker(target, actual)
                 return target
@@ -321,15 +343,15 @@ def ensure_model_file(model: PackagedModel, models_dir: Path) -> Path:
             with contextlib.suppress(OSError):
                 _marker_path(target).unlink()
         chunks = find_chunk_files(model)
-        if model.size:
-            total = sum(c.stat().st_size for c in chunks)
-            if total != model.size:
-                raise BackendError(
-                    f"Refusing to load {model.id}: its packages hold {total} bytes, expected "
-                    f"{model.size}. Reinstall them with: {model.install_hint} --force-reinstall",
-                    code="unavailable",
-                )
-        actual = join_chunks(chunks, target, model.sha256)
+        total = sum(c.stat().st_size for c in chunks)
+        if model.size and total != model.size:
+            raise BackendError(
+                f"Refusing to load {model.id}: its packages hold {total} bytes, expected "
+                f"{model.size}. Reinstall them with: {model.install_hint} --force-reinstall",
+                code="unavailable",
+            )
+        joined = (lambda n: progress("assemble", n, total)) if progress else None
+        actual = join_chunks(chunks, target, model.sha256, joined)
         if actual != model.sha256:
             raise _mismatch(model, actual, f"the file joined from {', '.join(model.packages)}")
         _write_marker(target, actual)
@@ -436,9 +458,11 @@ def catalog(models_dir: Path, model_paths: Iterable[Path] = ()) -> list[LocalMod
     return models
 
 
-def resolve_model_file(model: LocalModel, models_dir: Path) -> Path:
+def resolve_model_file(
+    model: LocalModel, models_dir: Path, progress: Progress | None = None
+) -> Path:
     """The GGUF path to load for ``model`` (assembling and verifying a packaged one). Blocking."""
     if model.packaged is not None:
-        return ensure_model_file(model.packaged, models_dir)
+        return ensure_model_file(model.packaged, models_dir, progress)
     assert model.path is not None
     return check_gguf(model.path)
