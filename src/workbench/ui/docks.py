@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QDockWidget, QFrame, QMenu, QScrollArea
 
 from workbench.core.agent_library import AgentLibrary
 from workbench.core.approvals import AllowList
@@ -104,6 +104,8 @@ class WorkbenchDocks(QObject):
     def _place(self) -> None:
         w = self.window
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for dock in (self.schedules_dock, self.webhooks_dock, self.models_dock):
+            _scrolling(dock)
         w.addDockWidget(bottom, self.runs_dock)
         w.addDockWidget(bottom, self.files_dock)
         w.splitDockWidget(self.runs_dock, self.files_dock, Qt.Orientation.Horizontal)
@@ -205,3 +207,16 @@ class WorkbenchDocks(QObject):
     def shutdown(self) -> None:
         self.agents.save_now()
         self.runs.shutdown()
+
+
+def _scrolling(dock: QDockWidget) -> None:
+    """The dock's page in a scroll area: a tall form or a wide table tabbed in the bottom
+    area must not make the window taller or wider than a 1366×768 screen."""
+    page = dock.widget()
+    if page is None or isinstance(page, QScrollArea):
+        return
+    area = QScrollArea(dock)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    dock.setWidget(area)
