@@ -169,6 +169,8 @@ def test_an_answer_that_repeats_the_instruction_loses_those_sentences() -> None:
     assert without_echo(echoed, instruction) == "users.csv holds 2 users."
     assert without_echo("Done. The total is 30.", instruction) == "Done. The total is 30."
     assert without_echo("The task is done.", instruction) == ""
+    assert without_echo("No code.", instruction) == ""
+    assert without_echo("Done.", instruction) == "Done."
 
 
 def test_a_skill_the_task_names_is_repeated_after_the_listing() -> None:

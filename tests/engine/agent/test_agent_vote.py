@@ -122,5 +122,6 @@ async def test_a_failed_program_changes_nothing(ctx: ToolContext) -> None:
     assert status == "completed"
     feedback = model.requests[1].messages[-1].text
     assert "changes to the files were undone" in feedback
+    assert feedback.rstrip().endswith("write the whole corrected program.")
     assert (ctx.root / "data.csv").read_text() == "month,amount\njan,10\nfeb,20\n"
     assert (ctx.root / "total.txt").read_text() == "30"

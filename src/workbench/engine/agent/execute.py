@@ -142,9 +142,8 @@ class ProgramRunner(TurnRunner):
             test_result=test,
         )
         if check.verdict != "done" and not result.ok and await self._undo(changes):
-            check = dataclasses.replace(
-                check, feedback=check.feedback + "\n" + UNDONE, problem=check.problem + " " + UNDONE
-            )
+            report, _, ask = check.feedback.rpartition("\n")  # the request stays last
+            check = dataclasses.replace(check, feedback=f"{report}\n{UNDONE} {ask}".lstrip())
             self.did[-1] += " — its changes were undone"
         verdict = {
             "done": "the checks pass",

@@ -54,6 +54,9 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
      "A name is used before it is defined: import or define it first."),
     (re.compile(r"JSONDecodeError"),
      "The text is not valid JSON: check what the file really holds (it is listed above)."),
+    (re.compile(r"DictWriter.__init__\(\) missing 1 required positional argument"),
+     "csv.DictWriter needs the column names: csv.DictWriter(f, fieldnames=[...]), then "
+     "writer.writeheader() and writer.writerows(rows)."),
     (re.compile(r"IndexError: list index out of range"),
      "A list is shorter than the program expects (an empty line, or the header row?)."),
 )  # fmt: skip
@@ -357,6 +360,6 @@ def without_echo(answer: str, instruction: str) -> str:
     kept = [
         part
         for part in _SENTENCE.split(answer.strip())
-        if len(_squash(part)) < 12 or _squash(part).rstrip(".!?") not in said
+        if len(_squash(part).split()) < 2 or _squash(part).rstrip(".!?") not in said
     ]
     return " ".join(kept).strip()
