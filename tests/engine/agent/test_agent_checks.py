@@ -187,3 +187,29 @@ def test_a_skill_the_task_names_is_repeated_after_the_listing() -> None:
     assert named_skills({"money-format": "Two decimals."}, "Total the bill") == ""
     text = code_prompt("Files:\n- a.csv", named_skills=named)
     assert text.endswith(named) and text.index("Files:") < text.index(named)
+
+
+def test_an_output_sorted_as_text_is_sent_back(tmp_path: Path) -> None:
+    from workbench.engine.agent.files_view import Changes
+    from workbench.engine.agent.verify import check_program
+    from workbench.engine.sandbox import ExecResult
+
+    task = "Sort the rows of people.csv by age, youngest first, and write them to sorted.csv."
+    plan = TaskPlan.of(task, {})
+    assert plan.sort_by == ("age", False)
+    assert TaskPlan.of("sort scores.csv by score, highest first into top.csv", {}).sort_by == (
+        "score", True)  # fmt: skip
+    (tmp_path / "sorted.csv").write_text("name,age\nBen,17\nAna,34\nDora,8\n")
+    ok = ExecResult(exit_code=0)
+    check = check_program(ok, Changes(created=("sorted.csv",)), snapshot(tmp_path), plan,
+                          root=tmp_path, network_disabled=True)  # fmt: skip
+    assert check.verdict == "repair"
+    assert "sorted.csv is not sorted by age as numbers, smallest first" in check.feedback
+    (tmp_path / "sorted.csv").write_text("name,age\nDora,8\nBen,17\nAna,34\n")
+    check = check_program(ok, Changes(created=("sorted.csv",)), snapshot(tmp_path), plan,
+                          root=tmp_path, network_disabled=True)  # fmt: skip
+    assert check.verdict == "done"
+    (tmp_path / "sorted.csv").write_text("name,age\nBo,x\nAl,y\n")  # not numbers: not judged
+    check = check_program(ok, Changes(created=("sorted.csv",)), snapshot(tmp_path), plan,
+                          root=tmp_path, network_disabled=True)  # fmt: skip
+    assert check.verdict == "done"

@@ -133,6 +133,15 @@ _HEADER = re.compile(
     r"\s+[\"'`]?([A-Za-z_]\w*(?:\s*[,;]\s*[A-Za-z_]\w*)+)",
     re.IGNORECASE,
 )
+_SORT = re.compile(
+    r"\bsort\w*\b(?:[^.!?\n]|\.(?=\w)){0,60}?\bby\s+(?:the\s+|its\s+|their\s+)?[\"'`]?([A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
+_DESCENDING = re.compile(
+    r"\b(descending|decreasing|largest first|highest first|biggest first|oldest first|"
+    r"most first|newest first|latest first|reverse)\b",
+    re.IGNORECASE,
+)
 _SKIP_SUFFIXES = {"e.g", "i.e", "etc", "vs"}
 
 
@@ -156,6 +165,8 @@ class TaskPlan:
         columns: CSV columns the task reads ("the total of the price column").
         headers: output CSV files mapped to the columns the task names for them ("write
             users.csv with the columns id,name,email"), which their header line must be.
+        sort_by: the column the task sorts by and whether descending ("sort … by age,
+            youngest first").
         inputs: names the task reads, mapped to the workspace path that holds them (None when
             no such file exists).
         outputs: names the task asks to create or change (workspace-relative paths).
@@ -170,6 +181,7 @@ class TaskPlan:
     needs_network: bool = False
     columns: list[str] = field(default_factory=list)
     headers: dict[str, list[str]] = field(default_factory=dict)
+    sort_by: tuple[str, bool] | None = None
 
     @classmethod
     def of(cls, task: str, files: Snapshot) -> TaskPlan:
@@ -179,6 +191,8 @@ class TaskPlan:
             columns=list(dict.fromkeys(_COLUMN.findall(task))),
         )
         text = _URL.sub(" ", task)
+        if sort := _SORT.search(text):
+            plan.sort_by = (sort.group(1), bool(_DESCENDING.search(text)))
         for name, cols in _HEADER.findall(text):
             plan.headers[name.lstrip("./")] = [c.strip() for c in re.split(r"[,;]", cols)]
         for match in _NAME.finditer(text):

@@ -11,6 +11,8 @@ answer that names files that are not there.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,6 +207,38 @@ def _wrong_header(root: Path, out: str, columns: list[str], files: Snapshot) -> 
     )
 
 
+def _unsorted(root: Path, out: str, sort_by: tuple[str, bool], files: Snapshot) -> str | None:
+    """A problem when an output CSV is not sorted by the numeric column the task sorts by
+    (small models sort numbers as text: "8" after "52")."""
+    column, descending = sort_by
+    if not out.lower().endswith(".csv") or out not in files:
+        return None
+    try:
+        with (root / out).open(encoding="utf-8", errors="replace", newline="") as handle:
+            sample = handle.read(65536)
+    except OSError:
+        return None
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    rows = list(csv.DictReader(io.StringIO(sample), delimiter=delimiter))
+    key = next(
+        (k for k in (rows[0] if rows else {}) if k and k.strip().lower() == column.lower()), None
+    )
+    if key is None:
+        return None
+    try:
+        values = [float(str(r[key]).strip()) for r in rows]
+    except ValueError:
+        return None  # not numbers: text order is the task's order
+    if values == sorted(values, reverse=descending):
+        return None
+    order = "largest" if descending else "smallest"
+    shown = ", ".join(str(r[key]).strip() for r in rows[:8])
+    return (
+        f"{out} is not sorted by {column} as numbers, {order} first (its {column} values: "
+        f"{shown}): convert them with int() or float() in the sort key"
+    )
+
+
 def _column_hint(key: str, root: Path, files: Snapshot) -> str:
     """Where a column a ``KeyError`` names really is: small models read a column from the
     wrong file of a join (``order['name']`` when name is in customers.csv)."""
@@ -298,6 +332,8 @@ def check_program(
     for out, columns in plan.headers.items():
         if (wrong := _wrong_header(root, out, columns, after)) is not None:
             problems.append(wrong)
+    if plan.sort_by is not None:
+        problems += [p for o in plan.outputs if (p := _unsorted(root, o, plan.sort_by, after))]
     if changed_tests := [t for t in plan.tests if t in changes.touched]:
         problems.append(f"{', '.join(changed_tests)} must not be changed: fix the code it tests")
     test_output = ""
