@@ -128,7 +128,12 @@ def _wait_unlocked(env: dict[str, str]) -> None:
 
 @pytest.fixture
 def keyring_env(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point this test's process at the private Secret Service."""
+    """Point this test's process at the private Secret Service (and its keyring module: an
+    earlier test may have left it on another backend, which ``keyring`` caches)."""
+    import keyring.core
+    from keyring.backends import SecretService
+
     for key, value in secret_service.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", SecretService.Keyring())
     return Path(secret_service["XDG_DATA_HOME"])
