@@ -309,7 +309,9 @@ def check_program(
         module = _NO_MODULE.search(errors)
         extra = next((" " + hint for rx, hint in _HINTS if rx.search(errors)), "")
         if key and not extra:
-            extra = _column_hint(key.group(1), root, after)
+            extra = _column_hint(
+                key.group(1), root, {p: i for p, i in after.items() if p not in changes.created}
+            )  # the failed program's own outputs are undone
         if module:
             extra = (
                 f" The module {module.group(1)!r} is not installed: use only Python's "
