@@ -61,7 +61,7 @@ class Endings(ProgramRunner):
             else:
                 again = prompt.FINAL_ANSWER.format(report="")
             work = [*work, Message(role="assistant", text=answer or "(no answer)"), harness(again)]
-        self._emit_answer(prompt.DONE_FALLBACK.format(did="; ".join(self.did)), "harness")
+        self._emit_answer(prompt.DONE_FALLBACK.format(did=self.done_so_far), "harness")
         return "completed", None
 
     async def _answer(self, text: str, work: list[Message], plan: TaskPlan) -> Outcome:
@@ -99,13 +99,13 @@ class Endings(ProgramRunner):
         if answer and says_cannot(answer):
             self._emit_answer(answer, "model")
         else:
-            did = "; ".join(self.did) or "nothing"
+            did = self.done_so_far
             self._emit_answer(
                 prompt.CANNOT_FALLBACK.format(reason=check.reason, did=did), "harness"
             )
         return "incomplete", None
 
     def _give_up(self, reason: str) -> Outcome:
-        did = "; ".join(self.did) or "nothing"
+        did = self.done_so_far
         self._emit_answer(prompt.GAVE_UP.format(reason=reason.rstrip("."), did=did), "harness")
         return "incomplete", None

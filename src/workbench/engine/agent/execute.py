@@ -76,8 +76,14 @@ class ProgramRunner(TurnRunner):
         code = registry.get("code_execution")
         self.code_tool = code if isinstance(code, CodeExecutionTool) else None
         self.did: list[str] = []  # what the run did, for an honest closing statement
+        self.earlier: list[str] = []  # what earlier hops of the interaction did (client calls)
         self.last_run: tuple[ExecResult, Changes, Snapshot] | None = None
         self._copy: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def done_so_far(self) -> str:
+        """What the interaction did, for a closing statement."""
+        return "; ".join(self.earlier + self.did) or "nothing"
 
     @property
     def before_copy(self) -> Path | None:

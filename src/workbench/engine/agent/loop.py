@@ -68,6 +68,13 @@ def _fakes(code: str, results: dict[str, str]) -> str | None:
     )
 
 
+def _asked(call: ToolCall | ToolCallChunk, task: str) -> bool:
+    """Whether the task mentions one of the call's argument values (or it has none)."""
+    values = [str(v) for v in call.arguments.values() if isinstance(v, str | int | float)]
+    words = task.lower()
+    return not values or any(len(v) > 1 and v.lower() in words for v in values)
+
+
 def _call_key(call: ToolCall | ToolCallChunk) -> str:
     """A call's identity (name and arguments), to spot the same call made again."""
     return call.name + json.dumps(call.arguments, sort_keys=True)
@@ -164,11 +171,12 @@ class AgentLoop(SecondOpinion, Endings):
         # model likes to call it again rather than use the result.
         made = {_call_key(c) for m in work if m.role == "assistant" for c in m.tool_calls}
         results = {m.name: m.text for m in work if m.role == "tool" and m.name}
-        self.did.extend(
+        self.earlier = [
             f"called {c.name}" for m in self.conversation if m.role == "assistant"
             for c in m.tool_calls
-        )  # fmt: skip
+        ]  # fmt: skip
         warned = False  # a program faking a called function was sent back once
+        unasked_sent = False  # a call the task did not ask for was sent back once
         asked = False
         resampled = False
         nudged = False
@@ -206,6 +214,18 @@ class AgentLoop(SecondOpinion, Endings):
                     ]
                     if steps >= self.limits.max_steps:
                         return self._give_up("the step limit was reached")
+                    continue
+                extra = [c for c in turn.calls if c.name in results and not _asked(c, self.task)]
+                if extra and len(extra) == len(turn.calls) and not unasked_sent:
+                    # After the task's own call was answered the small model calls the same
+                    # function for things the task never named (banana, orange, …).
+                    unasked_sent = True
+                    steps += 1
+                    work += [
+                        Message(role="assistant", text=turn.text),
+                        harness(prompt.UNASKED_CALL.format(
+                            name=extra[0].name, result=results[extra[0].name])),
+                    ]  # fmt: skip
                     continue
                 made |= keys
                 steps += len(turn.calls)

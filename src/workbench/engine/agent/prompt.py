@@ -96,6 +96,10 @@ FAKED_RESULT = (
     "called and returned {result!r}. Write the program again using that value as a literal, "
     "or give your final answer."
 )
+UNASKED_CALL = (
+    "The task did not ask for that: {name} already returned {result!r} for what the task "
+    "asks. Finish the task with that result (a program that uses it, or your final answer)."
+)
 GAVE_UP = "I could not finish the task: {reason}. What I did: {did}."
 CANNOT_FALLBACK = "I could not do this task: {reason}. What I did: {did}."
 
