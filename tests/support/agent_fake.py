@@ -91,3 +91,34 @@ GOOD = (
 
 def write_data(root: Path) -> None:
     (root / "data.csv").write_text("month,amount\njan,10\nfeb,20\n")
+
+
+async def run_resumed(
+    turns: list[str | list[Chunk]],
+    ctx: ToolContext,
+    task: str,
+    function: str,
+    arguments: dict[str, Any],
+    result: str,
+) -> tuple[str, list[dict[str, Any]], FakeModel]:
+    """The loop on a conversation that already called the client ``function`` (with
+    ``arguments``) and got ``result`` back: the hop after ``requires_action``."""
+    from workbench.engine.backends.base import ToolCall
+
+    tools = [{"type": "code_execution"},
+             {"type": "function", "name": function, "parameters": {"type": "object"}}]  # fmt: skip
+    history = [
+        Message(role="user", text=task),
+        Message(role="assistant", tool_calls=(ToolCall("c1", function, arguments),)),
+        Message(role="tool", text=result, tool_call_id="c1", name=function),
+    ]
+    model = FakeModel(turns)
+    out = OutputAssembler(1, lambda _event: None)
+    ids = (f"call_{i}" for i in itertools.count())
+    loop = AgentLoop(
+        backend=model, model="fake", registry=await build_registry(tools), ctx=ctx, out=out,
+        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
+        new_call_id=lambda: next(ids), task=task,
+    )  # fmt: skip
+    status, _ = await loop.run()
+    return status, out.steps, model

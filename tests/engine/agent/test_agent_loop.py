@@ -6,23 +6,24 @@ exit status, output files, the test a task names — is exercised on real files.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-from typing import Any
-
 import pytest
 
-from support.agent_fake import GOOD, TOTAL, FakeModel, answer_of, program, run_loop, write_data
+from support.agent_fake import (
+    GOOD,
+    TOTAL,
+    answer_of,
+    program,
+    run_loop,
+    run_resumed,
+    write_data,
+)
 from workbench.engine.agent import ToolContext
-from workbench.engine.agent.loop import AgentLoop, LoopLimits
 from workbench.engine.agent.prompt import HARNESS
 from workbench.engine.agent.tools_sandbox import repair_python
 from workbench.engine.backends.base import (
     Chunk,
-    Message,
     ToolCallChunk,
 )
-from workbench.engine.convert import OutputAssembler
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -298,29 +299,13 @@ async def test_a_fetch_with_the_network_disabled_ends_before_any_program(ctx: To
 async def test_a_client_call_repeated_after_its_result_is_not_made_again(
     ctx: ToolContext,
 ) -> None:
-    from workbench.engine.agent import build_registry as build
-    from workbench.engine.backends.base import ToolCall
-
-    tools = [{"type": "code_execution"},
-             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
     task = "Call get_weather for Oslo and write what it returned to w.txt."
-    history = [
-        Message(role="user", text=task),
-        Message(role="assistant", tool_calls=(ToolCall("c1", "get_weather", {"city": "Oslo"}),)),
-        Message(role="tool", text="sunny", tool_call_id="c1", name="get_weather"),
-    ]
     call = ToolCallChunk(name="get_weather", arguments={"city": "Oslo"})
     write = "open('w.txt', 'w').write('sunny')\nprint('sunny')"
-    model = FakeModel([[call], program(write), "It is sunny; I wrote w.txt."])
-    events: list[dict[str, Any]] = []
-    out = OutputAssembler(1, events.append)
-    ids = (f"call_{i}" for i in itertools.count())
-    loop = AgentLoop(
-        backend=model, model="fake", registry=await build(tools), ctx=ctx, out=out,
-        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
-        new_call_id=lambda: next(ids), task=task,
+    status, _, model = await run_resumed(
+        [[call], program(write), "It is sunny; I wrote w.txt."], ctx, task,
+        "get_weather", {"city": "Oslo"}, "sunny",
     )  # fmt: skip
-    status, _ = await loop.run()
     assert status == "completed"
     assert "already called get_weather" in model.requests[1].messages[-1].text
     assert (ctx.root / "w.txt").read_text() == "sunny"
@@ -329,96 +314,48 @@ async def test_a_client_call_repeated_after_its_result_is_not_made_again(
 async def test_a_function_result_is_named_and_a_program_faking_it_is_sent_back(
     ctx: ToolContext,
 ) -> None:
-    from workbench.engine.agent import build_registry as build
-    from workbench.engine.backends.base import ToolCall
-
-    tools = [{"type": "code_execution"},
-             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
     task = "Call get_weather for Oslo and write what it returned to w.txt."
-    history = [
-        Message(role="user", text=task),
-        Message(role="assistant", tool_calls=(ToolCall("c1", "get_weather", {"city": "Oslo"}),)),
-        Message(role="tool", text="sunny, 3 C", tool_call_id="c1", name="get_weather"),
-    ]
     fake = (
         "def get_weather(city):\n    return 'rain'\nopen('w.txt', 'w').write(get_weather('Oslo'))"
     )
     write = "open('w.txt', 'w').write('sunny, 3 C')"
-    model = FakeModel([program(fake), program(write), "It is sunny, 3 C; I wrote w.txt."])
-    events: list[dict[str, Any]] = []
-    out = OutputAssembler(1, events.append)
-    ids = (f"call_{i}" for i in itertools.count())
-    loop = AgentLoop(
-        backend=model, model="fake", registry=await build(tools), ctx=ctx, out=out,
-        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
-        new_call_id=lambda: next(ids), task=task,
+    status, steps, model = await run_resumed(
+        [program(fake), program(write), "It is sunny, 3 C; I wrote w.txt."], ctx, task,
+        "get_weather", {"city": "Oslo"}, "sunny, 3 C",
     )  # fmt: skip
-    status, _ = await loop.run()
     assert status == "completed"
     first = model.requests[0].messages[-1]
     assert first.name == HARNESS and first.text.startswith("get_weather returned sunny, 3 C")
     sent_back = model.requests[1].messages[-1].text
     assert "get_weather is not a Python function" in sent_back and "'sunny, 3 C'" in sent_back
     assert (ctx.root / "w.txt").read_text() == "sunny, 3 C"
-    assert [s["type"] for s in out.steps].count("code_execution_call") == 1  # the fake never ran
+    assert [s["type"] for s in steps].count("code_execution_call") == 1  # the fake never ran
 
 
 async def test_a_call_for_something_the_task_never_named_is_sent_back_once(
     ctx: ToolContext,
 ) -> None:
-    from workbench.engine.agent import build_registry as build
-    from workbench.engine.backends.base import ToolCall
-
-    tools = [{"type": "code_execution"},
-             {"type": "function", "name": "lookup_price", "parameters": {"type": "object"}}]  # fmt: skip
     task = "Use the lookup_price function to find the price of an apple, and tell me the price."
-    history = [
-        Message(role="user", text=task),
-        Message(role="assistant", tool_calls=(ToolCall("c1", "lookup_price", {"item": "apple"}),)),
-        Message(role="tool", text="0.45 EUR", tool_call_id="c1", name="lookup_price"),
-    ]
     banana = ToolCallChunk(name="lookup_price", arguments={"item": "banana"})
-    model = FakeModel([[banana], "An apple costs 0.45 EUR."])
-    events: list[dict[str, Any]] = []
-    out = OutputAssembler(1, events.append)
-    ids = (f"call_{i}" for i in itertools.count())
-    loop = AgentLoop(
-        backend=model, model="fake", registry=await build(tools), ctx=ctx, out=out,
-        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
-        new_call_id=lambda: next(ids), task=task,
+    status, steps, model = await run_resumed(
+        [[banana], "An apple costs 0.45 EUR."], ctx, task,
+        "lookup_price", {"item": "apple"}, "0.45 EUR",
     )  # fmt: skip
-    status, _ = await loop.run()
     assert status == "completed"
     sent_back = model.requests[1].messages[-1].text
     assert "did not ask for that" in sent_back and "'0.45 EUR'" in sent_back
-    assert not [s for s in out.steps if s["type"] == "function_call"]  # banana was never asked
-    assert answer_of(out.steps) == "An apple costs 0.45 EUR."
+    assert not [s for s in steps if s["type"] == "function_call"]  # banana was never asked
+    assert answer_of(steps) == "An apple costs 0.45 EUR."
 
 
 async def test_after_a_function_result_an_answer_without_the_file_is_asked_for_a_program(
     ctx: ToolContext,
 ) -> None:
-    from workbench.engine.agent import build_registry as build
-    from workbench.engine.backends.base import ToolCall
-
-    tools = [{"type": "code_execution"},
-             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]  # fmt: skip
     task = "Call the get_weather function for Paris, then write what it returned to weather.txt."
-    history = [
-        Message(role="user", text=task),
-        Message(role="assistant", tool_calls=(ToolCall("c1", "get_weather", {"city": "Paris"}),)),
-        Message(role="tool", text="sunny, 21 C", tool_call_id="c1", name="get_weather"),
-    ]
     write = "open('weather.txt', 'w').write('sunny, 21 C')"
-    model = FakeModel(["It is sunny, 21 C.", program(write), "weather.txt says sunny, 21 C."])
-    events: list[dict[str, Any]] = []
-    out = OutputAssembler(1, events.append)
-    ids = (f"call_{i}" for i in itertools.count())
-    loop = AgentLoop(
-        backend=model, model="fake", registry=await build(tools), ctx=ctx, out=out,
-        messages=history, limits=LoopLimits(), cancel=asyncio.Event(),
-        new_call_id=lambda: next(ids), task=task,
+    status, _, _ = await run_resumed(
+        ["It is sunny, 21 C.", program(write), "weather.txt says sunny, 21 C."], ctx, task,
+        "get_weather", {"city": "Paris"}, "sunny, 21 C",
     )  # fmt: skip
-    status, _ = await loop.run()
     assert status == "completed"
     assert (ctx.root / "weather.txt").read_text() == "sunny, 21 C"

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..agent.prompt import HARNESS
-from ..agent.turns import StepSink, Usage
+from ..agent.turns import Outcome, StepSink, Usage
 from ..backends.base import (
     Backend,
     BackendError,
@@ -44,7 +44,6 @@ from .index import PassageIndex, query_terms
 from .report import Finding, Report, build, where
 
 log = logging.getLogger("workbench.engine.research")
-Outcome = tuple[str, list[dict[str, str]] | None]
 AFFIRM = re.compile(
     r"^\W*(yes|y|ok|okay|sure|go|go ahead|proceed|confirm(ed)?|start|run( it)?|looks good|"
     r"lgtm|approved?|do it|sounds good|please proceed)\b",
