@@ -13,7 +13,10 @@ environment root, isolated by the best mechanism of ``isolation.py``, with:
 * stdout and stderr captured up to a limit each, keeping the head and the tail around a
   ``[… N bytes omitted …]`` marker.
 
-Network: the sandbox gets the network only when asked (``network=True``). Without network the
+Network: the sandbox gets the network only when asked (``network=True``), or through the
+engine's egress proxy when the run carries an ``EgressGrant`` for an environment with network
+(bubblewrap only; ``egress_proxy.py``): the code then keeps its empty network namespace and
+reaches allowed hosts only through the proxy, which adds credentials. Without network the
 code runs in an empty network namespace. If no mechanism can provide that, the run is refused
 with a message saying what to install; it never silently runs with network. By default the
 runner also refuses to run at all without bubblewrap (``allow_weak_isolation=False``), since
@@ -30,12 +33,14 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import isolation as iso
 from ._util import new_id
+from .capture import Capture, pump
+from .egress_proxy import EgressGrant, Session
 
 LANGUAGES = ("python", "bash")
 
@@ -94,6 +99,7 @@ class ExecResult:
         truncated: stdout or stderr was shortened.
         duration_s: wall time of the run.
         network: whether the code had network access.
+        proxied: the network went through the engine's egress proxy (``egress_proxy.py``).
         mechanism: the isolation used (``bwrap``, ``unshare``, ``none``).
         refused: why the code was not run at all (None when it ran).
     """
@@ -106,6 +112,7 @@ class ExecResult:
     truncated: bool = False
     duration_s: float = 0.0
     network: bool = False
+    proxied: bool = False
     mechanism: str = ""
     refused: str | None = None
 
@@ -113,49 +120,6 @@ class ExecResult:
     def ok(self) -> bool:
         """True when the code ran and exited with status 0."""
         return self.refused is None and self.exit_code == 0 and not self.timed_out
-
-
-class _Capture:
-    """Keeps the first and last ``limit/2`` bytes of a stream and counts the rest."""
-
-    def __init__(self, limit: int) -> None:
-        self.half = max(limit // 2, 1)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def feed(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.half - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if data:
-            self.tail += data
-            if len(self.tail) > self.half:
-                del self.tail[: len(self.tail) - self.half]
-
-    @property
-    def truncated(self) -> bool:
-        return self.total > len(self.head) + len(self.tail)
-
-    def text(self) -> str:
-        head = self.head.decode("utf-8", "replace")
-        tail = self.tail.decode("utf-8", "replace")
-        if not self.truncated:
-            return head + tail
-        omitted = self.total - len(self.head) - len(self.tail)
-        return f"{head}\n[… {omitted} bytes omitted …]\n{tail}"
-
-
-async def _pump(stream: asyncio.StreamReader | None, capture: _Capture) -> None:
-    if stream is None:
-        return
-    while True:
-        chunk = await stream.read(65536)
-        if not chunk:
-            return
-        capture.feed(chunk)
 
 
 def _rlimits(limits: ExecLimits, *, in_userns: bool) -> dict[str, tuple[int, int]]:
@@ -232,11 +196,14 @@ class CodeRunner:
         env: Mapping[str, str] | None = None,
         limits: ExecLimits | None = None,
         cancel: asyncio.Event | None = None,
+        egress: EgressGrant | None = None,
     ) -> ExecResult:
         """Run ``code`` with the environment root as working directory.
 
         Returns an ``ExecResult``; ``refused`` is set (and nothing ran) when the language is
-        unknown, no interpreter exists, or the isolation needed is missing. Cancelling the
+        unknown, no interpreter exists, or the isolation needed is missing. With ``egress``
+        (an environment with network, under bubblewrap) the code's requests go through the
+        egress proxy instead of the host network; ``network`` is then ignored. Cancelling the
         calling task kills the sandbox before the cancellation propagates.
         """
         limits = limits or self.limits
@@ -250,18 +217,38 @@ class CodeRunner:
         if python is None:
             result.refused = "python3 is not installed on this machine; code cannot run."
             return result
+        proxied = (
+            egress is not None
+            and egress.policy.mode != "disabled"
+            and mech.mechanism is iso.Mechanism.BWRAP
+        )
+        network = network and not proxied
         refusal = self._refusal(mech, network)
         if refusal:
             result.refused = refusal
             return result
+        result.network = network or proxied
+        result.proxied = proxied
         started = time.monotonic()
         try:
-            await self._run(
-                root, code, language, python, mech, network, env, limits, cancel, result
-            )
+            async with self._session(egress if proxied else None, python) as session:
+                await self._run(
+                    root, code, language, python, mech, network, env, limits, cancel, result,
+                    session,
+                )  # fmt: skip
         finally:
             result.duration_s = time.monotonic() - started
         return result
+
+    @contextlib.asynccontextmanager
+    async def _session(
+        self, egress: EgressGrant | None, python: str
+    ) -> AsyncIterator[Session | None]:
+        if egress is None:
+            yield None
+            return
+        async with egress.proxy.session(egress, python) as session:
+            yield session
 
     def _refusal(self, mech: iso.Isolation, network: bool) -> str | None:
         if mech.mechanism is iso.Mechanism.BWRAP:
@@ -290,6 +277,7 @@ class CodeRunner:
         limits: ExecLimits,
         cancel: asyncio.Event | None,
         result: ExecResult,
+        session: Session | None = None,
     ) -> None:
         suffix = ".py" if language == "python" else ".sh"
         interpreter = [python, "-u"] if language == "python" else ["bash"]
@@ -311,6 +299,9 @@ class CodeRunner:
                 )
                 cell = f"/tmp/.workbench/cell{suffix}"
                 prefix[-1:-1] = ["--dir", "/tmp/.workbench", "--file", str(code_fd), cell]
+                if session is not None:
+                    prefix[-1:-1] = session.bwrap_args
+                    prefix += session.argv_prefix
                 home, tmp, cwd = iso.SANDBOX_MOUNT, "/tmp", None
                 in_userns = True
             else:
@@ -337,9 +328,9 @@ class CodeRunner:
             if cgroup is not None:
                 procs = str(cgroup.path / "cgroup.procs")
                 argv = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs, *argv]
-            await self._spawn_and_wait(
-                argv, cwd, _environment(home, tmp, env), pass_fds, limits, cancel, cgroup, result
-            )
+            environ = _environment(home, tmp, env)
+            environ.update(session.env if session is not None else {})
+            await self._spawn_and_wait(argv, cwd, environ, pass_fds, limits, cancel, cgroup, result)
         finally:
             for fd in cleanup:
                 with contextlib.suppress(OSError):
@@ -370,10 +361,10 @@ class CodeRunner:
             pass_fds=pass_fds,
             start_new_session=True,
         )
-        out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
+        out, err = Capture(limits.output_bytes), Capture(limits.output_bytes)
         pumps = [
-            asyncio.ensure_future(_pump(proc.stdout, out)),
-            asyncio.ensure_future(_pump(proc.stderr, err)),
+            asyncio.ensure_future(pump(proc.stdout, out)),
+            asyncio.ensure_future(pump(proc.stderr, err)),
         ]
         waiter = asyncio.ensure_future(proc.wait())
         cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel else None
