@@ -214,7 +214,7 @@ class ProgramRunner(TurnRunner):
             result = await self.ctx.runner.run(
                 copy, str(args["code"]), str(args.get("language", "python")),
                 network=self.ctx.network.code_network, env=self.ctx.env,
-                limits=self.ctx.limits, cancel=self.ctx.cancel,
+                limits=self.ctx.limits, cancel=self.ctx.cancel, egress=self.ctx.egress,
             )  # fmt: skip
             changes, after = await asyncio.to_thread(vote.changes_in, copy, before)
             self.usage.tool_calls += 1

@@ -39,6 +39,7 @@ from ..errors import ApiError, bad_request, not_found
 from ..parsing import CreateRequest
 from ..research.runs import ResearchRuns
 from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+from ..sandbox.egress_proxy import EgressGrant
 from ..sandbox.network import NetworkPolicy
 from . import (
     LoadSkillTool,
@@ -60,6 +61,11 @@ from .workspace import load_skill
 
 if TYPE_CHECKING:
     from ..runner import Outcome, Run
+
+EgressPrepare = Callable[
+    [str, dict[str, Any], NetworkPolicy, dict[str, str]],
+    Awaitable[tuple[EgressGrant | None, dict[str, str]]],
+]
 
 
 @dataclass
@@ -127,6 +133,8 @@ class AgentRuns:
         """Resolves ``{"credential": id}`` env values (ops/credentials.py), set by the server."""
         self.credential_network: Callable[[NetworkPolicy], Awaitable[NetworkPolicy]] | None = None
         """Adds allowlist-named credentials' headers (ops/injection.py), set by the server."""
+        self.code_egress: EgressPrepare | None = None
+        """The egress proxy grant of a run and its env placeholders (ops/egress.py)."""
 
     async def _network(self, policy: NetworkPolicy) -> NetworkPolicy:
         """The policy with allowlist-named credentials turned into headers (ops/injection)."""
@@ -239,7 +247,13 @@ class AgentRuns:
                 registry.add(LoadSkillTool(skills))
             instructions = await asyncio.to_thread(combine_instructions, instruction, root)
             env_vars = await self._env_vars(env.env or {})
-            network = await self._network(self.envs.network_policy(env))
+            raw_network = self.envs.network_policy(env)
+            network = await self._network(raw_network)
+            egress = None
+            if self.code_egress is not None:
+                egress, env_vars = await self.code_egress(
+                    env.id, env.env or {}, raw_network, env_vars
+                )
         except SandboxError as exc:
             await discard()
             raise _sandbox_error(exc, "input") from exc
@@ -284,6 +298,7 @@ class AgentRuns:
             network=network,
             runner=self.code_runner,
             env=env_vars,
+            egress=egress,
         )
         task = _task_text(req.input_steps) or _task_text(history)
         if placed_note:

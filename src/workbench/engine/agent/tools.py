@@ -38,6 +38,7 @@ from typing import Any, Literal
 import jsonschema
 
 from workbench.engine.sandbox import CodeRunner, ExecLimits, NetworkPolicy
+from workbench.engine.sandbox.egress_proxy import EgressGrant
 from workbench.protocol import (
     CodeExecutionArguments,
     CodeExecutionCallStep,
@@ -98,6 +99,7 @@ class ToolContext:
         cancel: set when the interaction is cancelled; long tools stop early.
         limits: code limits for this run (the runner's defaults when None).
         http_timeout: seconds for one URL fetch or MCP request.
+        egress: the egress proxy grant for executed code (``sandbox/egress_proxy.py``).
     """
 
     root: Path
@@ -107,6 +109,7 @@ class ToolContext:
     cancel: asyncio.Event | None = None
     limits: ExecLimits | None = None
     http_timeout: float = 20.0
+    egress: EgressGrant | None = None
 
 
 @dataclass

@@ -118,12 +118,6 @@ class CodeExecutionTool(AgentTool):
         self, args: dict[str, Any], ctx: ToolContext
     ) -> tuple[ExecResult, ToolOutcome]:
         """Run the code; the raw result (exit status, streams) and the outcome the model sees."""
-        note = None
-        if ctx.network.mode == "allowlist":
-            note = (
-                "network: off for code — the allowlist names single hosts, which the sandbox "
-                "cannot enforce for code; use url_context to fetch allowed URLs"
-            )
         result = await ctx.runner.run(
             ctx.root,
             str(args["code"]),
@@ -132,7 +126,14 @@ class CodeExecutionTool(AgentTool):
             env=ctx.env,
             limits=ctx.limits,
             cancel=ctx.cancel,
+            egress=ctx.egress,
         )
+        note = None
+        if ctx.network.mode == "allowlist" and not result.proxied:
+            note = (
+                "network: off for code — the allowlist names single hosts, which only the "
+                "egress proxy (bubblewrap) enforces; use url_context to fetch allowed URLs"
+            )
         text = describe_exec(result, network_note=note)
         outcome = ToolOutcome(text=shorten(text), result=shorten(text), is_error=not result.ok)
         return result, outcome

@@ -16,6 +16,7 @@ from ..parsing import CreateRequest
 from ..store import Store
 from .credentials import Credentials
 from .delivery import Deliverer, DeliveryPolicy
+from .egress import CodeEgress
 from .injection import Injector
 from .scheduler import Scheduler
 from .triggers import Triggers
@@ -77,6 +78,8 @@ async def start(config: EngineConfig, store: Store, runner: Runner) -> Ops:
     if runner.agents is not None:
         runner.agents.credential_env = credentials.resolve_env
         runner.agents.credential_network = injector.policy
+        egress = CodeEgress(config.data_dir, credentials, injector, runner.agents.code_runner)
+        runner.agents.code_egress = egress.prepare
     await triggers.recover()
     deliverer.start()
     scheduler.start()
