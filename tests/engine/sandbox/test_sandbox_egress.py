@@ -283,3 +283,25 @@ async def test_disabled_network_starts_no_proxy(
     res = await runner.run(root, code, egress=grant)
     assert res.ok and res.stdout.strip() == "[]"
     assert not res.proxied and not res.network
+
+
+async def test_large_post_with_expect_continue(
+    runner: CodeRunner, root: Path, proxy: EgressProxy, source: Source, http_port: int
+) -> None:
+    """curl sends ``Expect: 100-continue`` for big bodies; the proxy answers it itself."""
+    source.bearer["gh"] = "tok-big"
+    grant = _grant(proxy, [{"domain": "127.0.0.1", "credential": "gh"}])
+    summary = (
+        "import json, sys; d = json.load(sys.stdin); print(json.dumps({'n': len(d['body']), "
+        "'a': d['body'].count('a'), 'auth': d['headers'].get('Authorization'), "
+        "'expect': 'Expect' in d['headers']}))"
+    )
+    code = (
+        "python3 -c \"open('big.txt', 'w').write('a' * 300000)\"\n"
+        f"curl -sS --max-time 20 --data-binary @big.txt http://127.0.0.1:{http_port}/up"
+        f' | python3 -c "{summary}"\n'
+    )
+    res = await runner.run(root, code, "bash", egress=grant)
+    assert res.ok, res.stderr
+    seen = json.loads(res.stdout)
+    assert seen == {"n": 300000, "a": 300000, "auth": "Bearer tok-big", "expect": False}

@@ -6,7 +6,8 @@ the OS keyring: the header of an allowlist-named ``bearer_token``/``oauth2`` cre
 go to a host (its ``trusted_domains`` and ``injection_location``).
 
 ``CodeEgress.prepare`` runs when an agent run is prepared: for an environment with network,
-under bubblewrap, it hands the run an ``EgressGrant`` and replaces every ``env`` variable
+under bubblewrap, it hands the run an ``EgressGrant`` (unless the allowlist is ``*`` with
+nothing to inject: code then keeps the host network, as before) and replaces every ``env`` variable
 that names an ``environment_variable`` credential with ``trusted_domains`` by a placeholder
 (``WBCRED.<id>.<mac>``, valid only in that environment), which the proxy swaps for the
 value in requests to those domains. Variables naming a credential without trusted domains
@@ -95,4 +96,7 @@ class CodeEgress:
             if (await self.credentials.config(credential_id)).get("trusted_domains"):
                 out[name] = self.proxy.placeholder(env_id, credential_id)
                 names.append(credential_id)
+        injects = any(rule.headers or rule.credential for rule in policy.rules)
+        if policy.mode == "all" and not injects and not names:
+            return None, values  # nothing to add: code keeps the plain host network
         return self.proxy.grant(env_id, policy, tuple(dict.fromkeys(names))), out

@@ -63,8 +63,14 @@ class Request:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """The next request on ``reader`` (None when the client closed before sending one)."""
+async def read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None = None
+) -> Request | None:
+    """The next request on ``reader`` (None when the client closed before sending one).
+
+    ``Expect: 100-continue`` is answered on ``writer`` before the body is read (the origin
+    then gets the whole body at once, without the header).
+    """
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -86,6 +92,11 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
             raise BadRequest(f"malformed header line: {line[:200]!r}")
         request.headers.append((name.strip(), value.strip()))
     if request.method != "CONNECT":
+        if (request.header("Expect") or "").lower() == "100-continue":
+            request.headers = [(k, v) for k, v in request.headers if k.lower() != "expect"]
+            if writer is not None:
+                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                await writer.drain()
         request.body = await _read_body(reader, request)
     return request
 

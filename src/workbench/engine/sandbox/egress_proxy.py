@@ -189,7 +189,7 @@ class _Connection:
 
     async def serve(self) -> None:
         try:
-            request = await h.read_request(self.reader)
+            request = await h.read_request(self.reader, self.writer)
             if request is None:
                 return
             if request.method == "CONNECT":
@@ -252,7 +252,7 @@ class _Connection:
         context = await asyncio.to_thread(self.proxy.ca.server_context, host)
         await self._say(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await self.writer.start_tls(context)
-        inner = await h.read_request(self.reader)
+        inner = await h.read_request(self.reader, self.writer)
         if inner is None:
             return
         url = urlsplit(inner.target)

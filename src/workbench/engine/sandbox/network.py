@@ -12,9 +12,11 @@ Engine decisions (docs/reliability.md):
 * ``url_context`` checks each URL's host against the allowlist and adds the entry's
   ``transform`` headers to the request, and the header of its ``credential`` when it names
   one (``ops/injection.py``).
-* code execution gets the network only when the allowlist matches every host (``*``): a
-  per-domain filter cannot be enforced inside the sandbox, so a narrower allowlist keeps code
-  offline (fail closed) and the tool result says so.
+* code execution under bubblewrap reaches the network through the engine's egress proxy
+  (``egress_proxy.py``), which enforces the allowlist per host and adds ``transform`` headers
+  and credentials; an allowlist of ``*`` with nothing to add keeps the plain host network.
+  Without bubblewrap (weak isolation) no proxy can be forced on the code, so it gets the
+  network only with ``*`` and a narrower allowlist keeps it offline (fail closed).
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ class NetworkPolicy:
 
     @property
     def code_network(self) -> bool:
-        """Whether executed code gets network access (only when every host is allowed)."""
+        """Whether code gets the host network itself (every host allowed; the egress proxy
+        serves the other cases)."""
         return self.mode == "all"
 
     def rule_for(self, host: str) -> DomainRule | None:
