@@ -5,12 +5,12 @@ Each kind of the spec has secret fields, kept only in the OS keyring under
 client id, …) kept in the database. Answers carry the spec's ``Credential`` — id, type,
 status and times — and never a secret field, not even on create.
 
-Today an environment's ``env`` may name an ``environment_variable`` credential
-(``{"GH_TOKEN": {"credential": "gh"}}``); its value is read from the keyring when code runs
-and handed to the sandboxed process as that variable (``resolve_env``). Injection into
-requests of sandboxed code (an egress proxy) is not built yet; the engine's own requests
-(``url_context``) carry allowlist-named ``bearer_token`` and ``oauth2`` credentials
-(``injection.py``).
+An environment's ``env`` may name an ``environment_variable`` credential (``{"GH_TOKEN":
+{"credential": "gh"}}``); its value is read from the keyring when code runs (``resolve_env``).
+With ``trusted_domains`` and a network, the code gets a placeholder instead, which the egress
+proxy swaps for the value in requests to those domains (``egress.py``); otherwise the value
+itself. Allowlist-named ``bearer_token`` and ``oauth2`` credentials go into the engine's own
+requests and, through the proxy, into those of sandboxed code (``injection.py``).
 """
 
 from __future__ import annotations

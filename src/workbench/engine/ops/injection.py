@@ -1,4 +1,5 @@
-"""Credentials injected into the engine's own outgoing requests (``url_context``).
+"""Credentials injected into outgoing requests: the engine's own (``url_context``) and, via
+the egress proxy (``egress.py``), those of sandboxed code.
 
 An allowlist entry may name a credential — ``{"domain": "api.github.com", "credential":
 "gh"}`` — and the engine then adds it to its requests to that domain: a ``bearer_token`` as
@@ -8,8 +9,8 @@ credential as ``Authorization: Bearer <access token>``, the access token obtaine
 shortly before it expires. The values stay in the engine process: they reach no sandboxed
 code, no tool result, no log and no database.
 
-``environment_variable`` credentials go to code through an environment's ``env`` instead
-(``credentials.resolve_env``); naming one in an allowlist is refused.
+``environment_variable`` credentials go through an environment's ``env`` instead
+(``credentials.resolve_env``, ``egress.py``); naming one in an allowlist is refused.
 """
 
 from __future__ import annotations
