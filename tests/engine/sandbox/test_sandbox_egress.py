@@ -305,3 +305,19 @@ async def test_large_post_with_expect_continue(
     assert res.ok, res.stderr
     seen = json.loads(res.stdout)
     assert seen == {"n": 300000, "a": 300000, "auth": "Bearer tok-big", "expect": False}
+
+
+async def test_line_breaks_never_split_the_request_head(
+    runner: CodeRunner, root: Path, proxy: EgressProxy, source: Source, http_port: int
+) -> None:
+    url = f"http://127.0.0.1:{http_port}/"
+    bad = _grant(proxy, [{"domain": "127.0.0.1", "transform": {"X-Bad": "a\r\nInjected: 1"}}])
+    res = await runner.run(root, _fetch(url), egress=bad)
+    assert res.stdout.startswith("HTTP 403") and "line break" in res.stdout
+    source.values["nl"] = ("v\r\nInjected: 1", ("127.0.0.1",), ("header", "query"))
+    token = proxy.placeholder("env_test", "nl")
+    grant = _grant(proxy, [{"domain": "127.0.0.1"}], "nl")
+    res = await runner.run(root, _fetch(f"{url}?q={token}", {"X-Key": token}), egress=grant)
+    seen = _echo(res.stdout)
+    assert seen["headers"]["X-Key"] == token and "Injected" not in seen["headers"]
+    assert seen["path"] == "/?q=v%0D%0AInjected%3A%201"

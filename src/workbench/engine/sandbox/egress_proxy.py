@@ -125,9 +125,10 @@ class EgressProxy:
 
     def placeholder(self, env_id: str, credential_id: str) -> str:
         """The stand-in value code sees for a credential (valid only in ``env_id``)."""
-        return f"WBCRED.{credential_id}.{self._mac(env_id, credential_id)}"
+        return f"WBCRED.{credential_id}.{self.mac(env_id, credential_id)}"
 
-    def _mac(self, env_id: str, credential_id: str) -> str:
+    def mac(self, env_id: str, credential_id: str) -> str:
+        """The placeholder's check part: only this engine process can make it."""
         msg = f"{env_id}\0{credential_id}".encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:24]
 
@@ -172,6 +173,16 @@ class EgressProxy:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 2)
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def session_for(grant: EgressGrant | None, python: str) -> AsyncIterator[Session | None]:
+    """``grant``'s proxy session for one run, or None without a grant."""
+    if grant is None:
+        yield None
+        return
+    async with grant.proxy.session(grant, python) as session:
+        yield session
 
 
 class _Connection:
@@ -298,10 +309,12 @@ class _Connection:
 
     async def _edit(self, request: h.Request, rule: DomainRule, host: str, target: str) -> str:
         """Add the rule's headers and credential, swap placeholders; the new target."""
-        for name, value in rule.headers:
-            request.set_header(name, _latin(value))
+        headers = list(rule.headers)
         if rule.credential:
-            name, value = await self.proxy.source.rule_header(rule.credential, rule.domain)
+            headers.append(await self.proxy.source.rule_header(rule.credential, rule.domain))
+        for name, value in headers:
+            if any(c in name + value for c in "\r\n\0"):
+                raise Refused(f"the {name} header for {host} holds a line break; not sent")
             request.set_header(name, _latin(value))
         request.headers = [
             (k, await self._swap(v, host, "header", _latin)) for k, v in request.headers
@@ -319,10 +332,12 @@ class _Connection:
         last = 0
         for match in h.PLACEHOLDER.finditer(text):
             credential_id, mac = match.group(1), match.group(2)
-            expected = self.proxy._mac(self.grant.env_id, credential_id)
+            expected = self.proxy.mac(self.grant.env_id, credential_id)
             value: str | None = None
             if credential_id in self.grant.credentials and hmac.compare_digest(mac, expected):
                 value = await self.proxy.source.value(credential_id, host, location)
+            if value is not None and location == "header" and any(c in value for c in "\r\n\0"):
+                value = None  # a line break would split the request head
             if value is None:
                 log.debug("egress %s: placeholder of %r kept (%s, %s)",
                           self.grant.env_id, credential_id, host, location)  # fmt: skip

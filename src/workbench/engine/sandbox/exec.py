@@ -33,14 +33,14 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import isolation as iso
 from ._util import new_id
 from .capture import Capture, pump
-from .egress_proxy import EgressGrant, Session
+from .egress_proxy import EgressGrant, Session, session_for
 
 LANGUAGES = ("python", "bash")
 
@@ -231,7 +231,7 @@ class CodeRunner:
         result.proxied = proxied
         started = time.monotonic()
         try:
-            async with self._session(egress if proxied else None, python) as session:
+            async with session_for(egress if proxied else None, python) as session:
                 await self._run(
                     root, code, language, python, mech, network, env, limits, cancel, result,
                     session,
@@ -239,16 +239,6 @@ class CodeRunner:
         finally:
             result.duration_s = time.monotonic() - started
         return result
-
-    @contextlib.asynccontextmanager
-    async def _session(
-        self, egress: EgressGrant | None, python: str
-    ) -> AsyncIterator[Session | None]:
-        if egress is None:
-            yield None
-            return
-        async with egress.proxy.session(egress, python) as session:
-            yield session
 
     def _refusal(self, mech: iso.Isolation, network: bool) -> str | None:
         if mech.mechanism is iso.Mechanism.BWRAP:
