@@ -126,3 +126,47 @@ def test_code_requests_carry_credentials_it_never_sees(
     assert "egress" in eng.stderr()  # the proxy did log (without the values)
     bundle = eng.data_dir / "egress-ca" / "bundle.pem"
     assert bundle.exists() and b"BEGIN CERTIFICATE" in bundle.read_bytes()
+
+
+PROBE = """
+import os, socket, urllib.error, urllib.parse, urllib.request
+url = os.environ["URL"]
+try:
+    socket.create_connection(("127.0.0.1", urllib.parse.urlsplit(url).port), timeout=5).close()
+    print("direct: connected")
+except OSError:
+    print("direct: no route")
+print("proxy:", os.environ.get("HTTP_PROXY", "none"))
+try:
+    print(urllib.request.urlopen(url, timeout=20).read().decode())
+except urllib.error.HTTPError as exc:
+    print("HTTP", exc.code, exc.read().decode())
+"""
+
+
+def test_star_allowlist_keeps_the_host_network_unless_something_is_added(
+    engine_factory: Any,
+) -> None:
+    eng: EngineProcess = engine_factory()
+    with running_receiver() as site, eng.http() as http:
+
+        def run(network: dict[str, Any]) -> str:
+            resp = http.post(
+                "/v1beta/interactions",
+                json={"agent": AGENT, "input": "[[call code_execution "
+                      f"{json.dumps({'language': 'python', 'code': PROBE})}]]",
+                      "environment": {"type": "remote", "network": network,
+                                      "env": {"URL": site.url}}},
+            )  # fmt: skip
+            assert resp.status_code == 200, resp.text
+            steps = [s for s in resp.json()["steps"] if s["type"] == "code_execution_result"]
+            return str(steps[0]["result"])
+
+        plain = run({"allowlist": [{"domain": "*"}]})
+        assert plain.startswith("direct: connected\nproxy: none\nok"), plain
+        assert "x-team" not in site.received[-1].headers
+        added = run({"allowlist": [{"domain": "*", "transform": {"X-Team": "blue"}}]})
+        assert added.startswith("direct: no route\nproxy: http://127.0.0.1:3128\nok"), added
+        assert site.received[-1].headers["x-team"] == "blue"
+        single = run({"allowlist": [{"domain": "localhost"}]})
+        assert "HTTP 403" in single and "127.0.0.1 is not allowed" in single, single
