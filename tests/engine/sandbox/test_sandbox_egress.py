@@ -260,6 +260,11 @@ async def test_environment_variable_placeholders(
         assert seen["body"] == f"k={secret}&h={only_header}"  # not allowed in the body
         if "&h=" in seen["path"]:
             assert seen["path"].endswith(f"&h={only_header}")  # nor in the query
+    # Only the query is "query": a placeholder in the path stays.
+    res = await runner.run(
+        root, code, env={**env, "URL": f"http://127.0.0.1:{http_port}/p/{token}"}, egress=grant
+    )
+    assert _echo(res.stdout)["path"] == f"/p/{token}"
     # Another environment's placeholder, or an untrusted host, gets nothing.
     other = proxy.placeholder("env_other", "svc")
     res = await runner.run(

@@ -319,7 +319,10 @@ class _Connection:
         request.headers = [
             (k, await self._swap(v, host, "header", _latin)) for k, v in request.headers
         ]
-        target = await self._swap(target, host, "query", lambda v: quote(v, safe=""))
+        path, mark, query = target.partition("?")
+        if mark:  # placeholders count as "query" only in the query, not in the path
+            query = await self._swap(query, host, "query", lambda v: quote(v, safe=""))
+            target = f"{path}?{query}"
         if request.body and b"WBCRED." in request.body:
             text = request.body.decode("latin-1")
             request.body = (await self._swap(text, host, "body", _latin)).encode("latin-1")
