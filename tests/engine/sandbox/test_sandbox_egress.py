@@ -326,3 +326,22 @@ async def test_line_breaks_never_split_the_request_head(
     seen = _echo(res.stdout)
     assert seen["headers"]["X-Key"] == token and "Injected" not in seen["headers"]
     assert seen["path"] == "/?q=v%0D%0AInjected%3A%201"
+
+
+async def test_a_damaged_ca_is_made_again_and_a_broken_one_refuses_cleanly(
+    runner: CodeRunner, root: Path, proxy: EgressProxy, source: Source, https_port: int,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    proxy.ca.ensure()
+    (proxy.ca.directory / "ca-key.pem").write_text("garbage")
+    again = EgressProxy(proxy.ca.directory, source, proxy.upstream_tls)
+    source.bearer["gh"] = "tok-x"
+    grant = again.grant("env_test", parse_network({"allowlist": [
+        {"domain": "127.0.0.1", "credential": "gh"}]}))  # fmt: skip
+    res = await runner.run(root, _fetch(f"https://127.0.0.1:{https_port}/"), egress=grant)
+    assert _echo(res.stdout)["headers"]["Authorization"] == "Bearer tok-x"
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the CA folder should be")
+    broken = EgressProxy(blocked / "ca", source)
+    res = await runner.run(root, "print(1)", egress=broken.grant("env_test", grant.policy))
+    assert res.refused and "egress proxy failed" in res.refused

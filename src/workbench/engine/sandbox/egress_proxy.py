@@ -52,6 +52,10 @@ SANDBOX_BUNDLE = "/tmp/.workbench/ca-bundle.pem"
 CONNECT_TIMEOUT_SECONDS = 20.0
 
 
+class EgressUnavailable(Exception):
+    """The proxy could not be set up for a run (its CA or socket); the message says why."""
+
+
 class Refused(Exception):
     """A request the proxy will not send; the message is the 403 body."""
 
@@ -140,8 +144,11 @@ class EgressProxy:
     @contextlib.asynccontextmanager
     async def session(self, grant: EgressGrant, python: str) -> AsyncIterator[Session]:
         """A Unix socket serving ``grant`` for the length of one run."""
-        await asyncio.to_thread(self.ca.ensure)
-        folder = Path(tempfile.mkdtemp(prefix="wb-egress-"))
+        try:
+            await asyncio.to_thread(self.ca.ensure)
+            folder = Path(tempfile.mkdtemp(prefix="wb-egress-"))
+        except (OSError, ValueError) as exc:
+            raise EgressUnavailable(f"its certificate authority or socket folder: {exc}") from exc
         path = folder / "proxy.sock"
         tasks: set[asyncio.Task[None]] = set()
 
@@ -154,7 +161,11 @@ class EgressProxy:
             finally:
                 tasks.discard(task)
 
-        server = await asyncio.start_unix_server(accept, path, limit=h.MAX_HEAD_BYTES)
+        try:
+            server = await asyncio.start_unix_server(accept, path, limit=h.MAX_HEAD_BYTES)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise EgressUnavailable(f"its socket {path}: {exc}") from exc
         try:
             session = Session(path, self.ca.bundle_path, python)
             session.bwrap_args = [

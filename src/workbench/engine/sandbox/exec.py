@@ -40,7 +40,7 @@ from pathlib import Path
 from . import isolation as iso
 from ._util import new_id
 from .capture import Capture, pump
-from .egress_proxy import EgressGrant, Session, session_for
+from .egress_proxy import EgressGrant, EgressUnavailable, Session, session_for
 
 LANGUAGES = ("python", "bash")
 
@@ -236,6 +236,8 @@ class CodeRunner:
                     root, code, language, python, mech, network, env, limits, cancel, result,
                     session,
                 )  # fmt: skip
+        except EgressUnavailable as exc:
+            result.refused = f"Code with network cannot run: the egress proxy failed ({exc})."
         finally:
             result.duration_s = time.monotonic() - started
         return result

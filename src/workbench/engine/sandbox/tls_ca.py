@@ -77,17 +77,23 @@ class LocalCA:
                 return
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             key_path = self.directory / "ca-key.pem"
-            if key_path.exists() and self.cert_path.exists():
-                key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-                cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
-                if not isinstance(key, ec.EllipticCurvePrivateKey) or (
-                    cert.not_valid_after_utc < _now() + dt.timedelta(days=LEAF_DAYS)
-                ):
-                    key, cert = self._make(key_path)
-            else:
-                key, cert = self._make(key_path)
+            loaded = self._load(key_path)
+            key, cert = loaded if loaded is not None else self._make(key_path)
             self._key, self._cert = key, cert
             self._write_bundle(cert)
+
+    def _load(self, key_path: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None:
+        """The stored CA, or None when missing, unreadable, damaged or about to expire."""
+        try:
+            key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+            cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+        except (OSError, ValueError, TypeError):
+            return None
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.public_key() != cert.public_key():
+            return None
+        if cert.not_valid_after_utc < _now() + dt.timedelta(days=LEAF_DAYS):
+            return None
+        return key, cert
 
     def _make(self, key_path: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key = ec.generate_private_key(ec.SECP256R1())
