@@ -345,3 +345,22 @@ async def test_a_damaged_ca_is_made_again_and_a_broken_one_refuses_cleanly(
     broken = EgressProxy(blocked / "ca", source)
     res = await runner.run(root, "print(1)", egress=broken.grant("env_test", grant.policy))
     assert res.refused and "egress proxy failed" in res.refused
+
+
+async def test_chunked_body_is_reframed_with_its_placeholder_swapped(
+    runner: CodeRunner, root: Path, proxy: EgressProxy, source: Source, http_port: int
+) -> None:
+    secret = "key-" + secrets.token_hex(8)
+    source.values["svc"] = (secret, ("127.0.0.1",), ("body",))
+    token = proxy.placeholder("env_test", "svc")
+    grant = _grant(proxy, [{"domain": "127.0.0.1"}], "svc")
+    code = (
+        f"printf 'k={token}' | curl -sS --max-time 20 -H 'Transfer-Encoding: chunked' "
+        f"--data-binary @- http://127.0.0.1:{http_port}/c\n"
+    )
+    res = await runner.run(root, code, "bash", env={"K": token}, egress=grant)
+    assert res.ok, res.stderr
+    seen = _echo(res.stdout)
+    assert seen["body"] == f"k={secret}"
+    assert seen["headers"]["Content-Length"] == str(len(f"k={secret}"))
+    assert "Transfer-Encoding" not in seen["headers"]
