@@ -1,0 +1,158 @@
+"""Deep Research through core against a real engine (scripted backend): the request the
+research panel builds, the plan to confirm, progress from thought summaries, the cited
+report in the history, and the Markdown export that keeps its references."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from workbench.client import Client
+from workbench.core.citations import Citation, export_markdown, linked_markdown, with_markers
+from workbench.core.engine_process import EngineProcess
+from workbench.core.export import session_markdown
+from workbench.core.history import HistoryStore
+from workbench.core.research import (
+    CONFIRM_TEXT,
+    ResearchError,
+    ResearchOptions,
+    ResearchSources,
+    build_request,
+    check,
+    confirm_config,
+    confirm_input,
+    plan_text,
+    request_body,
+)
+from workbench.core.runs import RunTracker
+from workbench.core.transcript import read_turn
+
+pytestmark = pytest.mark.timeout(120)
+
+ACME = (
+    "# Acme Corporation\n\nAcme Corporation was founded in 1987 in Tucson by Ada Ruiz.\n"
+    "Its first product was a brass valve.\n\nIn 2020 Acme moved its headquarters to Denver.\n"
+)
+SALES = "region,units\nnorth,120\nsouth,95\neast,40\n"
+QUESTION = (
+    "When was Acme founded and how many units did the north region sell? "
+    "[[reply Stage: plan => How many units did the north region sell?]] "
+    "[[reply answer: When was Acme founded => Acme was founded in 1987 [2].]] "
+    "[[reply answer: How many units => The north region sold 120 units [1].]] "
+    "[[reply Stage: answer => Acme was founded in 1987 [2], and the north region sold 120 "
+    "units [1].]]"
+)
+
+
+@pytest.fixture
+async def engine_client(tmp_path: Path) -> AsyncIterator[Client]:
+    engine = EngineProcess(tmp_path / "engine", backend="scripted")
+    info = await engine.start()
+    try:
+        async with Client(info.url, api_key=info.token) as client:
+            yield client
+    finally:
+        await engine.stop()
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "material"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "notes" / "acme.md").write_text(ACME)
+    (folder / "sales.csv").write_text(SALES)
+    return folder
+
+
+def test_check_says_what_is_wrong(tmp_path: Path) -> None:
+    opts = ResearchOptions()
+    with pytest.raises(ResearchError, match="question"):
+        check("  ", ResearchSources(), opts)
+    with pytest.raises(ResearchError, match="does not exist"):
+        check("q", ResearchSources(folders=[tmp_path / "nope"]), opts)
+    with pytest.raises(ResearchError, match="not a web address"):
+        check("q", ResearchSources(urls=["ftp://x"]), opts)
+    with pytest.raises(ResearchError, match="not a Deep Research agent"):
+        check("q", ResearchSources(), ResearchOptions(agent="gemini-2.5-flash"))
+
+
+def test_request_for_gemini_and_for_the_engine() -> None:
+    opts = ResearchOptions(plan_first=False, thinking_summaries=True, visualization=True)
+    urls = ["https://example.org/a", "https://docs.example.org/b"]
+    remote = request_body("Q?", [{"type": "document", "uri": "files/x"}], opts, urls, local=False)
+    assert remote["agent"] == "deep-research-pro-preview-12-2025" and remote["background"]
+    assert remote["agent_config"] == {
+        "type": "deep-research",
+        "thinking_summaries": "auto",
+        "visualization": "auto",
+        "collaborative_planning": False,
+    }
+    assert remote["input"][0]["text"].endswith(" ".join(urls)) and "environment" not in remote
+    local = request_body("Q?", [], opts, urls, local=True)
+    hosts = [e["domain"] for e in local["environment"]["network"]["allowlist"]]
+    assert hosts == ["docs.example.org", "example.org"]
+
+
+def test_citations_numbered_linked_and_exported() -> None:
+    text = "Acme was founded in 1987. Sales rose."
+    raw = text.encode()
+    notes = [
+        {"type": "file_citation", "file_name": "a.pdf", "document_uri": "files/a",
+         "page_number": 3, "start_index": 0, "end_index": raw.index(b" Sales")},
+        {"type": "url_citation", "url": "https://e.org/x", "title": "E",
+         "start_index": raw.index(b"Sales"), "end_index": len(raw)},
+    ]  # fmt: skip
+    marked, cites = with_markers(text, notes)
+    assert marked == "Acme was founded in 1987. [1] Sales rose. [2]"
+    assert [c.label for c in cites] == ["a.pdf, page 3", "E"]
+    links = linked_markdown(text, notes, lambda c: f"wb:cite/k/{c.number}")
+    assert '[\\[1\\]](wb:cite/k/1 "a.pdf, page 3")' in links and "wb:cite/k/2" in links
+    md = export_markdown(text, notes)
+    assert "[1] a.pdf, page 3 — files/a" in md and "[2] E" in md
+    assert '[1]: <files/a> "a.pdf, page 3"' in md and "[2]: <https://e.org/x>" in md
+    # A bracketed year is not a citation.
+    assert "[1971]" in linked_markdown("In [1971]. [1]", notes[:1], lambda c: "x")
+    sandbox = Citation(1, "file", "environments/env_1/files/notes/a.md")
+    assert sandbox.sandbox_file() == ("env_1", "notes/a.md")
+
+
+async def test_plan_confirm_report_and_export(engine_client: Client, tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    opts = ResearchOptions(plan_first=True, thinking_summaries=True)
+    body, notes = await build_request(
+        engine_client, QUESTION, ResearchSources(folders=[folder]), opts, local=True
+    )
+    assert notes == [] and body["input"][1] == {"type": "document", "uri": folder.as_uri()}
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    tracker = RunTracker(tmp_path / "runs.json", history)
+    run = tracker.new_run(body, profile_id="local", title="Deep research")
+    await tracker.launch(engine_client, run, body)
+    assert run.status == "completed", run.error
+    assert run.plan.startswith("Research plan for: When was Acme founded")
+    assert run.progress  # the last thought summary's line
+    rec = history.interaction(run.interaction_id)
+    assert rec is not None and plan_text(rec.data, run.request) == run.plan
+
+    await tracker.continue_run(
+        engine_client,
+        run,
+        confirm_input(run.plan, run.plan),
+        {"agent_config": confirm_config(run.request)},
+    )
+    assert run.status == "completed", run.error
+    assert run.plan == "" and len(run.interaction_ids) == 2
+    assert run.progress
+    report = history.interaction(run.interaction_id)
+    assert report is not None and report.input == [{"type": "text", "text": CONFIRM_TEXT}]
+    view = read_turn(report.data, report.input)
+    block = next(b for b in view.blocks if b.kind == "text")
+    assert block.annotations and "## References" in block.text
+    _, cites = with_markers(block.text, block.annotations)
+    assert {c.file_name for c in cites} == {"material/notes/acme.md", "material/sales.csv"}
+    assert all(c.uri.startswith("file://") and c.line_start for c in cites)
+    session = history.session(run.session_id)
+    exported = session_markdown(history, session)
+    for c in cites:
+        assert f"[{c.number}]: <{c.uri}>" in exported
+    history.close()
