@@ -156,3 +156,28 @@ async def test_plan_confirm_report_and_export(engine_client: Client, tmp_path: P
     for c in cites:
         assert f"[{c.number}]: <{c.uri}>" in exported
     history.close()
+
+
+def test_cited_source_pdf_page_local_file_and_passage(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from deep_research import _pdf
+
+    from workbench.core.cited_source import from_bytes, passage_only, read_local
+
+    pdf = _pdf([["Intro line", "second"], ["Revenue was 9 million.", "Costs fell."]])
+    cite = Citation(2, "file", "files/x", file_name="r.pdf", page=2, line_start=2, line_end=2)
+    shown = from_bytes(cite, "r.pdf", pdf)
+    assert "Revenue was 9 million." in shown.text and "Intro" not in shown.text
+    assert shown.lines == (2, 2) and shown.note == "Text of page 2"
+    assert shown.text.splitlines()[1].strip() == "Costs fell."
+    missing = from_bytes(Citation(1, "file", "f", page=7, passage="quoted"), "r.pdf", pdf)
+    assert missing.text == "quoted" and "no page 7" in missing.note
+    notes = tmp_path / "n.md"
+    notes.write_text("a\nb\nc\n")
+    local = read_local(Citation(1, "file", notes.as_uri(), line_start=2, line_end=3))
+    assert local.text == "a\nb\nc\n" and local.lines == (2, 3) and local.heading.startswith("[1]")
+    gone = read_local(Citation(1, "file", (tmp_path / "gone.md").as_uri(), passage="p"))
+    assert gone.text == "p" and "cannot be read" in gone.note
+    assert passage_only(Citation(3, "file", "files/y", passage="x\ny")).lines == (1, 2)
