@@ -163,7 +163,6 @@ def test_cited_source_pdf_page_local_file_and_passage(tmp_path: Path) -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from deep_research import _pdf
-
     from workbench.core.cited_source import from_bytes, passage_only, read_local
 
     pdf = _pdf([["Intro line", "second"], ["Revenue was 9 million.", "Costs fell."]])

@@ -93,9 +93,11 @@ async def test_research_plan_confirm_report_citations_export(
         research.open_citation(in_sandbox)
         files = w.docks.files_dock
         await until(
-            lambda: (e := files.current_entry()) is not None
-            and e.path == "deep-research/report.md"
-            and preview.kind == "cited",
+            lambda: (
+                (e := files.current_entry()) is not None
+                and e.path == "deep-research/report.md"
+                and preview.kind == "cited"
+            ),
             what="sandbox citation",
         )
         assert preview.highlighted == (3, 3) and "## Answer" in preview.cited_text.toPlainText()
@@ -111,4 +113,3 @@ async def test_research_plan_confirm_report_citations_export(
         assert "## References" in text and f"[{first.number}]: <{first.uri}>" in text
     finally:
         await w.controller.shutdown()
-
