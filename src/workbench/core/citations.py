@@ -18,6 +18,7 @@ from typing import Any
 
 _MARKERS = re.compile(r"[ \t]*((?:\[\d+\][ \t]*)+)")
 _MARKER = re.compile(r"\[(\d+)\]")
+_REFERENCE_LINE = re.compile(r"^(\[\d+\] .*?)[ \t]*$", re.M)
 ENV_URI = re.compile(r"(?:^|/)environments/(?P<env>[^/]+)/files/(?P<path>.+)$")
 
 
@@ -150,6 +151,11 @@ def with_markers(text: str, annotations: Any) -> tuple[str, list[Citation]]:
     return text, cites
 
 
+def _hard_breaks(text: str) -> str:
+    """Reference lines (``[n] source``) keep their own lines in Markdown (a hard break)."""
+    return _REFERENCE_LINE.sub(lambda m: m.group(1) + "  ", text)
+
+
 def linked_markdown(text: str, annotations: Any, href: Callable[[Citation], str]) -> str:
     """Markdown whose ``[n]`` citation markers are links (``href(citation)``).
 
@@ -159,6 +165,7 @@ def linked_markdown(text: str, annotations: Any, href: Callable[[Citation], str]
     by_number = {c.number: c for c in cites}
     if not by_number:
         return text
+    marked = _hard_breaks(marked)
 
     def link(match: re.Match[str]) -> str:
         start = match.start()
@@ -185,7 +192,7 @@ def export_markdown(text: str, annotations: Any) -> str:
     marked, cites = with_markers(text, annotations)
     if not cites:
         return text
-    out = marked.rstrip("\n")
+    out = _hard_breaks(marked).rstrip("\n")
     if not _has_reference_list(marked, cites):
         out += "\n\n**References**\n\n" + "\n".join(
             f"[{c.number}] {c.label}" + (f" — {c.uri}" if c.kind == "file" and c.uri else "") + "  "

@@ -57,7 +57,7 @@ class ResearchController(QObject):
         dock.start_requested.connect(self.start)
         dock.uploads_requested.connect(self.refresh_uploads)
         dock.plan_answered.connect(self.answer_plan)
-        runs.run_ended.connect(self.run_changed)
+        runs.run_ended.connect(self.run_ended)
         runs.dock.run_selected.connect(self.run_changed)
         waiting = [r for r in runs.tracker.records() if r.plan and r.status == "completed"]
         if waiting:  # a plan proposed before the restart still waits
@@ -92,13 +92,14 @@ class ResearchController(QObject):
             return
         finally:
             self.dock.set_busy(False)
-        title = "Research: " + " ".join(ask.question.split())[:60]
+        words = " ".join(ask.question.split())
+        title = "Research: " + (words if len(words) <= 60 else words[:59].rstrip() + "…")
         run_id = self.runs.launch(body, title=title)
         if not run_id:
             self.dock.show_status("Not connected: the research was not started.", problem=True)
             return
-        words = "It proposes a plan first." if ask.options.plan_first else ""
-        self.dock.show_status(" ".join(["Started: follow it in Runs.", words, *notes]).strip())
+        plan = "It proposes a plan first." if ask.options.plan_first else ""
+        self.dock.show_status(" ".join(["Started: follow it in Runs.", plan, *notes]).strip())
 
     def refresh_uploads(self) -> None:
         self.tasks.start("research-uploads", self._uploads())
@@ -122,6 +123,17 @@ class ResearchController(QObject):
         )
 
     # --- the plan ------------------------------------------------------------------------
+
+    def run_ended(self, run_id: str) -> None:
+        """Show a proposed plan; a report just written appears in the sandbox shown."""
+        self.run_changed(run_id)
+        run = self.runs.tracker.get(run_id)
+        if (
+            run is not None
+            and run.environment_id
+            and run.environment_id == self.files.environment_id
+        ):
+            self.files.refresh()
 
     def run_changed(self, run_id: str) -> None:
         """A run ended (or was selected): show its plan when it proposes one."""
@@ -185,5 +197,8 @@ def install(docks: WorkbenchDocks) -> ResearchController:
         docks,
     )
     window.transcript.citation_clicked.connect(controller.open_citation)
+    window.controller.connection_changed.connect(
+        lambda _label, ok: controller.refresh_uploads() if ok else None
+    )
     controller.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
     return controller
