@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from workbench.client import Client
-from workbench.core.citations import Citation, export_markdown, linked_markdown, with_markers
+from workbench.core.citations import (
+    Citation,
+    export_markdown,
+    linked_markdown,
+    number_citations,
+    with_markers,
+)
 from workbench.core.engine_process import EngineProcess
 from workbench.core.export import session_markdown
 from workbench.core.history import HistoryStore
@@ -180,3 +186,44 @@ def test_cited_source_pdf_page_local_file_and_passage(tmp_path: Path) -> None:
     gone = read_local(Citation(1, "file", (tmp_path / "gone.md").as_uri(), passage="p"))
     assert gone.text == "p" and "cannot be read" in gone.note
     assert passage_only(Citation(3, "file", "files/y", passage="x\ny")).lines == (1, 2)
+
+
+async def test_remote_path_uploads_the_files_first(engine_client: Client, tmp_path: Path) -> None:
+    """For a server that cannot read this computer (Gemini), each file is uploaded and named
+    by its Files API uri; the engine answers that request like Gemini would."""
+    folder = _folder(tmp_path)
+    (folder / "picture.png").write_bytes(b"\x89PNG\r\n")  # not a format the agent reads
+    seen: list[str] = []
+    opts = ResearchOptions(plan_first=False, thinking_summaries=False)
+    body, _ = await build_request(
+        engine_client, QUESTION, ResearchSources(folders=[folder]), opts, local=False,
+        progress=seen.append,
+    )  # fmt: skip
+    docs = body["input"][1:]
+    assert len(docs) == 2 and all(d["uri"].startswith(("files/", "http")) for d in docs)
+    assert seen[-1].startswith("Uploading ") and "environment" not in body
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    tracker = RunTracker(tmp_path / "runs.json", history)
+    run = tracker.new_run(body, profile_id="gemini", title="remote")
+    await tracker.launch(engine_client, run, body)
+    assert run.status == "completed" and run.plan == "" and run.progress == ""
+    rec = history.interaction(run.interaction_id)
+    assert rec is not None
+    block = next(b for b in read_turn(rec.data, rec.input).blocks if b.kind == "text")
+    _, cites = with_markers(block.text, block.annotations)
+    assert cites and all(c.sandbox_file() is None for c in cites)
+    history.close()
+
+
+def test_numbers_given_by_the_server_are_kept_and_gaps_filled() -> None:
+    notes = [
+        {"type": "file_citation", "document_uri": "f1", "start_index": 0, "end_index": 1,
+         "custom_metadata": {"reference": 1}},
+        {"type": "url_citation", "url": "https://u", "start_index": 2, "end_index": 3},
+        {"type": "file_citation", "document_uri": "f3", "start_index": 4, "end_index": 5,
+         "custom_metadata": {"reference": 3}},
+        {"type": "url_citation", "url": "https://u", "start_index": 6, "end_index": 7},
+    ]  # fmt: skip
+    cites, ends = number_citations(notes)
+    assert [(c.number, c.uri) for c in cites] == [(1, "f1"), (2, "https://u"), (3, "f3")]
+    assert [n for _, n in ends] == [1, 2, 3, 2]

@@ -109,16 +109,28 @@ def _notes(annotations: Any) -> list[dict[str, Any]]:
 
 
 def number_citations(annotations: Any) -> tuple[list[Citation], list[tuple[int, int]]]:
-    """The distinct citations in number order, and ``(end byte, number)`` per annotation."""
+    """The distinct citations in number order, and ``(end byte, number)`` per annotation.
+
+    A ``reference`` number the server gave is kept; a source without one (the local
+    engine's URL citations) takes the smallest number no other source has, in order of first
+    use — the order the engine numbers them in, so its ``[n]`` markers still match.
+    """
     notes = _notes(annotations)
-    numbers: dict[tuple[Any, ...], int] = {}
     given = [_int((n.get("custom_metadata") or {}).get("reference")) for n in notes]
-    use_given = bool(notes) and all(g is not None and g > 0 for g in given)
+    taken = {g for g in given if g is not None and g > 0}
+    numbers: dict[tuple[Any, ...], int] = {}
+    for note, ref in zip(notes, given, strict=True):
+        if ref is not None and ref > 0:
+            numbers.setdefault(_key(note), ref)
     out: dict[int, Citation] = {}
     ends: list[tuple[int, int]] = []
     for note, ref in zip(notes, given, strict=True):
         key = _key(note)
-        number = ref if use_given and ref is not None else numbers.setdefault(key, len(numbers) + 1)
+        number = ref if ref is not None and ref > 0 else numbers.get(key)
+        if number is None:
+            number = next(n for n in range(1, len(notes) + len(taken) + 2) if n not in taken)
+            taken.add(number)
+            numbers[key] = number
         out.setdefault(number, _citation(number, note))
         end = _int(note.get("end_index"))
         if end is not None:
