@@ -227,3 +227,46 @@ def test_numbers_given_by_the_server_are_kept_and_gaps_filled() -> None:
     cites, ends = number_citations(notes)
     assert [(c.number, c.uri) for c in cites] == [(1, "f1"), (2, "https://u"), (3, "f3")]
     assert [n for _, n in ends] == [1, 2, 3, 2]
+
+
+async def test_streamed_annotations_fold_into_the_text(
+    engine_client: Client, tmp_path: Path
+) -> None:
+    """The report's ``text_annotation_delta`` folds into its text block while streaming, as
+    the GET of the finished interaction has it; two text blocks read as one keep offsets."""
+    from workbench.client import InteractionSnapshot
+    from workbench.core.stream import StreamAccumulator
+
+    folder = _folder(tmp_path)
+    opts = ResearchOptions(plan_first=False, thinking_summaries=True)
+    body, _ = await build_request(
+        engine_client, QUESTION, ResearchSources(folders=[folder]), opts, local=True
+    )
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    tracker = RunTracker(tmp_path / "runs.json", history)
+    run = tracker.new_run(body, profile_id="local", title="stream")
+    await tracker.launch(engine_client, run, body)
+    acc = StreamAccumulator()
+    async with engine_client.interactions.get_stream(run.interaction_id) as stream:
+        async for item in stream:
+            if not isinstance(item, InteractionSnapshot):
+                acc.feed(item)
+    streamed = read_turn(acc.snapshot_wire(), [])
+    stored = history.interaction(run.interaction_id)
+    assert stored is not None
+    final = read_turn(stored.data, stored.input)
+    s_block = next(b for b in streamed.blocks if b.kind == "text")
+    f_block = next(b for b in final.blocks if b.kind == "text")
+    assert s_block.text == f_block.text and s_block.annotations == f_block.annotations
+    assert s_block.annotations
+    split = {
+        "id": "x", "status": "completed",
+        "steps": [{"type": "model_output", "content": [
+            {"type": "text", "text": "Prix: 5 €. "},
+            {"type": "text", "text": "Sold 120.", "annotations": [
+                {"type": "url_citation", "url": "https://u", "start_index": 0, "end_index": 9}]},
+        ]}],
+    }  # fmt: skip
+    (joined,) = read_turn(split, []).blocks
+    assert with_markers(joined.text, joined.annotations)[0] == "Prix: 5 €. Sold 120. [1]"
+    history.close()

@@ -216,18 +216,10 @@ def export_markdown(text: str, annotations: Any) -> str:
     return out + ("\n\n" + definitions if definitions else "") + "\n"
 
 
-def passage_lines(citation: Citation) -> tuple[int, int] | None:
-    """The cited line range (1-based, inclusive), when the server gave one."""
-    if citation.line_start is None:
-        return None
-    return citation.line_start, citation.line_end or citation.line_start
-
-
 __all__ = [
     "Citation",
     "export_markdown",
     "linked_markdown",
     "number_citations",
-    "passage_lines",
     "with_markers",
 ]

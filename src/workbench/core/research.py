@@ -265,7 +265,3 @@ def progress_line(summary: str) -> str:
     lines = [line.strip() for line in summary.splitlines() if line.strip()]
     line = lines[-1] if lines else ""
     return line if len(line) <= 160 else line[:159] + "…"
-
-
-def is_research(body: dict[str, Any]) -> bool:
-    return str(body.get("agent") or "").startswith("deep-research")
