@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from .attachments import human_size
+from .citations import export_markdown
 from .conversation import ConversationTree
 from .history import HistoryStore, InteractionRecord, SessionInfo
 from .transcript import Block, TurnView, pretty_json, read_turn, usage_line
@@ -38,7 +39,8 @@ def _fence(text: str, lang: str = "") -> str:
 
 def _block_markdown(block: Block) -> str:
     if block.kind == "text":
-        return block.text
+        # A cited answer keeps its references: numbered list and link definitions.
+        return export_markdown(block.text, block.annotations).rstrip("\n")
     if block.kind == "thought":
         head = "Thoughts"
         if block.duration is not None:

@@ -81,6 +81,10 @@ class RunRecord(BaseModel):
     verdict_reason: str = ""
     model: str = ""
     """The model that produced the answer, as the server reported it."""
+    progress: str = ""
+    """The last line of the newest thought summary (a Deep Research run's stage)."""
+    plan: str = ""
+    """A Deep Research plan waiting for the user's confirmation (``collaborative_planning``)."""
 
     @property
     def interaction_id(self) -> str:

@@ -39,6 +39,7 @@ from .budget import budget_message, estimate_tokens, over_budget
 from .errors import explain
 from .follower import Followers, Snapshot
 from .history import HistoryStore
+from .research import plan_text, progress_line
 from .run_outcome import answered_by, assess
 from .run_records import (
     _REQUEST_DROP,
@@ -113,6 +114,8 @@ class RunTracker:
         self.followers = followers if followers is not None else Followers()
         """Where runs' snapshots are published, and where a chat turn it adopts is watched."""
         self._accumulators: dict[str, StreamAccumulator] = {}
+        self._thoughts: dict[str, tuple[int, str]] = {}
+        """Per run: the index and text so far of the thought summary streaming now."""
         self.history = history
         self.on_change = on_change
         self.notify_seconds = notify_seconds
@@ -444,6 +447,7 @@ class RunTracker:
             if delta.get("type") == "thought_summary":
                 content = delta.get("content")
                 text = content.get("text") if isinstance(content, dict) else None
+                self._progress(run, getattr(item, "index", None), text)
             if isinstance(text, str):
                 run.hop_estimated += estimate_tokens(text)
             meta = _wire(getattr(item, "metadata", None))
@@ -453,6 +457,15 @@ class RunTracker:
         elif kind == "error":
             err = _wire(getattr(item, "error", None))
             run.error = str(err.get("message") or "The server reported an error.")
+
+    def _progress(self, run: RunRecord, index: Any, text: Any) -> None:
+        """The newest thought summary's last line becomes the run's progress text."""
+        if not isinstance(text, str):
+            return
+        seen_index, so_far = self._thoughts.get(run.id, (-1, ""))
+        so_far = so_far + text if index == seen_index else text
+        self._thoughts[run.id] = (index if isinstance(index, int) else -1, so_far)
+        run.progress = progress_line(so_far) or run.progress
 
     @staticmethod
     def _usage(run: RunRecord, usage: Any) -> None:
@@ -494,6 +507,8 @@ class RunTracker:
                 outcome.reason,
             )
             run.model = answered_by(data, run.request) or run.model
+            run.plan = plan_text(data, run.request)
+        self._thoughts.pop(run.id, None)
         if run.status in TERMINAL:
             run.ended = time.time()
             if run.budget_stopped and run.status == "cancelled":
@@ -549,10 +564,15 @@ class RunTracker:
         return body
 
     async def continue_run(
-        self, client: Client, run: RunRecord, results: list[dict[str, Any]]
+        self,
+        client: Client,
+        run: RunRecord,
+        results: list[dict[str, Any]],
+        changes: dict[str, Any] | None = None,
     ) -> RunRecord:
-        """Send the function results as a new hop of the same run and follow it."""
-        body = self.continuation_body(run, results)
+        """Send the function results (or a user's reply, say to a research plan) as a new
+        hop of the same run and follow it; ``changes`` replace fields of the request."""
+        body = {**self.continuation_body(run, results), **(changes or {})}
         run.tokens_before = run.tokens
         run.steps_before = run.steps
         run.hop_steps, run.hop_reported, run.hop_estimated = [], None, 0
@@ -560,5 +580,6 @@ class RunTracker:
         run.pending = []
         run.status, run.ended = "queued", None
         run.answer, run.verdict, run.verdict_reason = "", "", ""
+        run.plan, run.progress = "", ""
         self._changed(run, force=True)
         return await self.launch(client, run, body)

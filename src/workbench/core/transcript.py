@@ -43,6 +43,8 @@ class Block:
     raw: Any = None
     images: list[tuple[str, str]] = field(default_factory=list)
     """Images a tool returned, as ``(mime_type, base64 data)``, shown under its result."""
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    """A text block's citations (byte offsets into ``text``, see :mod:`.citations`)."""
 
 
 @dataclass
@@ -156,7 +158,7 @@ def read_turn(
                 if not isinstance(c, dict):
                     continue
                 if c.get("type") == "text":
-                    _append_text(view, str(c.get("text", "")))
+                    _append_text(view, str(c.get("text", "")), c.get("annotations"))
                 elif c.get("type") in ("image", "audio", "video", "document"):
                     view.blocks.append(
                         Block("media", name=str(c.get("type")), mime_type=c.get("mime_type", ""))
@@ -228,11 +230,22 @@ def split_result(result: Any) -> tuple[Any, list[tuple[str, str]]]:
     return "\n".join(texts), images
 
 
-def _append_text(view: TurnView, text: str) -> None:
+def _append_text(view: TurnView, text: str, annotations: Any = None) -> None:
+    """Consecutive text blocks read as one; their annotations' byte offsets move along."""
+    notes = [a for a in annotations or [] if isinstance(a, dict)]
     if view.blocks and view.blocks[-1].kind == "text":
-        view.blocks[-1].text += text
+        block = view.blocks[-1]
+        shift = len(block.text.encode("utf-8"))
+        block.text += text
     else:
-        view.blocks.append(Block("text", text=text))
+        block, shift = Block("text", text=text), 0
+        view.blocks.append(block)
+    for note in notes:
+        moved = dict(note)
+        for key in ("start_index", "end_index"):
+            if isinstance(moved.get(key), int):
+                moved[key] += shift
+        block.annotations.append(moved)
 
 
 def _error_words(err: dict[str, Any]) -> str:

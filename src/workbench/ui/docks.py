@@ -28,6 +28,7 @@ from .files.controller import FilesController
 from .files.dock import FilesDock
 from .models.controller import ModelsController
 from .models.dock import ModelsDock
+from .research.controller import install as install_research
 from .runs.controller import RunsController
 from .runs.dock import RunsDock
 from .runs.notifier import Notifier
@@ -100,6 +101,7 @@ class WorkbenchDocks(QObject):
         )
         self._place()
         self._wire()
+        self.research = install_research(self)
 
     def _place(self) -> None:
         w = self.window
@@ -164,6 +166,7 @@ class WorkbenchDocks(QObject):
             (self.schedules_dock, "Ctrl+Shift+S"),
             (self.webhooks_dock, "Ctrl+Shift+K"),
             (self.models_dock, "Ctrl+Shift+M"),
+            (self.research.dock, "Ctrl+Shift+D"),
         ):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(key))

@@ -54,6 +54,7 @@ SHORTCUTS = """<table>
 <tr><td><b>Ctrl+B</b></td><td>Show/hide run settings</td></tr>
 <tr><td><b>Ctrl+Shift+R / F / A / M</b></td><td>Runs, Sandbox files, Agents, Models</td></tr>
 <tr><td><b>Ctrl+Shift+S / K</b></td><td>Show/hide Schedules, Webhooks</td></tr>
+<tr><td><b>Ctrl+Shift+D</b></td><td>Deep Research</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>Find in the transcript (Enter / Shift+Enter: next/previous)</td></tr>
 <tr><td><b>Ctrl+Shift+G</b></td><td>Get code for the message being written</td></tr>
 <tr><td><b>F2</b></td><td>Rename session</td></tr>

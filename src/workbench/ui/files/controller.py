@@ -7,12 +7,16 @@ Signals:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from workbench.core.attachments import AttachmentError, from_bytes
+from workbench.core.citations import Citation
+from workbench.core.cited_source import from_bytes as cited_from_bytes
+from workbench.core.cited_source import local_path, passage_only, read_local
 from workbench.core.connection import Connection
 from workbench.core.errors import explain
 from workbench.core.history import HistoryStore
@@ -42,6 +46,9 @@ class FilesController(QObject):
         self.dock, self.tasks, self.history = dock, tasks, history
         self._connection = connection
         self._waiting_for = ""
+        self._cited: Citation | None = None
+        """A citation whose sandbox file is being found in the tree: its preview is the
+        cited passage, highlighted, instead of the plain file."""
         dock.model.fetch_requested.connect(self.fetch)
         dock.refresh_requested.connect(self.refresh)
         dock.preview_requested.connect(self.preview)
@@ -121,7 +128,52 @@ class FilesController(QObject):
             self.dock.model.set_children(path, entries)
 
     def preview(self, entry: SandboxEntry) -> None:
+        cite = self._cited
+        found = cite.sandbox_file() if cite is not None else None
+        if cite is not None and found is not None and found[1] == entry.path:
+            self.tasks.start("files-preview", self._preview_cited(found[0], entry, cite))
+            return
+        self._cited = None
         self.tasks.start("files-preview", self._preview(self.environment_id, entry))
+
+    def show_citation(self, cite: Citation) -> None:
+        """Open what a citation cites: the sandbox file (selected in the tree) at the cited
+        lines or PDF page — or a local source, or the passage the server quoted."""
+        self.dock.show()
+        self.dock.raise_()
+        found = cite.sandbox_file()
+        if found is None:
+            self._cited = None
+            self.tasks.start("files-preview", self._show_outside(cite))
+            return
+        env, path = found
+        self._cited = cite
+        opened, _selected = self.dock.open_state() if env == self.environment_id else (set(), "")
+        parts = path.split("/")[:-1]
+        opened |= {"/".join(parts[: n + 1]) for n in range(len(parts))}
+        self.dock.preview.show_message(f"Opening {path}…")
+        self.dock.set_environment("")
+        self.set_environment(env, "cited in the report")
+        self.dock.reopen((opened, path))
+
+    async def _show_outside(self, cite: Citation) -> None:
+        if local_path(cite) is not None:
+            cited = await asyncio.to_thread(read_local, cite)
+        else:
+            cited = passage_only(cite)
+        self.dock.preview.show_cited(cited)
+
+    async def _preview_cited(self, env: str, entry: SandboxEntry, cite: Citation) -> None:
+        files = self._files()
+        if files is None:
+            return
+        try:
+            data = await files.read(env, entry.path)
+        except Exception as exc:
+            self.dock.preview.show_message(f"Could not open {entry.name}: {explain(exc)}")
+            return
+        cited = await asyncio.to_thread(cited_from_bytes, cite, entry.name, data)
+        self.dock.preview.show_cited(cited)
 
     async def _preview(self, env: str, entry: SandboxEntry) -> None:
         files = self._files()

@@ -1,9 +1,10 @@
-"""The preview pane: text, rendered Markdown, images, CSV as a table, or why not."""
+"""The preview pane: text, rendered Markdown, images, CSV as a table, or why not — and a
+cited passage, highlighted in its file (or a PDF's page)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QPixmap
+from PySide6.QtGui import QColor, QFontDatabase, QPixmap, QTextCursor
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -12,10 +13,13 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
+    QTextEdit,
+    QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.attachments import human_size
+from workbench.core.cited_source import CitedText
 from workbench.core.sandbox_files import Preview
 
 
@@ -41,14 +45,61 @@ class PreviewPane(QStackedWidget):
         image_scroll.setWidgetResizable(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for page in (self.message, self.text, self.markdown, image_scroll, self.table):
+        self.cited = QWidget()
+        cited_layout = QVBoxLayout(self.cited)
+        cited_layout.setContentsMargins(0, 0, 0, 0)
+        self.cited_heading = QLabel()
+        self.cited_heading.setObjectName("citedHeading")
+        self.cited_heading.setWordWrap(True)
+        self.cited_heading.setStyleSheet("font-weight: bold; padding: 2px;")
+        self.cited_note = QLabel()
+        self.cited_note.setWordWrap(True)
+        self.cited_note.setStyleSheet("color: palette(mid); padding: 0 2px;")
+        self.cited_text = QPlainTextEdit()
+        self.cited_text.setReadOnly(True)
+        self.cited_text.setAccessibleName("Cited source")
+        self.cited_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        for widget in (self.cited_heading, self.cited_note, self.cited_text):
+            cited_layout.addWidget(widget)
+        cited_layout.setStretch(2, 1)
+        pages = (self.message, self.text, self.markdown, image_scroll, self.table, self.cited)
+        for page in pages:
             self.addWidget(page)
         self.kind = "none"
+        self.highlighted: tuple[int, int] | None = None
+        """The cited lines highlighted now (1-based, inclusive), for tests and screenshots."""
 
     def show_message(self, text: str) -> None:
         self.kind = "none"
         self.message.setText(text)
         self.setCurrentWidget(self.message)
+
+    def show_cited(self, cited: CitedText) -> None:
+        """A citation's source: its text, the cited lines highlighted and scrolled to."""
+        self.kind = "cited"
+        self.cited_heading.setText(cited.heading)
+        self.cited_note.setText(cited.note)
+        self.cited_note.setVisible(bool(cited.note))
+        self.cited_text.setPlainText(cited.text)
+        self.highlighted = None
+        doc = self.cited_text.document()
+        selections: list[QTextEdit.ExtraSelection] = []
+        if cited.lines is not None:
+            first = max(1, min(cited.lines[0], doc.blockCount()))
+            last = max(first, min(cited.lines[1], doc.blockCount()))
+            cursor = QTextCursor(doc.findBlockByNumber(first - 1))
+            end = doc.findBlockByNumber(last - 1)
+            stop = end.position() + max(0, end.length() - 1)
+            cursor.setPosition(stop, QTextCursor.MoveMode.KeepAnchor)
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = cursor
+            selection.format.setBackground(QColor(255, 213, 79, 140))
+            selections.append(selection)
+            self.highlighted = (first, last)
+            self.cited_text.setTextCursor(QTextCursor(doc.findBlockByNumber(first - 1)))
+            self.cited_text.centerCursor()
+        self.cited_text.setExtraSelections(selections)
+        self.setCurrentWidget(self.cited)
 
     def show_preview(self, preview: Preview, name: str = "") -> None:
         self.kind = preview.kind

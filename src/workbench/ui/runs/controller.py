@@ -246,6 +246,8 @@ class RunsController(QObject):
                 return
             names = ", ".join(sorted({c.name for c in run.pending if not c.decision}))
             self.notifier.notify(run.id, "needs_you", f"{run.title}: approve {names}")
+        elif run.status == "completed" and run.plan:
+            self.notifier.notify(run.id, "needs_you", f"{run.title}: confirm the research plan")
         elif run.status == "completed" and not run.not_done:
             self.notifier.notify(run.id, "finished", f"{run.title}: finished")
         elif run.status == "cancelled" and not run.budget_stopped:

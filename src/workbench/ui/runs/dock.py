@@ -237,6 +237,10 @@ class RunsDock(QDockWidget):
         if run.reconnects:
             parts.append(f"re-attached {run.reconnects}×")
         text = " · ".join(parts)
+        if run.progress:
+            text += f"<br>{'Progress' if run.running else 'Last step'}: {esc(run.progress)}"
+        if run.plan:
+            text += "<br>A research plan waits for you: confirm or edit it in Deep Research."
         if run.error:
             text += f"<br><span style='color:#cf222e'>{esc(run.error)}</span>"
         if run.needs_you:

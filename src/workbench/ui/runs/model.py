@@ -44,6 +44,8 @@ def chip(run: RunRecord) -> tuple[str, str]:
     """The label and colour of a run's status chip."""
     if run.budget_stopped and run.status == "cancelled":
         return "budget hit", "#bc4c00"
+    if run.status == "completed" and run.plan:
+        return "plan ready", "#bf8700"  # a Deep Research plan waits for the user's go-ahead
     if run.status == "completed" and run.not_done:
         return "not done", "#cf222e"  # it ended, but its own answer says the task was not done
     if run.status == "requires_action" and run.origin == "chat":
@@ -130,6 +132,8 @@ class RunsModel(QAbstractTableModel):
             return self._text(run, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [run.title, f"{run.target_kind} {run.target}", f"on {run.server}"]
+            if run.progress:
+                lines.append(f"progress: {run.progress}")
             if run.model and run.model != run.target:
                 lines.append(f"answered by {run.model}")
             if run.not_done:
@@ -147,7 +151,8 @@ class RunsModel(QAbstractTableModel):
     @staticmethod
     def _text(run: RunRecord, col: int) -> str:
         if col == 0:
-            return run.title or run.agent_name or run.target
+            title = run.title or run.agent_name or run.target
+            return f"{title} — {run.progress}" if run.progress and run.running else title
         if col == 1:
             prefix = "agent " if run.target_kind == "agent" else ""
             return f"{prefix}{run.agent_name or run.target}"

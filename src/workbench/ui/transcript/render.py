@@ -14,6 +14,7 @@ from typing import Any
 
 import markdown
 
+from workbench.core.citations import Citation, linked_markdown
 from workbench.core.transcript import Block, TurnView, pretty_json, usage_line, user_images
 
 _PRE_END = re.compile(r"\n+</code></pre>")
@@ -59,6 +60,8 @@ class RenderState:
     expanded: set[str] = field(default_factory=set)
     code: dict[str, str] = field(default_factory=dict)
     images: dict[str, tuple[str, str]] = field(default_factory=dict)
+    citations: dict[str, Citation] = field(default_factory=dict)
+    """``wb:cite/`` link names → the citation they open."""
 
 
 IMAGE_SCHEME = "wb-image"
@@ -166,7 +169,16 @@ def _block_html(
     block: Block, key: str, thinking: bool, state: RenderState, theme: Theme, answerable: bool
 ) -> str:
     if block.kind == "text":
-        return markdown_html(block.text, key, state, theme)
+        if not block.annotations:
+            return markdown_html(block.text, key, state, theme)
+
+        def href(cite: Citation) -> str:
+            name = f"{key}/{cite.number}"
+            state.citations[name] = cite
+            return f"wb:cite/{name}"
+
+        linked = linked_markdown(block.text, block.annotations, href)
+        return markdown_html(linked, key, state, theme)
     if block.kind == "thought":
         label = "Thoughts"
         if block.duration is not None:

@@ -6,6 +6,7 @@ Signals:
     switch_requested(str, int): show the previous (-1) or next (+1) sibling branch.
     copy_markdown_requested(str): copy one answer as Markdown.
     answer_requested(str): give the results of the pending function calls of a turn.
+    citation_clicked(object): a ``[n]`` citation link of an answer (a core ``Citation``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class TranscriptView(QTextBrowser):
     switch_requested = Signal(str, int)
     copy_markdown_requested = Signal(str)
     answer_requested = Signal(str)
+    citation_clicked = Signal(object)
 
     PAGE = 40
     """Turns kept ready above the newest one; older ones come in on scrolling to the top."""
@@ -418,6 +420,8 @@ class TranscriptView(QTextBrowser):
             self.copy_markdown_requested.emit(arg)
         elif action == "answer":
             self.answer_requested.emit(arg)
+        elif action == "cite" and arg in self._state.citations:
+            self.citation_clicked.emit(self._state.citations[arg])
         elif action == "branch":
             self.branch_requested.emit(arg)
         elif action == "edit":

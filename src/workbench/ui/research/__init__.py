@@ -1,0 +1,1 @@
+"""The Deep Research panel and its controller."""
