@@ -19,7 +19,7 @@ from workbench.core.compare import CompareSide
 from workbench.core.history import SessionInfo
 from workbench.core.media_info import sent_line
 
-from ..plain import plain_label
+from ..plain import plain_label, plain_tip
 from ..transcript import TranscriptView, TurnEntry
 
 
@@ -103,7 +103,9 @@ class SidePanel(QWidget):
         for s in sessions:
             self.session.addItem(s.title or "Untitled session", s.id)
             self.session.setItemData(
-                self.session.count() - 1, s.title or "Untitled session", Qt.ItemDataRole.ToolTipRole
+                self.session.count() - 1,
+                plain_tip(s.title or "Untitled session"),
+                Qt.ItemDataRole.ToolTipRole,
             )
         if current is not None:
             self._select_session(current)
