@@ -38,6 +38,7 @@ from .composer import Composer
 from .composer_media import DropArea
 from .docks import WorkbenchDocks
 from .elided_label import ElidedLabel
+from .plain import plain_label
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
             box = QMessageBox(
                 QMessageBox.Icon.Warning, "History moved aside", history.recovery_note, parent=self
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)  # it names a file path
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
             box.destroyed.connect(lambda: setattr(self, "history_box", None))
             box.open()
@@ -147,7 +149,7 @@ class MainWindow(QMainWindow):
         self.tokens = QLabel("")
         self.tokens.setToolTip("Tokens used in this session (input + output)")
         row.addWidget(self.tokens)
-        self.connection_label = QLabel("Not connected")
+        self.connection_label = plain_label(QLabel("Not connected"))
         self.connection_label.setObjectName("connectionBadge")
         self.connection_label.setToolTip("Current server — change it in Settings (Ctrl+,)")
         row.addWidget(self.connection_label)
