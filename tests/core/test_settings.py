@@ -4,7 +4,14 @@ import json
 from pathlib import Path
 
 from workbench.core.profiles import Profile, check_profile
-from workbench.core.settings import Settings, load_settings, save_settings
+from workbench.core.settings import (
+    Settings,
+    UiState,
+    load_settings,
+    load_ui_state,
+    save_settings,
+    save_ui_state,
+)
 
 
 def test_defaults_have_local_and_gemini(tmp_path: Path) -> None:
@@ -51,3 +58,22 @@ def test_remove_active_profile_falls_back(tmp_path: Path) -> None:
     s.active_profile = "gemini"
     s.remove_profile("gemini")
     assert s.active_profile == "local"
+
+
+def test_window_state_round_trip_apart_from_settings(tmp_path: Path) -> None:
+    path = tmp_path / "window-state.json"
+    assert load_ui_state(path) == UiState()  # first start: nothing saved
+    save_ui_state(UiState(geometry="AAEC", dock_state="AwQ=", last_session="s_1"), path)
+    again = load_ui_state(path)
+    assert (again.geometry, again.dock_state, again.last_session) == ("AAEC", "AwQ=", "s_1")
+    assert not (tmp_path / "settings.json").exists()
+
+
+def test_unreadable_window_state_falls_back_to_the_default_layout(tmp_path: Path) -> None:
+    path = tmp_path / "window-state.json"
+    path.write_text("{not json", encoding="utf-8")
+    assert load_ui_state(path) == UiState()
+    path.write_text('{"geometry": 12}', encoding="utf-8")  # not base64 text
+    assert load_ui_state(path) == UiState()
+    path.write_text('{"geometry": "AA==", "from_a_later_version": true}', encoding="utf-8")
+    assert load_ui_state(path).geometry == "AA=="  # unknown keys are ignored

@@ -41,6 +41,11 @@ class Paths:
     def settings_file(self) -> Path:
         return self.config_dir / "settings.json"
 
+    @property
+    def ui_state_file(self) -> Path:
+        """Window geometry, dock layout and the last open session (not preferences)."""
+        return self.config_dir / "window-state.json"
+
     def ensure(self) -> Paths:
         for folder in (self.data_dir, self.config_dir, self.cache_dir, self.log_dir):
             folder.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,38 @@ class Settings(BaseModel):
             self.active_profile = self.profiles[0].id
 
 
+class UiState(BaseModel):
+    """How the window was left: kept apart from preferences (``window-state.json``).
+
+    The Qt blobs (``QMainWindow.saveGeometry``/``saveState``, ``QSplitter.saveState``) are
+    stored as base64 text; core never interprets them. A file that cannot be read is
+    ignored (the window opens with its default layout): losing a layout is harmless, and
+    an old Workbench never has to read this file.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = 1
+    geometry: str = ""
+    dock_state: str = ""
+    splitter: str = ""
+    last_session: str = ""
+
+
+def load_ui_state(path: Path) -> UiState:
+    try:
+        return UiState.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return UiState()
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        log.warning("window state %s unreadable (%s); using the default layout", path, exc)
+        return UiState()
+
+
+def save_ui_state(state: UiState, path: Path) -> None:
+    write_atomic(path, state.model_dump_json(indent=2) + "\n")
+
+
 # version N -> N+1 upgrades of the raw dict
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 

@@ -41,6 +41,7 @@ from .chat.startup_bar import StartupBar
 from .composer_media import AttachmentChip, UploadBar
 from .flow_layout import wrapping_container
 from .media_chip import CHIP_MAX_WIDTH
+from .plain import plain_label, plain_tip
 
 __all__ = ["CHIP_MAX_WIDTH", "PLACEHOLDER", "AttachmentChip", "Composer", "Draft"]
 PLACEHOLDER = "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
@@ -116,7 +117,7 @@ class Composer(QWidget):
         self.startup_bar = StartupBar(self)
         outer.addWidget(self.startup_bar)
 
-        self.message = QLabel(self)
+        self.message = plain_label(QLabel(self))
         self.message.setObjectName("composerMessage")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # it quotes file names
@@ -245,10 +246,14 @@ class Composer(QWidget):
         self.send_button.setText("Send")
         if self._can_hold:
             self.send_button.setEnabled(True)
-            self.send_button.setToolTip(f"{self._not_ready_why} Send queues the message.")
+            self.send_button.setToolTip(
+                plain_tip(f"{self._not_ready_why} Send queues the message.")
+            )
             return
         self.send_button.setEnabled(self._ready)
-        self.send_button.setToolTip("Send (Enter)" if self._ready else self._not_ready_why)
+        self.send_button.setToolTip(
+            plain_tip("Send (Enter)" if self._ready else self._not_ready_why)
+        )
 
     def set_accepts(self, kinds: set[str]) -> None:
         """The attachment kinds the current target reads (the file dialog offers those)."""

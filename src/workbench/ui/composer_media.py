@@ -21,6 +21,7 @@ from workbench.core.attachments import Attachment, human_size
 from workbench.core.media_info import MediaSummary
 
 from .media_chip import MediaChip
+from .plain import plain_label
 
 
 def placeholder(attachment: Attachment) -> MediaSummary:
@@ -62,7 +63,7 @@ class UploadBar(QWidget):
         self.setObjectName("uploadBar")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel(self)
+        self.label = plain_label(QLabel(self))
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.label)
         self.bar = QProgressBar(self)

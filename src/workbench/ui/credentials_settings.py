@@ -30,6 +30,7 @@ from workbench.core.schedules import ServerCredentials
 from workbench.core.tasks import TaskManager
 from workbench.protocol import Credential
 
+from .plain import plain_label
 from .schedules.dock import _table, confirm, when
 
 KINDS = (
@@ -109,7 +110,7 @@ class CredentialsEditor(QGroupBox):
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
         layout.addLayout(buttons)
-        self.message = QLabel()
+        self.message = plain_label(QLabel())
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())

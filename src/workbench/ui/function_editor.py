@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from workbench.core.functions import FunctionProblem, parse_functions
 
+from .plain import plain_label
+
 EXAMPLE = """[
   {
     "name": "get_weather",
@@ -45,7 +47,7 @@ class FunctionEditor(QWidget):
         self.edit.setTabChangesFocus(True)
         self.edit.setMinimumHeight(90)
         layout.addWidget(self.edit)
-        self.status = QLabel(self)
+        self.status = plain_label(QLabel(self))
         self.status.setObjectName("functionStatus")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)

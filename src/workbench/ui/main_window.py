@@ -38,30 +38,13 @@ from .composer import Composer
 from .composer_media import DropArea
 from .docks import WorkbenchDocks
 from .elided_label import ElidedLabel
+from .plain import plain_label
 from .run_settings_dock import RunSettingsDock
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
 from .transcript import TranscriptView
 from .transcript.find import FindBar
-
-SHORTCUTS = """<table>
-<tr><td><b>Enter</b></td><td>Send</td></tr>
-<tr><td><b>Shift+Enter</b></td><td>New line</td></tr>
-<tr><td><b>Esc</b></td><td>Stop the running response (or cancel a queued message)</td></tr>
-<tr><td><b>Ctrl+N</b></td><td>New session</td></tr>
-<tr><td><b>Ctrl+K</b></td><td>Search sessions</td></tr>
-<tr><td><b>Ctrl+L</b></td><td>Target picker</td></tr>
-<tr><td><b>Ctrl+B</b></td><td>Show/hide run settings</td></tr>
-<tr><td><b>Ctrl+Shift+R / F / A / M</b></td><td>Runs, Sandbox files, Agents, Models</td></tr>
-<tr><td><b>Ctrl+Shift+S / K</b></td><td>Show/hide Schedules, Webhooks</td></tr>
-<tr><td><b>Ctrl+Shift+D</b></td><td>Deep Research</td></tr>
-<tr><td><b>Ctrl+F</b></td><td>Find in the transcript (Enter / Shift+Enter: next/previous)</td></tr>
-<tr><td><b>Ctrl+Shift+G</b></td><td>Get code for the message being written</td></tr>
-<tr><td><b>F2</b></td><td>Rename session</td></tr>
-<tr><td><b>F5</b></td><td>Reconnect (start the local engine again)</td></tr>
-<tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
-<tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
-</table>"""
+from .window_extras import WindowExtras
 
 
 class MainWindow(QMainWindow):
@@ -129,6 +112,7 @@ class MainWindow(QMainWindow):
         self.controller.busy_runs = lambda: sum(
             1 for r in self.docks.runs.tracker.runs.values() if r.running
         )
+        self.extras = WindowExtras(self)  # Compare, palette, shortcut sheet, saved layout
         self._menus()
         self.settings_dialog: SettingsDialog | None = None
         self.composer.edit.setFocus()
@@ -140,6 +124,7 @@ class MainWindow(QMainWindow):
             box = QMessageBox(
                 QMessageBox.Icon.Warning, "History moved aside", history.recovery_note, parent=self
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)  # it names a file path
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
             box.destroyed.connect(lambda: setattr(self, "history_box", None))
             box.open()
@@ -164,7 +149,7 @@ class MainWindow(QMainWindow):
         self.tokens = QLabel("")
         self.tokens.setToolTip("Tokens used in this session (input + output)")
         row.addWidget(self.tokens)
-        self.connection_label = QLabel("Not connected")
+        self.connection_label = plain_label(QLabel("Not connected"))
         self.connection_label.setObjectName("connectionBadge")
         self.connection_label.setToolTip("Current server — change it in Settings (Ctrl+,)")
         row.addWidget(self.connection_label)
@@ -189,7 +174,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
 
         edit = self.menuBar().addMenu("&Edit")
-        self._action(edit, "&Search sessions", self._focus_search, "Ctrl+K")
+        self._action(edit, "&Search sessions", self._focus_search)
         self._action(edit, "&Rename session", self.sessions.rename_current, "F2")
         self._action(edit, "Copy last answer as &Markdown", self._copy_last)
         edit.addSeparator()
@@ -198,16 +183,19 @@ class MainWindow(QMainWindow):
         self._action(
             edit, "&Get code…", lambda: self.controller.open_get_code(self), "Ctrl+Shift+G"
         )
+        self._action(edit, "Send &message", self.composer.submit, "Ctrl+Return")
+        self._action(edit, "&Compare runs or branches…", self.extras.compare_current)
 
         view = self.menuBar().addMenu("&View")
         toggle = self.dock.toggleViewAction()
         toggle.setShortcut(QKeySequence("Ctrl+B"))
         view.addAction(toggle)
+        self._action(view, "&Command palette…", self.extras.open_palette, "Ctrl+K")
         self._action(view, "&Target picker", self._focus_target, "Ctrl+L")
         self.docks.add_menu_actions(view)
 
         help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self._shortcuts, "Ctrl+/")
+        self._action(help_menu, "&Keyboard shortcuts", self.extras.show_shortcuts, "Ctrl+/")
 
     def _action(self, menu: object, text: str, slot: object, shortcut: object = None) -> QAction:
         action = QAction(text, self)
@@ -326,11 +314,6 @@ class MainWindow(QMainWindow):
         entries = self.transcript.entries()
         if entries and entries[-1].interaction_id:
             self.controller.copy_markdown(entries[-1].interaction_id)
-
-    def _shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", SHORTCUTS, parent=self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        box.open()
 
     # --- export --------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from workbench.core.media_info import MediaSummary
 
 from . import icons
+from .plain import plain_label, plain_tip
 
 THUMBNAIL = 48
 CHIP_MAX_WIDTH = 340
@@ -71,12 +72,12 @@ class MediaChip(QFrame):
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addStretch(1)
-        self.title = QLabel()
+        self.title = plain_label(QLabel())
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # it quotes file names
-        self.detail = QLabel()
+        self.detail = plain_label(QLabel())
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setEnabled(False)  # drawn in the palette's secondary colour
-        self.how = QLabel()  # how it travels ("sent inline (base64)")
+        self.how = plain_label(QLabel())  # how it travels ("sent inline (base64)")
         self.how.setTextFormat(Qt.TextFormat.PlainText)
         self.how.setEnabled(False)
         small = self.how.font()
@@ -92,7 +93,9 @@ class MediaChip(QFrame):
             self.open_button = QToolButton()
             self.open_button.setText("Open")
             self.open_button.setToolTip(
-                f"Open {name} in the system's player (this build cannot play media itself)"
+                plain_tip(
+                    f"Open {name} in the system's player (this build cannot play media itself)"
+                )
             )
             self.open_button.setAccessibleName(f"Open {name}")
             self.open_button.clicked.connect(lambda: self.open_requested.emit(self.name))
@@ -100,7 +103,7 @@ class MediaChip(QFrame):
         self.remove = QToolButton()
         self.remove.setIcon(icons.icon("remove"))
         self.remove.setAutoRaise(True)
-        self.remove.setToolTip(f"Remove {name}")
+        self.remove.setToolTip(plain_tip(f"Remove {name}"))
         self.remove.setAccessibleName(f"Remove {name}")
         self.remove.clicked.connect(lambda: self.remove_requested.emit(self.name))
         layout.addWidget(self.remove, 0, Qt.AlignmentFlag.AlignTop)
@@ -122,7 +125,7 @@ class MediaChip(QFrame):
         self.detail.setText(metrics.elidedText(summary.label, Qt.TextElideMode.ElideRight, room))
         self.how.setText(self.note)
         self.how.setVisible(bool(self.note))
-        self.setToolTip("\n".join(x for x in (self.name, summary.label, self.note) if x))
+        self.setToolTip(plain_tip("\n".join(x for x in (self.name, summary.label, self.note) if x)))
 
     def _show_picture(self, data: bytes | None) -> bool:
         if not data:

@@ -33,6 +33,7 @@ from workbench.core.capabilities import Capabilities
 from workbench.core.run_settings import BUILTIN_TOOLS, THINKING_LEVELS, McpServer, RunSettings
 
 from .function_editor import FunctionEditor
+from .plain import plain_label, plain_tip
 
 
 def _optional_double(minimum: float, maximum: float, step: float) -> QDoubleSpinBox:
@@ -92,7 +93,7 @@ class RunSettingsDock(QDockWidget):
         self.models_button.setToolTip("Install, import or switch models and model servers")
         self.models_button.clicked.connect(self.models_requested)
         form.addRow("", self.models_button)
-        self.target_note = QLabel()
+        self.target_note = plain_label(QLabel())
         self.target_note.setWordWrap(True)
         self.target_note.setStyleSheet("color: palette(mid);")
         form.addRow(self.target_note)
@@ -161,7 +162,7 @@ class RunSettingsDock(QDockWidget):
         for w in (self.mcp_name, self.mcp_url, self.mcp_add, self.mcp_remove):
             mcp_row.addWidget(w)
         tools.addLayout(mcp_row)
-        self.mcp_error = QLabel()
+        self.mcp_error = plain_label(QLabel())
         self.mcp_error.setStyleSheet("color: #cf222e;")
         self.mcp_error.hide()
         tools.addWidget(self.mcp_error)
@@ -299,15 +300,17 @@ class RunSettingsDock(QDockWidget):
         for key, widget, normal in pairs:
             why = caps.why_not(key)
             widget.setEnabled(why is None)
-            widget.setToolTip(why or normal)
+            widget.setToolTip(plain_tip(why or normal))
         self.target.setToolTip(
-            caps.served_by or "A model or agent id from the server's list, or type your own"
+            plain_tip(
+                caps.served_by or "A model or agent id from the server's list, or type your own"
+            )
         )
         self.target.setAccessibleDescription(caps.served_by or "")
         mcp_why = caps.why_not("mcp")
         for w in (self.mcp_name, self.mcp_url, self.mcp_add):
             w.setEnabled(mcp_why is None)
-            w.setToolTip(mcp_why or "")
+            w.setToolTip(plain_tip(mcp_why or ""))
 
     # --- internals -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Signals:
     rename_requested(str, str): session id, new title.
     pin_requested(str, bool): session id, pinned.
     delete_requested(str): session id (after the user confirmed).
+    compare_requested(str, str): two session ids (the same one twice: its branches).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 from workbench.core.history import SessionInfo
 
 from . import icons
+from .plain import plain_box, plain_tip
 
 SessionRole = Qt.ItemDataRole.UserRole + 1
 CLOCK_MS = 20_000
@@ -102,7 +105,8 @@ class SessionListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.EditRole:
             return s.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{title}\nUpdated {time.strftime('%Y-%m-%d %H:%M', time.localtime(s.updated))}"
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.updated))
+            return plain_tip(f"{title}\nUpdated {when}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{title}{', pinned' if s.pinned else ''}"
         if role == SessionRole:
@@ -135,6 +139,7 @@ class SessionsPanel(QWidget):
     rename_requested = Signal(str, str)
     pin_requested = Signal(str, bool)
     delete_requested = Signal(str)
+    compare_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,7 +156,7 @@ class SessionsPanel(QWidget):
         layout.addLayout(top)
 
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search all sessions (Ctrl+K)")
+        self.search.setPlaceholderText("Search all sessions")
         self.search.setAccessibleName("Search sessions")
         self.search.setClearButtonEnabled(True)
         layout.addWidget(self.search)
@@ -171,6 +176,8 @@ class SessionsPanel(QWidget):
             QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked
         )
+        # Ctrl/Shift+click selects a second session to compare; a plain click opens one.
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setSpacing(2)
         self.list.setUniformItemSizes(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -205,7 +212,14 @@ class SessionsPanel(QWidget):
         s = self.model.session_at(self.list.currentIndex().row())
         return s.id if s else None
 
+    def selected_ids(self) -> list[str]:
+        rows = sorted(i.row() for i in self.list.selectionModel().selectedIndexes())
+        return [s.id for s in (self.model.session_at(r) for r in rows) if s is not None]
+
     def _clicked(self, index: QModelIndex) -> None:
+        mods = QGuiApplication.keyboardModifiers()
+        if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            return  # extending the selection (to compare), not opening
         s = self.model.session_at(index.row())
         if s is not None:
             self.session_selected.emit(s.id)
@@ -222,6 +236,14 @@ class SessionsPanel(QWidget):
             return
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        chosen = self.selected_ids()
+        if len(chosen) == 2 and s.id in chosen:
+            menu.addAction(
+                "Compare side by side", lambda: self.compare_requested.emit(chosen[0], chosen[1])
+            )
+        else:
+            menu.addAction("Compare its branches", lambda: self.compare_requested.emit(s.id, s.id))
+        menu.addSeparator()
         menu.addAction("Rename", lambda: self.list.edit(index))
         menu.addAction(
             "Unpin" if s.pinned else "Pin", lambda: self.pin_requested.emit(s.id, not s.pinned)
@@ -242,6 +264,7 @@ class SessionsPanel(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
+        plain_box(box)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 

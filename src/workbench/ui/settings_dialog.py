@@ -11,6 +11,7 @@ Signals:
 
 from __future__ import annotations
 
+import html
 import re
 
 from PySide6.QtCore import Qt, Signal
@@ -34,6 +35,8 @@ from PySide6.QtWidgets import (
 
 from workbench.core.profiles import LOCAL_BACKENDS, Profile, check_profile
 from workbench.core.secrets import SecretStore, SecretStoreError
+
+from .plain import plain_label
 
 _KINDS = {"local": "Local engine", "gemini": "Gemini API", "custom": "Other Interactions server"}
 _URL_HINTS = {
@@ -125,7 +128,7 @@ class SettingsDialog(QDialog):
         ):
             w.setAccessibleName(label)
             form.addRow(label, w)
-        self.problems = QLabel()
+        self.problems = plain_label(QLabel())
         self.problems.setStyleSheet("color: #cf222e;")
         self.problems.setWordWrap(True)
         form.addRow(self.problems)
@@ -134,6 +137,7 @@ class SettingsDialog(QDialog):
         self.key_box = QGroupBox("API key")
         key_form = QVBoxLayout(self.key_box)
         self.keyring_note = QLabel()
+        self.keyring_note.setTextFormat(Qt.TextFormat.RichText)  # its own <b>; the rest escaped
         self.keyring_note.setWordWrap(True)
         key_form.addWidget(self.keyring_note)
         key_row = QHBoxLayout()
@@ -149,7 +153,7 @@ class SettingsDialog(QDialog):
         key_form.addLayout(key_row)
         self.session_only = QCheckBox("Keep the key for this session only (never written to disk)")
         key_form.addWidget(self.session_only)
-        self.badge = QLabel()
+        self.badge = plain_label(QLabel())
         self.badge.setObjectName("keyBadge")
         self.badge.setWordWrap(True)  # a long "Not saved: …" must not widen the dialog
         key_form.addWidget(self.badge)
@@ -157,7 +161,7 @@ class SettingsDialog(QDialog):
 
         test_row = QHBoxLayout()
         self.test_button = QPushButton("Test connection")
-        self.test_result = QLabel()
+        self.test_result = plain_label(QLabel())
         self.test_result.setWordWrap(True)
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)
@@ -311,7 +315,8 @@ class SettingsDialog(QDialog):
             self.session_only.hide()
         else:
             self.keyring_note.setText(
-                f"<b>No usable keyring:</b> {status.reason}. Workbench never writes keys to "
+                f"<b>No usable keyring:</b> {html.escape(status.reason)}. Workbench never "
+                "writes keys to "
                 "disk, so the key can only be kept for this session."
             )
             self.session_only.show()

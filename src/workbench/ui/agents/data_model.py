@@ -16,6 +16,8 @@ from PySide6.QtCore import (
 from workbench.core.agents import DataSource
 from workbench.core.attachments import human_size
 
+from ..plain import plain_tip
+
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Kind", "File", "Size", "Sandbox path")
 
@@ -73,7 +75,7 @@ class DataSourcesModel(QAbstractTableModel):
             if col == 3:
                 return item.target
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.path} → {item.target}"
+            return plain_tip(f"{item.path} → {item.target}")
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

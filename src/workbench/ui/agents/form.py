@@ -50,12 +50,13 @@ from workbench.core.agents import (
 from workbench.core.run_settings import BUILTIN_TOOLS
 
 from ..function_editor import FunctionEditor
+from ..plain import plain_label, plain_tip
 from .data_model import DataSourcesModel
 from .markdown_editor import MarkdownEditor
 
 
 def _error_label() -> QLabel:
-    label = QLabel()
+    label = plain_label(QLabel())
     label.setWordWrap(True)
     label.setStyleSheet("color: #cf222e;")
     label.hide()
@@ -108,7 +109,7 @@ class AgentForm(QWidget):
         self.budget.setSpecialValueText("no limit")
         self.budget.setSuffix(" tokens")
         self.budget.setToolTip("agent_config.max_total_tokens: the server stops the run there")
-        self.published = QLabel("Not published")
+        self.published = plain_label(QLabel("Not published"))
         self.published.setObjectName("publishedId")
         for label, widget, key in (
             ("Name", self.name, "name"),
@@ -228,7 +229,7 @@ class AgentForm(QWidget):
             drow.addWidget(b)
         drow.addStretch(1)
         dl.addLayout(drow)
-        self.inline_label = QLabel()
+        self.inline_label = plain_label(QLabel())
         self.inline_text = QPlainTextEdit()
         self.inline_text.setAccessibleName("Inline text")
         self.inline_text.setMaximumHeight(90)
@@ -417,7 +418,7 @@ class AgentForm(QWidget):
         hint = "the server's default model"
         if models:
             hint = f"the server's default ({models[0]})"
-            self.model.setToolTip("Models on this server: " + ", ".join(models))
+            self.model.setToolTip(plain_tip("Models on this server: " + ", ".join(models)))
         self.model.setPlaceholderText(hint)
 
     def _skill_name_changed(self, text: str) -> None:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..plain import plain_label
 from .form import AgentForm
 
 Index = QModelIndex | QPersistentModelIndex
@@ -117,7 +118,7 @@ class AgentsDock(QDockWidget):
         grid2.addWidget(self.import_button)
         grid2.addWidget(self.export_button)
         ll.addLayout(grid2)
-        self.folder_label = QLabel()
+        self.folder_label = plain_label(QLabel())
         self.folder_label.setWordWrap(True)
         self.folder_label.setStyleSheet("color: palette(mid); font-size: small;")
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -156,7 +157,7 @@ class AgentsDock(QDockWidget):
         publish_row.addWidget(self.publish_button)
         outer.addLayout(publish_row)
         notice_row = QHBoxLayout()
-        self.notice = QLabel()
+        self.notice = plain_label(QLabel())
         self.notice.setObjectName("agentNotice")
         self.notice.setWordWrap(True)
         # Room for two lines is kept, so a notice coming or going never moves the fields.
@@ -262,6 +263,7 @@ class AgentsDock(QDockWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the folder name is the user's
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         box.accepted.connect(lambda: self.delete_requested.emit(name))
         self.dialog = box

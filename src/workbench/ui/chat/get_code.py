@@ -27,6 +27,8 @@ from workbench.core.request_code import CodeSamples, Server, request_code, serve
 from workbench.core.run_settings import RunSettings, build_request, user_turn
 from workbench.core.settings import Settings
 
+from ..plain import plain_label
+
 TABS = (("Python (google-genai)", "python"), ("curl", "curl"), ("JSON", "json"))
 
 
@@ -53,7 +55,9 @@ class GetCodeDialog(QDialog):
             if server.local
             else f"Set ${server.key_env} to your API key first (it is never put in the code)."
         )
-        self.note = QLabel(f"The message being written, as a request to {where}. {key_note}", self)
+        self.note = plain_label(
+            QLabel(f"The message being written, as a request to {where}. {key_note}", self)
+        )
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
         self.tabs = QTabWidget(self)

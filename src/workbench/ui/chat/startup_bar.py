@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from workbench.core.engine_process import EngineProgress
 
+from ..plain import plain_label
+
 STARTING = "Starting the local engine…"
 
 
@@ -23,7 +25,7 @@ class StartupBar(QWidget):
         self.setObjectName("startupBar")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel(STARTING, self)
+        self.label = plain_label(QLabel(STARTING, self))
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # the engine's words, never HTML
         layout.addWidget(self.label)
         self.bar = QProgressBar(self)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.sandbox_files import SandboxEntry
 
+from ..plain import plain_label
 from .model import FilesModel
 from .preview import PreviewPane
 
@@ -82,7 +83,7 @@ class FilesDock(QDockWidget):
         body = QWidget()
         outer = QVBoxLayout(body)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.where = QLabel("No sandbox: select a run (or a session) that used one.")
+        self.where = plain_label(QLabel("No sandbox: select a run (or a session) that used one."))
         self.where.setObjectName("sandboxLabel")
         self.where.setWordWrap(True)
         outer.addWidget(self.where)
@@ -115,7 +116,7 @@ class FilesDock(QDockWidget):
         self.progress_box.setLayout(progress_row)
         self.progress_box.hide()
         outer.addWidget(self.progress_box)
-        self.problem = QLabel()
+        self.problem = plain_label(QLabel())
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #cf222e;")
         self.problem.hide()

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import QApplication, QStyle
 from workbench.core.attachments import human_size
 from workbench.core.sandbox_files import SandboxEntry
 
+from ..plain import plain_tip
+
 Index = QModelIndex | QPersistentModelIndex
 EntryRole = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Name", "Size", "Modified")
@@ -179,7 +181,7 @@ class FilesModel(QAbstractItemModel):
                 )
                 return app.style().standardIcon(kind)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return entry.path + (f"\n{entry.mime_type}" if entry.mime_type else "")
+            return plain_tip(entry.path + (f"\n{entry.mime_type}" if entry.mime_type else ""))
         if role == EntryRole:
             return entry.path
         return None

@@ -4,7 +4,7 @@ cited passage, highlighted in its file (or a PDF's page)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontDatabase, QPixmap, QTextCursor
+from PySide6.QtGui import QColor, QFontDatabase, QPixmap, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -22,6 +22,13 @@ from workbench.core.attachments import human_size
 from workbench.core.cited_source import CitedText
 from workbench.core.sandbox_files import Preview
 
+from ..plain import plain_label
+
+MARKDOWN_FEATURES = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
+
 
 class PreviewPane(QStackedWidget):
     """One page per preview kind; ``show_preview`` picks it."""
@@ -29,7 +36,7 @@ class PreviewPane(QStackedWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("File preview")
-        self.message = QLabel("Select a file to preview it.")
+        self.message = plain_label(QLabel("Select a file to preview it."))
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: palette(mid);")
@@ -107,7 +114,8 @@ class PreviewPane(QStackedWidget):
             self.text.setPlainText(preview.text)
             self.setCurrentWidget(self.text)
         elif preview.kind == "markdown":
-            self.markdown.setMarkdown(preview.text)
+            # A file's Markdown may carry HTML: shown as text, never as markup.
+            self.markdown.document().setMarkdown(preview.text, MARKDOWN_FEATURES)
             self.setCurrentWidget(self.markdown)
         elif preview.kind == "image":
             pix = QPixmap()

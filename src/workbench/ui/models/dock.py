@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
 
 from workbench.core.models_service import FoundServer, ModelRow
 
+from ..plain import plain_label, plain_tip
+
 COLUMNS = (
     "Model",
     "Source",
@@ -100,7 +102,7 @@ class ModelsDock(QDockWidget):
         body = QWidget()
         outer = QVBoxLayout(body)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.serving = QLabel("Not connected")
+        self.serving = plain_label(QLabel("Not connected"))
         self.serving.setObjectName("servingLabel")
         self.serving.setWordWrap(True)
         outer.addWidget(self.serving)
@@ -111,7 +113,7 @@ class ModelsDock(QDockWidget):
         split.setStretchFactor(1, 1)
         split.setSizes([300, 130])
         outer.addWidget(split, 1)
-        self.note = QLabel("")
+        self.note = plain_label(QLabel(""))
         self.note.setObjectName("modelsNote")
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -158,7 +160,7 @@ class ModelsDock(QDockWidget):
         progress = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.progress_label = QLabel("")
+        self.progress_label = plain_label(QLabel(""))
         self.progress_label.setWordWrap(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_requested)
@@ -223,7 +225,7 @@ class ModelsDock(QDockWidget):
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 tip = [row.name, row.path, row.problem]
-                item.setToolTip("\n".join(t for t in tip if t))
+                item.setToolTip(plain_tip("\n".join(t for t in tip if t)))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         if keep is not None:

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 from workbench.core.approvals import Decision
 from workbench.core.runs import PendingCall
 
+from ..plain import plain_label
+
 
 class ApprovalCard(QFrame):
     """Allow once / Allow for this run / Always for this tool / Deny."""
@@ -69,7 +71,7 @@ class ApprovalCard(QFrame):
             self.result.setMaximumHeight(70)
             self.result.setTabChangesFocus(True)
             layout.addWidget(self.result)
-        self.problem = QLabel()
+        self.problem = plain_label(QLabel())
         self.problem.setStyleSheet("color: #cf222e;")
         self.problem.hide()
         layout.addWidget(self.problem)

@@ -8,6 +8,7 @@ Signals:
     decision_made(str, str, str, object, object): run id, call id, decision, arguments,
         typed result — from an approval card.
     budget_changed(int): the token budget for new runs (0 = none).
+    compare_requested(str, str): two selected runs to show side by side.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class RunsDock(QDockWidget):
     forget_requested = Signal(str)
     decision_made = Signal(str, str, str, object, object)
     budget_changed = Signal(int)
+    compare_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Runs", parent)
@@ -70,7 +72,14 @@ class RunsDock(QDockWidget):
         self.cancel_button = QPushButton("Cancel run")
         self.open_button = QPushButton("Open transcript")
         self.forget_button = QPushButton("Remove from list")
-        for button in (self.cancel_button, self.open_button, self.forget_button):
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Select two runs (Ctrl+click) to compare them side by side")
+        for button in (
+            self.cancel_button,
+            self.open_button,
+            self.forget_button,
+            self.compare_button,
+        ):
             button.setEnabled(False)
             bar.addWidget(button)
         bar.addStretch(1)
@@ -95,7 +104,7 @@ class RunsDock(QDockWidget):
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(STATUS_COL, ChipDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
@@ -166,6 +175,7 @@ class RunsDock(QDockWidget):
         self.cancel_button.clicked.connect(lambda: self._emit(self.cancel_requested))
         self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
         self.forget_button.clicked.connect(lambda: self._emit(self.forget_requested))
+        self.compare_button.clicked.connect(self._compare)
         self.budget.valueChanged.connect(self.budget_changed.emit)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -195,8 +205,22 @@ class RunsDock(QDockWidget):
             self.raise_()
 
     def current_run_id(self) -> str:
-        rows = self.table.selectionModel().selectedRows()
+        """The run the details show: the current row of the selection (the last clicked)."""
+        selection = self.table.selectionModel()
+        rows = selection.selectedRows()
+        current = selection.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row(), current.parent()):
+            return str(current.siblingAtColumn(0).data(RunIdRole))
         return str(rows[0].data(RunIdRole)) if rows else ""
+
+    def selected_run_ids(self) -> list[str]:
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [str(i.data(RunIdRole)) for i in rows]
+
+    def _compare(self) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) == 2:
+            self.compare_requested.emit(ids[0], ids[1])
 
     def current_run(self) -> RunRecord | None:
         return self.model.run_at(self.model.row_of(self.current_run_id()))
@@ -212,6 +236,7 @@ class RunsDock(QDockWidget):
             signal.emit(run_id)
 
     def _selection(self, _new: QItemSelection, _old: QItemSelection) -> None:
+        self.compare_button.setEnabled(len(self.table.selectionModel().selectedRows()) == 2)
         run = self.current_run()
         self._show_detail(run)
         self.run_selected.emit(run.id if run else "")

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from workbench.core.runs import RunRecord, format_elapsed
 
+from ..plain import plain_tip
+
 Index = QModelIndex | QPersistentModelIndex
 RunIdRole = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Run", "Target", "Status", "Elapsed", "Steps", "Tokens", "Server")
@@ -141,7 +143,7 @@ class RunsModel(QAbstractTableModel):
             lines += [f"interaction {i}" for i in run.interaction_ids]
             if run.error:
                 lines.append(run.error)
-            return "\n".join(x for x in lines if x.strip())
+            return plain_tip("\n".join(x for x in lines if x.strip()))
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole and col == STATUS_COL:

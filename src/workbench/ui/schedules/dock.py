@@ -43,6 +43,8 @@ from PySide6.QtWidgets import (
 from workbench.core.schedules import describe, preview
 from workbench.protocol import Trigger, TriggerExecution
 
+from ..plain import plain_label, plain_tip
+
 ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
          "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney")  # fmt: skip
 EXAMPLES = (("every weekday at 09:00", "0 9 * * 1-5"), ("every hour", "0 * * * *"),
@@ -71,6 +73,7 @@ def confirm(parent: QWidget, title: str, text: str, then: Callable[[], None]) ->
         QMessageBox.Icon.Warning, title, text,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent,
     )  # fmt: skip
+    box.setTextFormat(Qt.TextFormat.PlainText)  # it names things a server or user named
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
     box.accepted.connect(then)
     box.open()
@@ -152,7 +155,7 @@ class SchedulesDock(QDockWidget):
         local = _local_zone()
         self.zone.addItems(list(dict.fromkeys((local, *ZONES))))
         self.zone.setCurrentText(local)
-        self.cron_preview = QLabel()
+        self.cron_preview = plain_label(QLabel())
         self.cron_preview.setWordWrap(True)
         self.cron_preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.create_button = QPushButton("Create schedule")
@@ -174,14 +177,14 @@ class SchedulesDock(QDockWidget):
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
-        self.executions_label = QLabel("Executions")
+        self.executions_label = plain_label(QLabel("Executions"))
         self.executions = _table(["Scheduled", "Status", "Started", "Ended", "Error"])
         self.executions.setToolTip("Double-click an execution to open its transcript")
         self.executions.cellDoubleClicked.connect(self._open_row)
         bottom_layout.addWidget(self.executions_label)
         bottom_layout.addWidget(self.executions)
 
-        self.problem = QLabel()
+        self.problem = plain_label(QLabel())
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b3261e")
         self.problem.hide()
@@ -219,7 +222,7 @@ class SchedulesDock(QDockWidget):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, trig.id)
                 if col == 1:
-                    item.setToolTip(f"{trig.schedule} ({trig.time_zone})")
+                    item.setToolTip(plain_tip(f"{trig.schedule} ({trig.time_zone})"))
                 self.triggers.setItem(row, col, item)
         for row, trig in enumerate(triggers):
             if trig.id == keep:
@@ -237,7 +240,9 @@ class SchedulesDock(QDockWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if ex.interaction_id:
-                    item.setToolTip(f"Interaction {ex.interaction_id} — double-click to open")
+                    item.setToolTip(
+                        plain_tip(f"Interaction {ex.interaction_id} — double-click to open")
+                    )
                 self.executions.setItem(row, col, item)
         name = self.current_trigger()
         label = name.display_name or name.id if name else ""

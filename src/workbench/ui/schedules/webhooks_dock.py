@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from workbench.core.schedules import EVENTS
 from workbench.protocol import Webhook, WebhookDelivery
 
+from ..plain import plain_label, plain_tip
 from .dock import _table, confirm, when
 
 STATES = {
@@ -47,7 +48,7 @@ STATES = {
 def _item(text: str, row_id: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setData(Qt.ItemDataRole.UserRole, row_id)
-    item.setToolTip(text)
+    item.setToolTip(plain_tip(text))
     return item
 
 
@@ -93,7 +94,7 @@ class WebhooksDock(QDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
-        self.problem = QLabel()
+        self.problem = plain_label(QLabel())
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b3261e")
         self.problem.hide()

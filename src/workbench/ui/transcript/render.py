@@ -279,6 +279,8 @@ class TurnHtmlInput:
     error: str | None = None
     attachments: list[str] = field(default_factory=list)
     input_steps: list[Any] = field(default_factory=list)
+    editing: bool = True
+    """Offer Edit and Branch from here (not in a read-only view such as Compare)."""
 
 
 def _action(href: str, label: str, theme: Theme) -> str:
@@ -297,7 +299,7 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
             f"{_action(f'prev/{iid}', '‹', theme)} {turn.branch_index}/{turn.branch_count} "
             f"{_action(f'next/{iid}', '›', theme)}"
         )
-    editable = not turn.live and bool(view.interaction_id)
+    editable = turn.editing and not turn.live and bool(view.interaction_id)
     user_actions = _action(f"edit/{iid}", "Edit", theme) if editable else ""
     parts = [
         f'<table width="100%" cellspacing="0" style="background:{theme.user_bg}; '
@@ -312,9 +314,9 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
             [
                 _action(f"copy/{iid}", "Copy", theme),
                 _action(f"copy-md/{iid}", "Copy as Markdown", theme),
-                _action(f"branch/{iid}", "Branch from here", theme),
+                _action(f"branch/{iid}", "Branch from here", theme) if turn.editing else "",
             ]
-        )
+        ).rstrip(" ·")
     parts.append(
         f'<table width="100%" cellspacing="0" style="margin-top:8px"><tr>'
         f"<td><b>{_esc(turn.target or 'Model')}</b></td>"

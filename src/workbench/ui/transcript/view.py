@@ -83,8 +83,10 @@ class TranscriptView(QTextBrowser):
     OPENING = 8
     """Turns drawn before a session is shown; the rest of the page follows between events."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, editing: bool = True) -> None:
         super().__init__(parent)
+        self.editing = editing
+        """Whether turns offer Edit and Branch from here (False: a read-only copy)."""
         self.setObjectName("transcript")
         self.setAccessibleName("Transcript")
         self.setOpenLinks(False)
@@ -208,6 +210,7 @@ class TranscriptView(QTextBrowser):
                 error=entry.error,
                 attachments=entry.attachments,
                 input_steps=entry.input_steps,
+                editing=self.editing,
             ),
             self._state,
             theme,
