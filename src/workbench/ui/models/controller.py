@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -23,10 +23,8 @@ from workbench.core.models_service import FoundServer, ModelRow, ModelsService
 from workbench.core.pip_install import PipCancelled, PipJob, PipProgress
 from workbench.core.tasks import TaskManager
 
+from ..chat.controller import ChatController
 from .dock import ModelsDock
-
-if TYPE_CHECKING:
-    from workbench.ui.controller import ChatController
 
 
 class ModelsController(QObject):
