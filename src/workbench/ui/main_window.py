@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from workbench.core.atomic import write_atomic
 from workbench.core.connection import connect
 from workbench.core.errors import explain
 from workbench.core.export import session_json, session_markdown
@@ -29,7 +30,7 @@ from workbench.core.history import HistoryStore
 from workbench.core.paths import Paths
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretStore
-from workbench.core.settings import Settings, write_atomic
+from workbench.core.settings import Settings
 
 from .composer import Composer
 from .composer_media import DropArea
