@@ -111,6 +111,7 @@ def _wire(
     docks.notifier.shown.connect(lambda title, msg: status.showMessage(f"{title}: {msg}", 10000))
     chat.connection_changed.connect(lambda _label, ok: docks.connection_changed(ok))
     panels.run_dock.models_requested.connect(docks.show_models)
+    docks.models.model_picked.connect(panels.run_dock.pick_model)
     chat.background_started.connect(docks.runs.adopt)
     chat.models_listed.connect(docks.agents.set_models)
     chat.models_listed.connect(lambda _ids: docks.models.connection_changed())

@@ -7,6 +7,8 @@ restarts the embedded engine (and says so); a restart waits until no run is in p
 
 Signals:
     status_message(str): a line for the status bar.
+    model_picked(str): new turns should go to this model (the composition root points the
+        run settings at it).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class ModelsController(QObject):
     """The Models dock's actions, on a :class:`ModelsService`."""
 
     status_message = Signal(str)
+    model_picked = Signal(str)
 
     def __init__(
         self,
@@ -251,9 +254,7 @@ class ModelsController(QObject):
         self._start("use", self._restart_for(row))
 
     def _pick(self, model_id: str) -> None:
-        dock = self.chat.dock
-        dock.kind.setCurrentIndex(0)  # a model, not an agent
-        dock.target.setEditText(model_id)
+        self.model_picked.emit(model_id)
         self._say(f"New turns in this session go to {model_id}.")
 
     def _local_profile_update(self, **update: Any) -> bool:
