@@ -122,6 +122,8 @@ class RunTracker:
         if self._pending_save is not None:
             self._pending_save.cancel()
             self._pending_save = None
+        if self.history.closed:  # the app is gone; a late timer has nothing to write to
+            return
         try:
             self.store.save(self.runs.values(), self.default_budget)
         except sqlite3.Error as exc:
