@@ -16,8 +16,8 @@ from schemathesis.generation.modes import GenerationMode
 
 from support.openapi_oracle import Oracle
 from support.openapi_oracle import spec as openapi_spec
-from workbench.engine.errors import ApiError
 from workbench.engine.create_request import CreateRequest
+from workbench.engine.errors import ApiError
 from workbench.engine.parsing import parse_create
 
 JSON = st.recursive(
