@@ -13,9 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench.core.atomic import write_atomic
 from workbench.core.paths import resolve_paths
 from workbench.core.secrets import SecretStore, SecretStoreError
-from workbench.core.settings import load_settings, write_atomic
+from workbench.core.settings import load_settings
 
 
 def _key(args: argparse.Namespace) -> int:

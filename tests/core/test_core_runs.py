@@ -85,8 +85,9 @@ def test_tracker_folds_events_and_persists(tmp_path: Path) -> None:
     assert run.status == "completed" and run.steps == 1
     assert run.tokens == 12 and run.last_event_id == "5"
     tracker.save()
-    saved = json.loads(path.read_text())
-    assert saved["runs"][0]["last_event_id"] == "5"
+    assert not path.exists()  # runs live in the history database now
+    (row,) = history.query("SELECT record FROM runs")
+    assert json.loads(row["record"])["last_event_id"] == "5"
     again = RunTracker(path, history)
     assert again.get(run.id) is not None
     assert again.to_attach("local") == []  # completed: nothing to re-attach
@@ -98,24 +99,33 @@ def test_tracker_folds_events_and_persists(tmp_path: Path) -> None:
 
 
 async def test_a_burst_of_changes_is_saved_once(tmp_path: Path, monkeypatch: Any) -> None:
-    import workbench.core.runs as runs_module
-
     history = HistoryStore(tmp_path / "h.sqlite3")
-    writes: list[str] = []
-    real = runs_module.write_atomic
-    monkeypatch.setattr(runs_module, "write_atomic", lambda p, t: (writes.append(t), real(p, t)))
     tracker = RunTracker(tmp_path / "runs.json", history, burst_seconds=0.05)
+    writes: list[int] = []
+    real = tracker.store.save
+    monkeypatch.setattr(
+        tracker.store, "save", lambda runs, budget: writes.append(real(runs, budget)) or 0
+    )
     ids = [tracker.new_run({"model": "m"}, profile_id="local").id for _ in range(50)]
     assert writes == []  # fifty status changes, nothing written yet …
     await asyncio.sleep(0.15)
-    assert len(writes) == 1  # … then one write holding them all
-    assert [r["id"] for r in json.loads(writes[0])["runs"]] == ids
-    tracker.save()  # an explicit save writes at once
-    assert len(writes) == 2
+    assert writes == [50]  # … then one transaction holding them all
+    rows = history.query("SELECT id FROM runs ORDER BY created")
+    assert sorted(r["id"] for r in rows) == sorted(ids)
+    tracker.save()  # an explicit save writes at once, and only what changed: nothing
+    assert writes == [50, 0]
+    run = tracker.runs[ids[7]]
+    run.status, run.last_event_id = "in_progress", "3"
+    tracker.save()  # one event of one run: one row
+    assert writes == [50, 0, 1]
+    (row,) = history.query("SELECT status, record FROM runs WHERE id = ?", (run.id,))
+    assert row["status"] == "in_progress" and json.loads(row["record"])["last_event_id"] == "3"
+    tracker.forget(ids[0])
+    assert len(history.query("SELECT id FROM runs")) == 49
     history.close()
 
 
-def test_runs_file_keeps_inline_sources_by_size_only(tmp_path: Path) -> None:
+def test_stored_runs_keep_inline_sources_by_size_only(tmp_path: Path) -> None:
     """Issue 14 item 4: an agent run's inline definition is not rewritten while it streams."""
     history = HistoryStore(tmp_path / "h.db")
     tracker = RunTracker(tmp_path / "runs.json", history)
@@ -133,9 +143,10 @@ def test_runs_file_keeps_inline_sources_by_size_only(tmp_path: Path) -> None:
     }
     run = tracker.new_run(body, profile_id="local", title="agent run")
     tracker.save()
-    text = (tmp_path / "runs.json").read_text(encoding="utf-8")
-    assert big not in text and len(text) < 5_000
-    saved = json.loads(text)["runs"][0]["request"]["environment"]["sources"]
+    (row,) = history.query("SELECT record, request FROM runs")
+    assert big not in row["request"] and len(row["request"]) < 5_000
+    assert "request" not in json.loads(row["record"])
+    saved = json.loads(row["request"])["environment"]["sources"]
     assert saved[0] == {"type": "inline", "target": ".agents/AGENTS.md", "content_chars": 200_000}
     assert saved[1] == {"type": "repository", "url": "https://example.org/r.git"}
     # The request in memory is whole (a hop before the sandbox exists still has it).
@@ -143,4 +154,76 @@ def test_runs_file_keeps_inline_sources_by_size_only(tmp_path: Path) -> None:
     assert run.request["environment"]["sources"][0]["content"] == big
     again = RunTracker(tmp_path / "runs.json", history).get(run.id)
     assert again is not None and again.title == "agent run"
+    assert again.request["environment"]["sources"][1]["url"] == "https://example.org/r.git"
+    history.close()
+
+
+def test_an_old_runs_json_is_imported_once(tmp_path: Path) -> None:
+    """Everything a runs.json held survives the move into SQLite; the file is renamed."""
+    old = {
+        "version": 1,
+        "default_budget": 4000,
+        "runs": [
+            {
+                "id": "r1",
+                "profile_id": "local",
+                "target": "my-agent",
+                "target_kind": "agent",
+                "title": "agent run",
+                "agent_name": "my-agent",
+                "interaction_ids": ["v1_a", "v1_b"],
+                "status": "requires_action",
+                "created": 100.0,
+                "steps_before": 2,
+                "hop_steps": [0, 1],
+                "tokens_before": 30,
+                "hop_reported": 12,
+                "last_event_id": "9",
+                "budget": 500,
+                "environment_id": "env_1",
+                "session_id": "s_1",
+                "request": {"agent": "my-agent"},
+                "pending": [{"call_id": "c1", "name": "f", "arguments": {"x": 1}}],
+                "allowed_tools": ["f"],
+                "reconnects": 1,
+                "answer": "a",
+                "verdict": "finished",
+                "model": "scripted",
+            },
+            {"id": "r2", "profile_id": "local", "status": "in_progress", "created": 200.0},
+            {"id": 5},  # unreadable: skipped, the rest still imported
+        ],
+    }
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    tracker = RunTracker(path, history)
+    assert not path.exists() and (tmp_path / "runs.json.migrated").exists()
+    assert tracker.default_budget == 4000
+    run = tracker.get("r1")
+    assert run is not None
+    want = old["runs"][0]
+    assert run.model_dump(include=set(want)) == {**want, "pending": [
+        {"call_id": "c1", "name": "f", "arguments": {"x": 1}, "decision": "",
+         "result": None, "is_error": False}
+    ]}  # fmt: skip
+    assert run.interaction_id == "v1_b" and run.tokens == 42 and run.steps == 4
+    assert [r.id for r in tracker.to_attach("local")] == ["r2"]
+    # A second start reads the database; the renamed file is not imported again.
+    run.status = "cancelled"
+    tracker.save()
+    again = RunTracker(path, history)
+    assert again.get("r1") is not None and again.get("r1").status == "cancelled"  # type: ignore[union-attr]
+    assert again.default_budget == 4000
+    history.close()
+
+
+def test_an_unreadable_runs_json_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "runs.json"
+    path.write_text("{not json", encoding="utf-8")
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    tracker = RunTracker(path, history)
+    assert tracker.runs == {} and not path.exists()
+    (aside,) = tmp_path.glob("runs.json.unreadable-*")
+    assert aside.read_text(encoding="utf-8") == "{not json"
     history.close()

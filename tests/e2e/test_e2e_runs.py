@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.approvals import Decision
+from workbench.core.run_store import RunStore
 from workbench.core.runs import RunRecord
 from workbench.ui.approvals_settings import AllowListEditor
 from workbench.ui.main_window import MainWindow
@@ -79,9 +80,9 @@ async def test_run_survives_a_restart_and_is_reattached(
         assert w.docks.any_running
         w._begin_shutdown(stop_engine=False)
         await until(lambda: w.controller.connection is None, what="the first window to close")
-        saved = json.loads((_workbench_home / "data" / "runs.json").read_text())
-        stored = next(r for r in saved["runs"] if r["id"] == run_id)
-        assert stored["status"] == "in_progress" and stored["last_event_id"]
+        _budget, saved = RunStore(w.history).load()
+        stored = next(r for r in saved if r.id == run_id)
+        assert stored.status == "in_progress" and stored.last_event_id
         assert _alive(pid)
 
         w2 = make_window()
@@ -238,8 +239,7 @@ async def test_token_budget_cancels_the_run(
         assert [k for r, k, _m in w.docks.notifier.sent if r == rid] == ["failed"]
         w.docks.runs_dock.select_run(rid)
         assert "budget of 25" in w.docks.runs_dock.detail.text()
-        saved = json.loads((w.paths.data_dir / "runs.json").read_text())
-        assert saved["default_budget"] == 25  # the setting is kept for the next start
+        assert RunStore(w.history).load()[0] == 25  # the setting is kept for the next start
     finally:
         await w.controller.shutdown()
 

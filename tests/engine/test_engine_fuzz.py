@@ -16,8 +16,9 @@ from schemathesis.generation.modes import GenerationMode
 
 from support.openapi_oracle import Oracle
 from support.openapi_oracle import spec as openapi_spec
+from workbench.engine.create_request import CreateRequest
 from workbench.engine.errors import ApiError
-from workbench.engine.parsing import CreateRequest, parse_create
+from workbench.engine.parsing import parse_create
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -69,6 +69,15 @@ async def test_reached_from_the_view_menu_and_the_model_picker(
         assert "qwen2.5-coder-0.5b" in [r.id for r in dock.rows]
 
 
+def test_use_points_the_run_settings_at_the_model(make_window: Callable[..., MainWindow]) -> None:
+    """ "Use" reaches the run settings through a signal wired by the composition root."""
+    window = make_window()
+    window.dock.kind.setCurrentIndex(1)  # an agent was the target
+    window.docks.models._pick("qwen2.5-coder-0.5b")
+    assert window.dock.kind.currentIndex() == 0
+    assert window.dock.target.currentText() == "qwen2.5-coder-0.5b"
+
+
 async def test_import_a_gguf_by_reference(
     make_window: Callable[..., MainWindow], until: Until, tmp_path: Path
 ) -> None:

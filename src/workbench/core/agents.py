@@ -25,8 +25,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .atomic import write_atomic
 from .functions import parse_functions
-from .settings import write_atomic
 
 DEFAULT_BASE_AGENT = "antigravity-preview-05-2026"
 BASE_AGENTS = (DEFAULT_BASE_AGENT,)

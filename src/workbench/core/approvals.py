@@ -13,7 +13,7 @@ import logging
 from enum import StrEnum
 from pathlib import Path
 
-from .settings import write_atomic
+from .atomic import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from .atomic import write_atomic
 
 RAM_HEADROOM = 1.2
 """A model needs about its file size in RAM plus room for the KV cache and buffers."""
@@ -164,10 +165,7 @@ class GGUFMetaCache:
         if self.cache_file is None:
             return
         with contextlib.suppress(OSError):
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(entries), encoding="utf-8")
-            os.replace(tmp, self.cache_file)
+            write_atomic(self.cache_file, json.dumps(entries))
 
 
 def read_gguf_meta(path: Path) -> GGUFMeta:

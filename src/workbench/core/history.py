@@ -35,7 +35,7 @@ from .run_outcome import answered_by
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 """Databases up to this size get a full ``PRAGMA quick_check`` when opened (a few ms per MB)."""
@@ -81,6 +81,23 @@ MIGRATIONS: dict[int, str] = {
         sent_as TEXT NOT NULL,
         PRIMARY KEY (interaction_id, position)
     );
+    """,
+    # The run tracker's records (core/run_store.py), formerly runs.json: one row per run,
+    # its request apart (written when a hop starts, not with every event).
+    3: """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        created REAL NOT NULL,
+        profile_id TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT '',
+        interaction_id TEXT NOT NULL DEFAULT '',
+        environment_id TEXT NOT NULL DEFAULT '',
+        session_id TEXT NOT NULL DEFAULT '',
+        record TEXT NOT NULL DEFAULT '{}',
+        request TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX runs_created ON runs(created);
+    CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 }
 
@@ -305,6 +322,16 @@ class HistoryStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, for stores that keep their tables in this database
+        (:mod:`.run_store`); the database's recovery and migrations cover them too."""
+        with self._tx() as db:
+            yield db
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._db.execute(sql, tuple(params)).fetchall()
 
     def close(self) -> None:
         self._db.close()

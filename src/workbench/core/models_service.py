@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +30,7 @@ from workbench.engine.backends import model_files
 from workbench.engine.backends.base import BackendError
 from workbench.engine.backends.model_files import PackagedModel
 
+from .atomic import write_atomic
 from .gguf_meta import GGUFMeta, GGUFMetaCache, GGUFReadError, fits_in_ram
 from .pip_install import PipJob, ProgressCallback
 
@@ -77,10 +77,7 @@ class ImportStore:
         return raw if isinstance(raw, dict) else {}
 
     def _write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data, indent=2) + "\n")
 
     def imported(self) -> list[Path]:
         items = self._read().get("imported")

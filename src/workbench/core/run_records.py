@@ -1,4 +1,4 @@
-"""What the run tracker keeps about a run (persisted in ``runs.json``), and small helpers.
+"""What the run tracker keeps about a run (persisted by :mod:`.run_store`), and small helpers.
 
 Qt-free; see :mod:`.runs` for the tracker itself.
 """
@@ -24,7 +24,6 @@ TERMINAL = frozenset(
     }
 )
 RUNNING = frozenset({"queued", "in_progress"})
-STORE_VERSION = 1
 _REQUEST_DROP = ("input", "previous_interaction_id", "stream", "continuation_token")
 
 

@@ -3,7 +3,7 @@
 Qt-free. A run is one background job as the user sees it: the interaction created first and
 the ones that continue it after client-side function calls (its *hops*). For each run the
 tracker keeps status, elapsed time, step count, tokens so far, the last ``event_id`` and the
-sandbox (``environment_id``) in ``runs.json`` (written atomically), so that after a restart
+sandbox (``environment_id``) in the history database (:mod:`.run_store`), so that after a restart
 the app re-attaches with ``GET …?stream=true&last_event_id=…`` — reconnecting, never
 re-creating: a create is POSTed exactly once per hop (protocol.md §6.6, §7.3, §12 #16–19).
 
@@ -15,10 +15,11 @@ Callers (the UI controller) run :meth:`RunTracker.launch`, :meth:`attach` and
 :meth:`continue_run` as named tasks and get ``on_change(run)`` callbacks, throttled to
 ``notify_seconds`` except on status changes.
 
-``runs.json`` is written at most every ``save_seconds`` while runs stream, and within
+Runs are saved at most every ``save_seconds`` while they stream, and within
 ``burst_seconds`` (0.2 s) of a status change: changes that come together (fifty runs launched
-at once, a wave of them ending) share one write instead of one write-and-fsync each on the
-UI's event loop. ``save()`` writes at once (quitting, forgetting a run).
+at once, a wave of them ending) share one transaction, which updates only the rows of runs
+that changed. ``save()`` writes at once (quitting, forgetting a run). A ``runs.json`` from
+an older Workbench is imported once (:meth:`.run_store.RunStore.import_json`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -44,7 +46,6 @@ from .run_outcome import answered_by, assess
 from .run_records import (
     _REQUEST_DROP,
     RUNNING,
-    STORE_VERSION,
     TERMINAL,
     PendingCall,
     RunRecord,
@@ -53,7 +54,7 @@ from .run_records import (
     output_steps,
     pending_calls,
 )
-from .settings import write_atomic
+from .run_store import RunStore
 from .stream import StreamAccumulator
 
 __all__ = [
@@ -70,34 +71,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _without_inline_sources(run: dict[str, Any]) -> dict[str, Any]:
-    """A run as ``runs.json`` keeps it: inline environment sources by size, not content.
-
-    An agent run's request carries its whole definition inline (AGENTS.md, skills, data
-    files: 2.7 MB for three runs), and the file is rewritten every second while runs stream.
-    The sandbox holds those files once the run started; a later hop continues with
-    ``environment_id`` (:meth:`RunTracker.continuation_body`), so only a note of what was
-    sent is kept here. The request in memory stays whole.
-    """
-    request = run.get("request") or {}
-    for key in ("environment", "base_environment"):
-        env = request.get(key)
-        if not isinstance(env, dict) or not isinstance(env.get("sources"), list):
-            continue
-        kept = []
-        for source in env["sources"]:
-            if isinstance(source, dict) and isinstance(source.get("content"), str):
-                size = len(source["content"])
-                source = {k: v for k, v in source.items() if k != "content"}
-                source["content_chars"] = size
-            kept.append(source)
-        run = {**run, "request": {**request, key: {**env, "sources": kept}}}
-        request = run["request"]
-    return run
-
-
 class RunTracker:
-    """Tracks runs, persists them in ``path`` and saves finished hops into ``history``."""
+    """Tracks runs, persists them in ``history``'s database and saves finished hops there.
+
+    ``path`` is the ``runs.json`` of an older Workbench: imported once if it exists.
+    """
 
     def __init__(
         self,
@@ -111,6 +89,7 @@ class RunTracker:
         followers: Followers | None = None,
     ) -> None:
         self.path = path
+        self.store = RunStore(history)
         self.followers = followers if followers is not None else Followers()
         """Where runs' snapshots are published, and where a chat turn it adopts is watched."""
         self._accumulators: dict[str, StreamAccumulator] = {}
@@ -133,34 +112,24 @@ class RunTracker:
 
     def _load(self) -> None:
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            if self.path.exists():
+                self.store.import_json(self.path)
+            self.default_budget, runs = self.store.load()
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("runs unreadable (%s); starting empty", exc)
             return
-        except (OSError, ValueError) as exc:
-            log.warning("runs file %s unreadable (%s); starting empty", self.path, exc)
-            return
-        if not isinstance(raw, dict):
-            return
-        budget = raw.get("default_budget")
-        self.default_budget = budget if isinstance(budget, int) and budget > 0 else None
-        for item in raw.get("runs", []):
-            with contextlib.suppress(ValueError):
-                run = RunRecord.model_validate(item)
-                self.runs[run.id] = run
+        self.runs = {run.id: run for run in runs}
 
     def save(self) -> None:
-        """Write ``runs.json`` now (atomically)."""
+        """Write the runs that changed now (one transaction)."""
         if self._pending_save is not None:
             self._pending_save.cancel()
             self._pending_save = None
-        data = {
-            "version": STORE_VERSION,
-            "default_budget": self.default_budget,
-            "runs": [_without_inline_sources(r.model_dump()) for r in self.runs.values()],
-        }
+        if self.history.closed:  # the app is gone; a late timer has nothing to write to
+            return
         try:
-            write_atomic(self.path, json.dumps(data, ensure_ascii=False) + "\n")
-        except OSError as exc:
+            self.store.save(self.runs.values(), self.default_budget)
+        except sqlite3.Error as exc:
             log.warning("runs not saved: %s", exc)
         self._saved_at = time.monotonic()
 
@@ -205,6 +174,10 @@ class RunTracker:
 
     def forget(self, run_id: str) -> None:
         self.runs.pop(run_id, None)
+        try:
+            self.store.delete(run_id)
+        except sqlite3.Error as exc:
+            log.warning("run %s not forgotten: %s", run_id, exc)
         self.save()
 
     # --- running -------------------------------------------------------------------------

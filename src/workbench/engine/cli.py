@@ -28,6 +28,7 @@ from typing import Any
 import uvicorn
 
 from .aliases import DEFAULT_ALIASES, parse_alias
+from .atomic import write_atomic
 from .backends.registry import BACKENDS, BackendLoadError, create_backend
 from .config import (
     DEFAULT_CHECKPOINT_EVENTS,
@@ -218,19 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 def write_engine_file(data_dir: Path, info: dict[str, Any]) -> Path:
     """Write ``engine.json`` atomically with mode 0600."""
     target = data_dir / ENGINE_FILE
-    tmp = data_dir / f".{ENGINE_FILE}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(info, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_atomic(target, json.dumps(info), mode=0o600)
     return target
 
 

@@ -18,8 +18,9 @@ from typing import Any
 from workbench.protocol import join_code_output
 
 from .backends.base import GenerationRequest, Message, ModelInfo, ToolCall, UsageChunk
+from .create_request import CreateRequest
 from .inputs import content_parts, result_text
-from .parsing import THINKING_BUDGETS, CreateRequest
+from .parsing import THINKING_BUDGETS
 
 NO_RESULT = "(no result was sent for this call)"
 IDENTITY_FIELDS = ("id", "call_id", "name", "server_name")

@@ -142,8 +142,7 @@ class EventLog:
         channel = self.channels.get(interaction_id)
         if channel is not None:
             return channel.last_seq
-        events = await self.store.events_after(interaction_id, 0)
-        return events[-1].seq if events else 0
+        return await self.store.last_event_seq(interaction_id)
 
     async def follow(self, interaction_id: str, after: int) -> AsyncIterator[LoggedEvent]:
         """Replay strictly after ``after``, then tail live events if the run goes on."""

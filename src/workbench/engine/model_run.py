@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 from .backends.base import (
     Backend,
@@ -21,9 +20,7 @@ from .backends.base import (
     UsageChunk,
 )
 from .convert import usage_dict
-
-if TYPE_CHECKING:
-    from .runner import Outcome, Run
+from .live_run import Outcome, Run
 
 log = logging.getLogger("workbench.engine.runner")
 

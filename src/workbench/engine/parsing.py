@@ -9,36 +9,17 @@ the hypothesis tests hold it to that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from workbench.protocol import ProtocolError, parse_create_body
 
 from .agent.validation import parse_agent_fields
 from .backends.base import FunctionSpec
+from .create_request import CreateRequest, ToolChoice
 from .errors import bad_request
 from .steps import normalize_input
 
 TOOL_CHOICES = ("auto", "any", "none", "validated")
-ECHO_FIELDS = (
-    "system_instruction",
-    "tools",
-    "generation_config",
-    "agent_config",
-    "response_format",
-    "response_mime_type",
-    "response_modalities",
-    "safety_settings",
-    "service_tier",
-    "cached_content",
-    "labels",
-    "webhook_config",
-    "environment",
-)
-"""Request fields echoed on the Interaction resource (protocol.md §3.1)."""
-
-ToolChoice = Literal["auto", "any", "none"]
-
 THINKING_BUDGETS: dict[str, int | None] = {
     "minimal": 0,
     "low": 256,
@@ -49,43 +30,6 @@ THINKING_BUDGETS: dict[str, int | None] = {
 
 UNAVAILABLE_CONFIG = ("speech_config", "image_config", "video_config", "transcription_config")
 """``generation_config`` fields for output or input the engine cannot produce (400, named)."""
-
-
-@dataclass
-class CreateRequest:
-    """A validated create body."""
-
-    body: dict[str, Any]
-    model: str | None = None
-    agent: str | None = None
-    input_present: bool = False
-    input_steps: list[dict[str, Any]] = field(default_factory=list)
-    stream: bool = False
-    background: bool = False
-    store: bool = True
-    system_instruction: str | None = None
-    previous_interaction_id: str | None = None
-    continuation_token: str | None = None
-    functions: list[FunctionSpec] = field(default_factory=list)
-    tool_choice: ToolChoice = "auto"
-    allowed_functions: tuple[str, ...] | None = None
-    max_output_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    seed: int | None = None
-    stop_sequences: tuple[str, ...] = ()
-    response_schema: dict[str, Any] | None = None
-    json_output: bool = False
-    thought_summaries: bool = True
-    agent_tools: list[dict[str, Any]] | None = None
-    max_total_tokens: int | None = None
-    cached_content: str | None = None
-    thinking_level: str | None = None
-
-    @property
-    def echo(self) -> dict[str, Any]:
-        """The request fields the Interaction resource echoes back."""
-        return {k: self.body[k] for k in ECHO_FIELDS if self.body.get(k) is not None}
 
 
 def _opt_str(body: dict[str, Any], key: str, where: str = "") -> str | None:

@@ -15,18 +15,19 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .agent.runs import AgentRuns
 from .aliases import AliasTable
 from .attach import Checkpoints, Detacher
 from .backends.base import Backend, GenerationRequest, ModelInfo
 from .config import EngineConfig
 from .convert import OutputAssembler, generation_request
+from .create_request import CreateRequest
 from .errors import ApiError, bad_request, not_found
-from .eventlog import Channel, EventLog
+from .eventlog import EventLog
+from .live_run import Outcome, Run
 from .model_run import run_model
-from .parsing import CreateRequest
 from .recovery import recover
 from .status import (
     DISCONNECTED,
@@ -41,48 +42,8 @@ from .status import (
 from .steps import check_function_results, pending_calls
 from .store import InteractionRecord, Store
 
-if TYPE_CHECKING:
-    from .agent.runs import AgentRuns
-
 log = logging.getLogger("workbench.engine.runner")
 MAX_HISTORY = 10_000
-
-Outcome = tuple[str, list[dict[str, str]] | None]
-"""A run's final status and its ``errors`` (None when there are none)."""
-
-
-@dataclass(eq=False)
-class Run:
-    """One live interaction."""
-
-    record: InteractionRecord
-    channel: Channel
-    request: GenerationRequest
-    background: bool
-    store: bool
-    continuable: bool
-    assembler: OutputAssembler
-    thought_summaries: bool = True
-    cancel_event: asyncio.Event = field(default_factory=asyncio.Event)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    abort_status: str = "cancelled"
-    abort_errors: list[dict[str, str]] | None = None
-    task: asyncio.Task[None] | None = None
-    gen_task: asyncio.Task[Outcome] | None = None
-    work: Callable[[Run], Awaitable[Outcome]] | None = None
-    since_checkpoint: int = 0
-
-    @property
-    def id(self) -> str:
-        return self.record.id
-
-    @property
-    def status(self) -> str:
-        return self.record.status
-
-    def snapshot(self, include_input: bool = False) -> dict[str, Any]:
-        """The Interaction resource as of now (partial steps included)."""
-        return resource_view(self.record, self.assembler.steps, include_input)
 
 
 class Runner:

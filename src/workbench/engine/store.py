@@ -245,6 +245,17 @@ class Store:
 
         return await self._run(do)
 
+    async def last_event_seq(self, interaction_id: str) -> int:
+        """The newest logged event id (0 when none): one indexed lookup, not the whole log."""
+
+        def do(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT MAX(seq) FROM events WHERE interaction_id=?", (interaction_id,)
+            ).fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
+
+        return await self._run(do)
+
     # -- saved agents (protocol.md §8) -------------------------------------------------------
 
     async def insert_agent(self, agent_id: str, created: str, resource: dict[str, Any]) -> bool:

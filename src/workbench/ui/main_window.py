@@ -1,4 +1,7 @@
-"""The main window: composes the panels, menus and shortcuts; the controller does the work.
+"""The main window: lays out the panels and builds the menus and shortcuts.
+
+The objects behind it (services, the chat controller, the docks) are built and wired by
+:func:`.composition.compose`; the window keeps them as attributes for its menus and tests.
 
 Signals:
     quit_finished(): shutdown is complete (the app's loop may stop).
@@ -13,33 +16,28 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QVBoxLayout,
-    QWidget,
 )
 
+from workbench.core.atomic import write_atomic
 from workbench.core.connection import connect
 from workbench.core.errors import explain
 from workbench.core.export import session_json, session_markdown
-from workbench.core.follower import Followers
 from workbench.core.history import HistoryStore
 from workbench.core.paths import Paths
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretStore
-from workbench.core.settings import Settings, write_atomic
-from workbench.core.tasks import TaskManager
+from workbench.core.settings import Settings
 
-from .chat.controller import ChatController
 from .composer import Composer
 from .composer_media import DropArea
-from .docks import WorkbenchDocks
-from .elided_label import ElidedLabel
-from .plain import plain_label
+from .composition import Panels, compose
+from .header import SessionHeader
 from .run_settings_dock import RunSettingsDock
+from .services import Services
 from .sessions_panel import SessionsPanel
 from .settings_dialog import SettingsDialog
 from .transcript import TranscriptView
@@ -62,16 +60,20 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Workbench")
         self._fit_to_screen(1360, 860)
+        self.services = Services.create(
+            paths, settings, history, secrets, on_task_failure=self._task_failed
+        )
         self.paths, self.settings, self.history, self.secrets = paths, settings, history, secrets
-        self.tasks = TaskManager(on_failure=self._task_failed)
-        self.followers = Followers()
-        """One follower per interaction, shared by the chat and the Runs dock (core)."""
+        self.tasks = self.services.tasks
+        self.followers = self.services.followers
         self._closing = False
         self._may_close = False
 
         self.sessions = SessionsPanel()
         self.transcript = TranscriptView()
         self.composer = Composer()
+        self.header = SessionHeader()
+        self.connection_label = self.header.connection_label
         self.dock = RunSettingsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
 
@@ -80,7 +82,7 @@ class MainWindow(QMainWindow):
         col = QVBoxLayout(center)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
-        col.addWidget(self._header())
+        col.addWidget(self.header)
         col.addWidget(self.transcript, 1)
         col.addWidget(self.composer)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -91,27 +93,13 @@ class MainWindow(QMainWindow):
         splitter.setSizes([260, 800])
         self.setCentralWidget(splitter)
 
-        self.controller = ChatController(
-            paths,
-            settings,
-            history,
-            secrets,
-            self.tasks,
-            sessions=self.sessions,
-            transcript=self.transcript,
-            composer=self.composer,
-            dock=self.dock,
-            followers=self.followers,
-            parent=self,
+        self.parts = compose(
+            self,
+            self.services,
+            Panels(self.sessions, self.transcript, self.composer, self.dock, self.header),
         )
-        self.controller.connection_changed.connect(self._connection_changed)
-        self.controller.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.controller.session_opened.connect(self._session_opened)
-        self.controller.run_finished.connect(lambda _iid: self._update_tokens())
-        self.docks = WorkbenchDocks(self)
-        self.controller.busy_runs = lambda: sum(
-            1 for r in self.docks.runs.tracker.runs.values() if r.running
-        )
+        self.controller = self.parts.chat
+        self.docks = self.parts.docks
         self.extras = WindowExtras(self)  # Compare, palette, shortcut sheet, saved layout
         self._menus()
         self.settings_dialog: SettingsDialog | None = None
@@ -137,24 +125,6 @@ class MainWindow(QMainWindow):
             free = screen.availableGeometry()
             width, height = min(width, free.width() - 16), min(height, free.height() - 48)
         self.resize(width, height)
-
-    def _header(self) -> QWidget:
-        bar = QWidget()
-        bar.setObjectName("header")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(12, 6, 12, 6)
-        self.session_title = ElidedLabel("New session")
-        self.session_title.setStyleSheet("font-weight: bold;")
-        row.addWidget(self.session_title, 1)
-        self.tokens = QLabel("")
-        self.tokens.setToolTip("Tokens used in this session (input + output)")
-        row.addWidget(self.tokens)
-        self.connection_label = plain_label(QLabel("Not connected"))
-        self.connection_label.setObjectName("connectionBadge")
-        self.connection_label.setToolTip("Current server — change it in Settings (Ctrl+,)")
-        row.addWidget(self.connection_label)
-        bar.setStyleSheet("#header { border-bottom: 1px solid palette(mid); }")
-        return bar
 
     def _menus(self) -> None:
         file = self.menuBar().addMenu("&File")
@@ -279,28 +249,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{name} failed: {explain(exc)}", 15000)
 
     # --- header and small actions --------------------------------------------------------
-
-    def _connection_changed(self, label: str, ok: bool) -> None:
-        self.connection_label.setText(("● " if ok else "○ ") + label)
-        self.connection_label.setStyleSheet("color: #1a7f37;" if ok else "color: #9a6700;")
-
-    def _session_opened(self, session_id: str) -> None:
-        title = "New session"
-        if session_id:
-            try:
-                title = self.history.session(session_id).title or "Untitled session"
-            except KeyError:
-                pass
-        self.session_title.setText(title)
-        self._update_tokens()
-
-    def _update_tokens(self) -> None:
-        tin = tout = 0
-        for entry in self.transcript.entries():
-            usage = entry.data.get("usage") or {}
-            tin += int(usage.get("total_input_tokens") or 0)
-            tout += int(usage.get("total_output_tokens") or 0)
-        self.tokens.setText(f"{tin} in · {tout} out" if tin or tout else "")
 
     def _focus_search(self) -> None:
         self.sessions.search.setFocus()

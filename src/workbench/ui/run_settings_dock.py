@@ -218,6 +218,11 @@ class RunSettingsDock(QDockWidget):
         if not current and wanted:
             self._changed()
 
+    def pick_model(self, model_id: str) -> None:
+        """New turns go to this model (the Models page's "Use")."""
+        self.kind.setCurrentIndex(0)  # a model, not an agent
+        self.target.setEditText(model_id)
+
     def set_connecting(self, connecting: bool) -> None:
         """While connecting the picker says so, instead of sitting empty or offering a stale id."""
         self.target.setEnabled(not connecting)

@@ -5,7 +5,7 @@ Not a test module: ``test_rel_gui_crash.py`` starts it with ``python app_driver.
 engine); a timer in this process plays the user and reports progress as JSON lines on stdout.
 
 ``launch``: send a chat turn, then a background chat turn and a Runs-dock run; once both
-runs are streaming and saved in ``runs.json``, print ``{"ready": …}`` and keep running (the
+runs are streaming and saved in the history database's ``runs`` table, print ``{"ready": …}`` and keep running (the
 test kills this process with SIGKILL).
 
 ``observe``: start again on the same folder, wait until every run is re-attached and
@@ -35,6 +35,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from workbench.app import main
+from workbench.core.run_store import RunStore
 from workbench.ui.main_window import MainWindow
 
 LONG = "[[tokens: 150, 0.03]]"
@@ -96,12 +97,12 @@ class Player:
             self.step = 3
         elif self.step == 3:
             runs = w.docks.runs.tracker.records()
-            saved = json.loads((w.paths.data_dir / "runs.json").read_text(encoding="utf-8"))
-            stored = {r["id"]: r for r in saved["runs"]}
+            stored = {r.id: r for r in RunStore(w.history).load()[1]}
             ready = len(runs) == 2 and all(
                 r.tokens >= 10
                 and r.status == "in_progress"
-                and stored.get(r.id, {}).get("last_event_id")
+                and r.id in stored
+                and stored[r.id].last_event_id
                 for r in runs
             )
             if ready and not self.reported:

@@ -28,15 +28,16 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..backends.base import Backend, GenerationRequest, Message, ModelInfo
 from ..config import EngineConfig
 from ..convert import new_call_id
+from ..create_request import CreateRequest
 from ..errors import ApiError, bad_request, not_found
-from ..parsing import CreateRequest
+from ..live_run import Outcome, Run
 from ..research.runs import ResearchRuns
 from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
 from ..sandbox.egress_proxy import EgressGrant
@@ -58,9 +59,6 @@ from .history import agent_messages
 from .loop import AgentLoop, LoopLimits
 from .validation import is_deep_research, max_total_tokens
 from .workspace import load_skill
-
-if TYPE_CHECKING:
-    from ..runner import Outcome, Run
 
 EgressPrepare = Callable[
     [str, dict[str, Any], NetworkPolicy, dict[str, str]],

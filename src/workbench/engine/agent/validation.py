@@ -16,12 +16,10 @@ Pure checks on JSON values that raise only ``ApiError`` (400), so they can run i
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..create_request import CreateRequest
 from ..errors import bad_request
-
-if TYPE_CHECKING:
-    from ..parsing import CreateRequest
 
 AGENT_TOOL_TYPES = ("code_execution", "function", "google_search", "mcp_server", "url_context")
 NOT_FOR_ANTIGRAVITY = frozenset({"file_search", "computer_use", "google_maps"})

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.engine.atomic import write_atomic
 from workbench.engine.backends.base import BackendError
 
 _CHUNK_RE = re.compile(r"(^|/)data/part\d+\.bin$")
@@ -214,7 +215,7 @@ def _read_marker(target: Path, expected_sha256: str) -> bool:
 def _write_marker(target: Path, sha256: str) -> None:
     st = target.stat()
     body = json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
-    _atomic_write_text(_marker_path(target), body)
+    write_atomic(_marker_path(target), body)
 
 
 def is_verified(target: Path, expected_sha256: str) -> bool:
@@ -233,18 +234,6 @@ def mark_verified(target: Path, sha256: str) -> None:
 def file_lock(path: Path) -> threading.Lock:
     """The process-wide lock that serializes assembling the file at ``path``."""
     return _lock_for(path.resolve())
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterable
@@ -33,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_json_atomic
 from .checks import check_file, video_seconds
 from .records import ACTIVE, FAILED, FILE_ID, PROCESSING, FileRecord
 
@@ -67,15 +67,7 @@ class UploadState:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(path, data)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -8,11 +8,12 @@ scheduler); ``Ops.stop`` ends them before the store closes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import EngineConfig
+from ..create_request import CreateRequest
 from ..errors import bad_request
-from ..parsing import CreateRequest
+from ..runner import Runner
 from ..store import Store
 from .credentials import Credentials
 from .delivery import Deliverer, DeliveryPolicy
@@ -22,9 +23,6 @@ from .scheduler import Scheduler
 from .triggers import Triggers
 from .vault import Vault
 from .webhooks import Webhooks
-
-if TYPE_CHECKING:
-    from ..runner import Runner
 
 __all__ = ["Ops", "start"]
 

@@ -17,17 +17,15 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ApiError, bad_request, not_found
 from ..parsing import parse_create
+from ..runner import Runner
 from ..status import now
 from ..store import Store
 from . import schedule as cron
 from .table import ResourceTable
-
-if TYPE_CHECKING:
-    from ..runner import Runner
 
 log = logging.getLogger("workbench.engine.ops")
 

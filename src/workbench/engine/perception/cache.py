@@ -9,15 +9,14 @@ Entries are small JSON files written atomically; a damaged entry is treated as m
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+from ..atomic import write_json_atomic
 
 MEMORY_ENTRIES = 128
 
@@ -72,15 +71,7 @@ class DerivedCache:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(value, fh, ensure_ascii=False)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_json_atomic(path, value, durable=False, ensure_ascii=False)
         except OSError:
             pass  # a cache that cannot write is only slower
 

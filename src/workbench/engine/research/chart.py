@@ -12,10 +12,8 @@ import csv
 import importlib.util
 import io
 import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .loop import State
+from .loop import State
 
 MAX_BARS = 20
 

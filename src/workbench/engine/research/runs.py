@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,8 +24,9 @@ from ..agent.tools_web import UrlContextTool, fetch
 from ..backends.base import Backend, GenerationRequest, Message
 from ..backends.scripted import REPLY
 from ..convert import new_call_id
+from ..create_request import CreateRequest
 from ..errors import ApiError, bad_request
-from ..parsing import CreateRequest
+from ..live_run import Outcome, Run
 from ..sandbox import EnvironmentStore, NetworkPolicy, SandboxError
 from ..store import Store
 from . import chart
@@ -33,9 +34,6 @@ from .chunking import Document, Page
 from .loop import ResearchLimits, ResearchLoop, ResearchSettings, Task, plan_from_text
 from .loop import report_chunks as _paragraphs
 from .sources import OUTPUT_DIR, Gathered, input_documents, named_urls, read_folder
-
-if TYPE_CHECKING:
-    from ..runner import Outcome, Run
 
 PLAN_HEAD = "Research plan for: "
 URL_TIMEOUT = 20.0

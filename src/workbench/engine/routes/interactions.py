@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from ..attach import time_limited
+from ..create_request import CreateRequest
 from ..errors import bad_request, not_found
 from ..eventlog import LoggedEvent
-from ..parsing import CreateRequest, parse_create
+from ..parsing import parse_create
 from ..runner import Runner
 from ..sse import SSEResponse
 from ..status import DISCONNECTED

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 import string
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from ..atomic import write_json_atomic
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -25,10 +25,5 @@ def new_id(prefix: str, length: int = 16) -> str:
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` via a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Write ``data`` as compact JSON to ``path`` atomically (:mod:`workbench.engine.atomic`)."""
+    write_json_atomic(path, data, ensure_ascii=False, separators=(",", ":"))

@@ -7,13 +7,15 @@ restarts the embedded engine (and says so); a restart waits until no run is in p
 
 Signals:
     status_message(str): a line for the status bar.
+    model_picked(str): new turns should go to this model (the composition root points the
+        run settings at it).
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -23,16 +25,15 @@ from workbench.core.models_service import FoundServer, ModelRow, ModelsService
 from workbench.core.pip_install import PipCancelled, PipJob, PipProgress
 from workbench.core.tasks import TaskManager
 
+from ..chat.controller import ChatController
 from .dock import ModelsDock
-
-if TYPE_CHECKING:
-    from workbench.ui.controller import ChatController
 
 
 class ModelsController(QObject):
     """The Models dock's actions, on a :class:`ModelsService`."""
 
     status_message = Signal(str)
+    model_picked = Signal(str)
 
     def __init__(
         self,
@@ -253,9 +254,7 @@ class ModelsController(QObject):
         self._start("use", self._restart_for(row))
 
     def _pick(self, model_id: str) -> None:
-        dock = self.chat.dock
-        dock.kind.setCurrentIndex(0)  # a model, not an agent
-        dock.target.setEditText(model_id)
+        self.model_picked.emit(model_id)
         self._say(f"New turns in this session go to {model_id}.")
 
     def _local_profile_update(self, **update: Any) -> bool:

@@ -14,9 +14,8 @@ Signals:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from workbench.core.citations import Citation
@@ -28,9 +27,6 @@ from workbench.core.tasks import TaskManager
 from ..files.controller import FilesController
 from ..runs.controller import RunsController
 from .panel import ResearchAsk, ResearchDock
-
-if TYPE_CHECKING:
-    from ..docks import WorkbenchDocks
 
 START_TASK = "research-start"
 
@@ -179,26 +175,3 @@ class ResearchController(QObject):
                 self.status_message.emit(f"Not a web address: {cite.uri}")
             return
         self.files.show_citation(cite)
-
-
-def install(docks: WorkbenchDocks) -> ResearchController:
-    """Build the panel beside the Agents panel and wire it to the window's parts."""
-    window = docks.window
-    dock = ResearchDock(window)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.tabifyDockWidget(docks.agents_dock, dock)
-    window.dock.raise_()
-    controller = ResearchController(
-        dock,
-        docks.runs,
-        docks.files,
-        window.tasks,
-        lambda: window.controller.connection,
-        docks,
-    )
-    window.transcript.citation_clicked.connect(controller.open_citation)
-    window.controller.connection_changed.connect(
-        lambda _label, ok: controller.refresh_uploads() if ok else None
-    )
-    controller.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
-    return controller
