@@ -151,7 +151,7 @@ def test_layout_and_last_session_come_back(make_window: Callable[..., MainWindow
     restored = again.extras.layout.splitter
     assert restored is not None and restored.sizes() == sizes
     assert again.controller.session_id == sid
-    assert again.session_title.full_text() == "Branching session"
+    assert again.header.session_title.full_text() == "Branching session"
 
 
 def _small_window(qtbot: QtBot) -> QMainWindow:
