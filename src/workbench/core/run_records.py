@@ -81,6 +81,9 @@ class RunRecord(BaseModel):
     verdict_reason: str = ""
     model: str = ""
     """The model that produced the answer, as the server reported it."""
+    stalled: bool = Field(default=False, exclude=True)
+    """Still running, but no event for the stall limit (:mod:`.stall`); never persisted:
+    after a restart the follower judges it afresh."""
 
     @property
     def interaction_id(self) -> str:
