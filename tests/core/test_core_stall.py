@@ -8,11 +8,12 @@ keep-alives; the run tracker and the chat's turn runner mark it stalled after th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from support.qt_harness import wait_until as _until
 from workbench.client import Client
 from workbench.core.engine_process import EngineProcess, read_engine_file
 from workbench.core.follower import Followers, Snapshot
@@ -40,12 +41,6 @@ async def stalling(tmp_path: Path) -> AsyncIterator[Client]:
     finally:
         await client.aclose()
         await engine.stop()
-
-
-async def _until(check: Callable[[], bool], seconds: float = 20.0) -> None:
-    async with asyncio.timeout(seconds):
-        while not check():
-            await asyncio.sleep(0.02)
 
 
 async def test_a_stuck_run_is_marked_stalled_and_can_be_cancelled(

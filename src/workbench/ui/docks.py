@@ -71,6 +71,7 @@ class WorkbenchDocks(QObject):
             connection,
             self,
             followers=window.followers,
+            stall_limit=window.settings.stall_seconds,
         )
         self.files = FilesController(
             self.files_dock, window.tasks, window.history, connection, self
