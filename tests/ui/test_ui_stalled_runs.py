@@ -118,3 +118,35 @@ def test_chat_stall_bar_offers_cancel_and_keep_waiting(qtbot: QtBot) -> None:
         bar.wait_button.click()
     bar.set_stalled(False)
     assert not bar.isVisible()
+
+
+async def test_a_stalled_chat_turn_offers_cancel_and_keep_waiting(
+    make_window: Any, stalling: Connection, until: Any
+) -> None:
+    """The chat's own path: the composer's stall bar appears, waits, and cancels the turn."""
+    from workbench.core.turns import TurnRunner
+
+    w = make_window()
+    await w.start()
+    try:
+        # The window's turns go to the stalling engine, with a short limit.
+        w.controller.sending.runner = TurnRunner(
+            stalling.client, w.history, followers=w.followers, stall_limit=0.3
+        )
+        w.dock.target.setEditText("scripted")
+        bar = w.composer.stall_bar
+        w.composer.set_text("[[text: never]]")
+        w.composer.submit()
+        await until(lambda: not bar.isHidden(), what="the stall bar")
+        assert "No progress from the server" in bar.label.text()
+        bar.wait_button.click()
+        assert bar.isHidden()
+        await until(lambda: not bar.isHidden(), what="stalled again after waiting")
+        iid = w.controller.sending.live.interaction_id if w.controller.sending.live else None
+        bar.cancel_button.click()
+        await until(lambda: not w.controller.busy, what="the cancelled turn")
+        assert bar.isHidden()
+        assert iid is not None
+        assert (await stalling.client.interactions.get(iid)).status == "cancelled"
+    finally:
+        await w.controller.shutdown()
