@@ -83,3 +83,133 @@ def test_curl_sample_body_is_served(sample: dict[str, Any], engine: EngineProces
     else:
         assert resp.status_code == refused[0], resp.text
         assert refused[1] in resp.json()["error"]["message"].lower()
+
+
+# --- the samples of the other paths: agents, environments and their files, one interaction ---
+
+RESOURCE_SAMPLES = [
+    (path, method, sample)
+    for path, ops in spec()["paths"].items()
+    if path != "/{api_version}/interactions"
+    for method, op in ops.items()
+    if isinstance(op, dict)
+    for sample in op.get("x-codeSamples", [])
+]
+RESOURCE_REFUSED: dict[str, tuple[int, str]] = {
+    # label -> what the engine answers instead (documented in docs/engine.md)
+    "agents with_sources": (400, "repository"),  # repositories need the network
+    "interactions cancel": (400, "computer_use"),  # a Gemini-only tool (needs a screen)
+}
+RESOURCE_SKIPPED: dict[str, str] = {
+    "environments get_file": "stale sample: the SDK has no environments.files.get (the "
+    "curl twin sends the same GET raw)",
+}
+
+
+def _resource_params(lang: str) -> list[Any]:
+    return [
+        pytest.param(path, method, s, id=f"{method} {path} {s['label']}")
+        for path, method, s in RESOURCE_SAMPLES
+        if s["lang"] == lang
+    ]
+
+
+def _sample_key(path: str, sample: dict[str, Any]) -> str:
+    return f"{path.split('/')[2]} {sample['label']}"
+
+
+def _setup(client: genai.Client, path: str) -> dict[str, Any]:
+    """The variables a sample takes from its page's earlier steps (``created``, …)."""
+    names: dict[str, Any] = {}
+    if "/agents/" in path:
+        names["agent_id"] = client.agents.create(
+            id=f"sample-{len(path)}-{id(names) % 100000}",
+            base_agent="antigravity-preview-05-2026",
+        ).id
+    elif "/environments" in path:
+        env = client.environments.create(
+            sources=[
+                {"type": "inline", "target": "main.py", "content": "print('Hello, World!')"},
+                {"type": "inline", "target": "src/main.py", "content": "print('from src')"},
+            ]
+        )
+        names["created"] = names["source_env"] = env
+    elif "/interactions/" in path:
+        names["created"] = client.interactions.create(model="scripted", input="[[text: hi]]")
+    return names
+
+
+@pytest.mark.parametrize(("path", "method", "sample"), _resource_params("python"))
+def test_python_resource_sample_runs(
+    path: str,
+    method: str,
+    sample: dict[str, Any],
+    engine: EngineProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each Python sample of the agents, environments and interaction pages, unchanged,
+    with the variables its page set up before it."""
+    real = genai.Client
+    options = {
+        "base_url": engine.url,
+        "api_version": "v1beta",
+        "client_args": {"transport": OracleTransport()},
+    }
+    client = real(api_key=engine.token, http_options=options)
+    monkeypatch.setattr(genai, "Client", lambda *a, **k: client)
+    skipped = RESOURCE_SKIPPED.get(_sample_key(path, sample))
+    if skipped:
+        pytest.skip(skipped)
+    names = _setup(client, path)
+    code = compile(_placeholders(sample["source"]), sample["label"], "exec")
+    refused = RESOURCE_REFUSED.get(_sample_key(path, sample))
+    if refused is None:
+        exec(code, names)
+        return
+    with pytest.raises(Exception) as caught:
+        exec(code, names)
+    assert str(refused[0]) in str(caught.value)
+    assert refused[1] in str(caught.value).lower()
+
+
+@pytest.mark.parametrize(("path", "method", "sample"), _resource_params("sh"))
+def test_curl_resource_sample_is_served(
+    path: str, method: str, sample: dict[str, Any], engine: EngineProcess
+) -> None:
+    """Each curl sample of those pages sent raw: its method, path, headers and body."""
+    source = sample["source"]
+    url = re.search(r"https://generativelanguage\.googleapis\.com(/[^\s'\"]*)", source)
+    assert url is not None, source
+    target = url.group(1)
+    bodies = re.findall(r"-d '(.*?)'", source, re.S)
+    if len(re.findall(r"curl ", source)) > 1 or '-d "' in source:
+        pytest.skip("a sample of several requests (its Python twin runs it)")
+    with engine.http() as http:
+        names = _setup(engine.client(), path)
+        env = names.get("created")
+        if env is not None and "/environments" in path:
+            target = re.sub(r"env_[A-Za-z0-9]+", str(env.id), target)
+            bodies = [re.sub(r"env_[A-Za-z0-9]+", str(env.id), b) for b in bodies]
+        if "agent_id" in names:
+            target = re.sub(r"(/agents/)[^/?]+", rf"\g<1>{names['agent_id']}", target)
+        if env is not None and "/interactions/" in path:
+            target = re.sub(r"(/interactions/)[^/?:]+", rf"\g<1>{env.id}", target)
+        headers = dict(re.findall(r"-H '([^:']+): ([^']*)'", source))
+        headers.update(
+            {k: "22" for k in re.findall(r'-H "([^:"]+): \$\(wc', source)}
+        )  # the file's size, as $(wc -c < main.py) would say
+        verb = re.search(r"-X (\w+)", source)
+        body = json.loads(bodies[0]) if bodies else None
+        resp = http.request(
+            verb.group(1) if verb else ("POST" if body is not None else "GET"),
+            target,
+            json=body,
+            headers=headers,
+        )
+    # What is refused is in a body (the cancel page's curl twin creates nothing).
+    refused = RESOURCE_REFUSED.get(_sample_key(path, sample)) if body is not None else None
+    if refused is None:
+        assert resp.status_code == 200, resp.text
+    else:
+        assert resp.status_code == refused[0], resp.text
+        assert refused[1] in resp.json()["error"]["message"].lower()

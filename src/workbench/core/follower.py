@@ -33,6 +33,8 @@ class Snapshot:
     """Who streams it: ``"chat"`` or ``"runs"``."""
     done: bool = False
     error: str = ""
+    stalled: bool = False
+    """No event for the stall limit (:mod:`.stall`): the owner offers cancel / keep waiting."""
     last_event_id: str | None = None
     """The last event folded in: a watcher that must resume later (after a restart) resumes
     after this one, as if it had streamed the events itself."""
@@ -47,6 +49,7 @@ class Followers:
     def __init__(self) -> None:
         self._live: dict[str, Snapshot] = {}
         self._watchers: dict[str, list[Watcher]] = {}
+        self._waiting: dict[str, Callable[[], None]] = {}
 
     def own(self, snapshot: Snapshot) -> bool:
         """Register ``snapshot``'s interaction as followed by its owner.
@@ -91,6 +94,21 @@ class Followers:
                 watchers.remove(watcher)
 
         return unwatch
+
+    def on_keep_waiting(self, interaction_id: str, keep: Callable[[], None] | None) -> None:
+        """The owner's "keep waiting" for a stalled follow (None: it stopped following)."""
+        if keep is None:
+            self._waiting.pop(interaction_id, None)
+        else:
+            self._waiting[interaction_id] = keep
+
+    def keep_waiting(self, interaction_id: str) -> bool:
+        """A watcher's user chose to wait on a stalled run; False when nobody follows it."""
+        keep = self._waiting.get(interaction_id)
+        if keep is None:
+            return False
+        keep()
+        return True
 
     def release(self, interaction_id: str, owner: str) -> None:
         """The owner stops following without an end (the app quits, a stream dropped)."""

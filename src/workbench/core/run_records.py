@@ -84,6 +84,9 @@ class RunRecord(BaseModel):
     """The last line of the newest thought summary (a Deep Research run's stage)."""
     plan: str = ""
     """A Deep Research plan waiting for the user's confirmation (``collaborative_planning``)."""
+    stalled: bool = Field(default=False, exclude=True)
+    """Still running, but no event for the stall limit (:mod:`.stall`); never persisted:
+    after a restart the follower judges it afresh."""
 
     @property
     def interaction_id(self) -> str:

@@ -55,6 +55,7 @@ from .run_records import (
     pending_calls,
 )
 from .run_store import RunStore
+from .stall import DeleteOutcome, StallWatch, stall_seconds, stop_and_delete
 from .stream import StreamAccumulator
 
 __all__ = [
@@ -87,9 +88,13 @@ class RunTracker:
         save_seconds: float = 1.0,
         burst_seconds: float = 0.2,
         followers: Followers | None = None,
+        stall_limit: float | None = None,
     ) -> None:
         self.path = path
         self.store = RunStore(history)
+        self.stall_seconds = stall_seconds(stall_limit)
+        """No event for this long while a run streams: it is marked stalled (:mod:`.stall`)."""
+        self._stall_watches: dict[str, StallWatch] = {}
         self.followers = followers if followers is not None else Followers()
         """Where runs' snapshots are published, and where a chat turn it adopts is watched."""
         self._accumulators: dict[str, StreamAccumulator] = {}
@@ -254,6 +259,7 @@ class RunTracker:
             if snap.last_event_id:
                 run.last_event_id = snap.last_event_id
             run.status = str(data.get("status") or run.status)
+            stalled_before, run.stalled = run.stalled, snap.stalled and not snap.done
             outputs = output_steps(data.get("steps") or [])
             run.hop_steps = list(range(len(outputs)))
             # Until the server reports usage, tokens are estimated from the text so far.
@@ -274,7 +280,8 @@ class RunTracker:
                 run.model = answered_by(data, run.request) or run.model
                 if run.status in TERMINAL:
                     run.ended = time.time()
-            self._changed(run, force=snap.done or run.status != status_before)
+            changed = run.status != status_before or run.stalled != stalled_before
+            self._changed(run, force=snap.done or changed)
 
         self.followers.watch(iid, seen)
         return True
@@ -321,15 +328,55 @@ class RunTracker:
     ) -> None:
         run.error = ""
         self._accumulators[run.id] = StreamAccumulator()
+        watch = self._stall_watches[run.id] = StallWatch(
+            self.stall_seconds, lambda stalled: self._stalled(run, stalled)
+        )
+        watch.start()
         try:
             async with stream:
                 async for item in stream:
+                    watch.progress()
                     await self._item(client, run, stream, item, inputs)
         finally:
+            watch.stop()
+            run.stalled = False
+            if self._stall_watches.get(run.id) is watch:
+                del self._stall_watches[run.id]
             self._accumulators.pop(run.id, None)
             if run.interaction_id:
                 self.followers.release(run.interaction_id, "runs")
+                self.followers.on_keep_waiting(run.interaction_id, None)
         await self._finish_hop(client, run, inputs)
+
+    def _stalled(self, run: RunRecord, stalled: bool) -> None:
+        """The stall watch's verdict; watchers (a transcript on it) hear it too."""
+        run.stalled = stalled
+        iid = run.interaction_id
+        if iid:
+            keep = (lambda: self.keep_waiting(run)) if stalled else None
+            self.followers.on_keep_waiting(iid, keep)
+        self._changed(run, force=True)
+
+    def keep_waiting(self, run: RunRecord) -> None:
+        """The user chose to wait on a stalled run: another full period before asking again."""
+        watch = self._stall_watches.get(run.id)
+        if watch is not None:
+            watch.keep_waiting()
+        elif run.stalled and run.interaction_id:  # a chat turn's: its own follower waits
+            self.followers.keep_waiting(run.interaction_id)
+
+    async def delete(self, client: Client, run: RunRecord) -> DeleteOutcome:
+        """Delete a run on the server — a running one is cancelled first and checked to
+        have ended — and forget it here; when the server keeps running it, it stays listed
+        with the outcome's message as its error."""
+        outcome = await stop_and_delete(client, run.interaction_ids)
+        if outcome.ok:
+            self.forget(run.id)
+            return outcome
+        run.status = outcome.status or run.status
+        run.error = outcome.message
+        self._changed(run, force=True)
+        return outcome
 
     async def _item(
         self,

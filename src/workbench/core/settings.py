@@ -37,6 +37,9 @@ class Settings(BaseModel):
     active_profile: str = "local"
     profiles: list[Profile] = Field(default_factory=default_profiles)
     run: RunSettings = Field(default_factory=RunSettings)
+    stall_seconds: float = Field(default=300.0, gt=0)
+    """A running response with no event for this long is shown as stalled (``core/stall.py``;
+    ``$WORKBENCH_STALL_SECONDS`` overrides it)."""
     _load_problem: str | None = PrivateAttr(default=None)
 
     @property

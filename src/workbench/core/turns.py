@@ -20,6 +20,7 @@ from workbench.client import Client, InteractionSnapshot
 from .errors import details, explain
 from .follower import Followers, Snapshot
 from .history import AttachmentInfo, HistoryStore
+from .stall import StallWatch, stall_seconds
 from .stream import StreamAccumulator
 
 PUBLISH_SECONDS = 0.03
@@ -54,6 +55,8 @@ class TurnUpdate:
     """The technical side of ``error`` (status, field path, the server's words)."""
     last_event_id: str | None = None
     """The id of the last stream event seen (the Runs dock resumes after it)."""
+    stalled: bool = False
+    """Still going, but no event for the stall limit: the chat offers cancel / keep waiting."""
 
     @property
     def status(self) -> str:
@@ -111,8 +114,13 @@ class TurnRunner:
         *,
         poll_seconds: float = 2.0,
         followers: Followers | None = None,
+        stall_limit: float | None = None,
     ):
         self.client = client
+        self.stall_seconds = stall_seconds(stall_limit)
+        """No event for this long while a turn streams: the turn is marked stalled."""
+        self.watch: StallWatch | None = None
+        """The running turn's stall watch (one turn at a time)."""
         self.history = history
         self.followers = followers if followers is not None else Followers()
         """Where the turn's snapshots are published: the Runs dock watches a background turn
@@ -155,6 +163,7 @@ class TurnRunner:
                     done=update.done,
                     error=update.error or "",
                     last_event_id=update.last_event_id,
+                    stalled=update.stalled,
                 )
                 if self.followers.own(snap):
                     self.followers.publish(snap)
@@ -214,10 +223,46 @@ class TurnRunner:
         save: Callable[[], None],
     ) -> None:
         acc = StreamAccumulator()
+
+        def stalled(flag: bool) -> None:
+            update.stalled = flag
+            if update.interaction_id:
+                keep = self.keep_waiting if flag else None
+                self.followers.on_keep_waiting(update.interaction_id, keep)
+            publish()
+
+        watch = self.watch = StallWatch(self.stall_seconds, stalled)
+        watch.start()
+        try:
+            await self._fold(body, update, clock, publish, save, acc, watch)
+        finally:
+            watch.stop()
+            update.stalled = False
+            if self.watch is watch:
+                self.watch = None
+            if update.interaction_id:
+                self.followers.on_keep_waiting(update.interaction_id, None)
+
+    def keep_waiting(self) -> None:
+        """The user chose to wait on the stalled turn: another full period before asking."""
+        if self.watch is not None:
+            self.watch.keep_waiting()
+
+    async def _fold(
+        self,
+        body: dict[str, Any],
+        update: TurnUpdate,
+        clock: _Clock,
+        publish: Callable[[], None],
+        save: Callable[[], None],
+        acc: StreamAccumulator,
+        watch: StallWatch,
+    ) -> None:
         last_publish = 0.0
         kind = ""
         async with self.client.interactions.create_stream(body) as stream:
             async for item in stream:
+                watch.progress()
                 if isinstance(item, InteractionSnapshot):
                     update.data = _wire(item.interaction)
                     kind = "snapshot"
@@ -271,8 +316,10 @@ class TurnRunner:
             return
         if body.get("background") and self.detach_background:
             return  # still running on the server; the history keeps its last known state
-        if body.get("background"):
-            # A background run goes on without us unless the server is told to stop it.
+        if body.get("store", True):
+            # A background run goes on without us unless the server is told to stop it, and
+            # so does a stored foreground one: servers keep it running for a while after its
+            # stream's client went away, so that it can be resumed (engine.md).
             with contextlib.suppress(Exception):
                 cancelled = await asyncio.wait_for(
                     asyncio.shield(self.client.interactions.cancel(update.interaction_id)), 5

@@ -166,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         choices=FAULTS,
         help="tests only: reproduce a fault of the real service (omit-usage: completed "
-        "interactions carry no usage); repeatable",
+        "interactions carry no usage; stall: interactions stay in_progress, sending only "
+        "keep-alives, until cancelled; delete-no-cancel: DELETE of a running interaction "
+        "answers {} and the run goes on; cancel-ignored: cancel answers the interaction "
+        "still running); repeatable",
     )
     p.add_argument(
         "--perception-idle-seconds",

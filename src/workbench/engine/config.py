@@ -20,7 +20,7 @@ DEFAULT_DETACH_SECONDS = 600.0
 DEFAULT_CHECKPOINT_EVENTS = 50
 """Events between ``continuation_token`` checkpoints on a stream."""
 
-FAULTS = ("omit-usage",)
+FAULTS = ("omit-usage", "stall", "delete-no-cancel", "cancel-ignored")
 """The names ``--inject-fault`` accepts."""
 
 VERSION_PREFIXES: tuple[str, ...] = ("/v1", "/v1beta", "/v1alpha")
@@ -72,7 +72,11 @@ class EngineConfig:
             this many seconds after it opened, right after a checkpoint, with a plain-text 503
             tail, like the real service's front end; off by default.
         faults: named faults of the real service to reproduce (tests): ``omit-usage`` ends
-            interactions without ``usage``.
+            interactions without ``usage``; ``stall`` keeps every interaction
+            ``in_progress`` with nothing but keep-alives until it is cancelled;
+            ``delete-no-cancel`` answers a DELETE of a running interaction with success
+            while the run goes on; ``cancel-ignored`` answers a cancel with the interaction
+            still running, and it goes on.
         perception_idle_seconds: the speech and OCR models are unloaded after this long
             unused (``perception/lazy.py``).
         webhook_allow: hosts besides loopback that webhooks may deliver to (``--webhook-allow``;

@@ -406,6 +406,10 @@ class Runner:
         return False
 
     async def _work(self, run: Run) -> Outcome:
+        if "stall" in self.config.faults:
+            # Fault: stuck in_progress, as real interactions sometimes are; only a cancel ends it.
+            await run.cancel_event.wait()
+            return run.abort_status, run.abort_errors
         if run.work is not None:
             return await run.work(run)
         cap = self.config.continuation_cap if run.continuable else None
@@ -474,6 +478,8 @@ class Runner:
     ) -> dict[str, Any]:
         """Cancel a running interaction and wait for it to stop; unchanged when terminal."""
         run = self.runs.get(interaction_id)
+        if run is not None and "cancel-ignored" in self.config.faults:
+            return run.snapshot()  # fault: a cancel that answers while the run goes on
         if run is not None:
             self.request_cancel(run, errors=errors)
             await run.done.wait()
@@ -487,6 +493,8 @@ class Runner:
     async def delete(self, interaction_id: str) -> None:
         """Delete a stored interaction (cancelling it first when it runs); 404 when unknown."""
         run = self.runs.get(interaction_id)
+        if run is not None and "delete-no-cancel" in self.config.faults:
+            return  # fault: success is answered, the run goes on and stays readable
         if run is not None:
             self.request_cancel(run)
             await run.done.wait()

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from workbench.core.attachments import KINDS_ALL, Attachment, name_filters
 from workbench.core.media_info import MediaSummary
 
+from .chat.stall_bar import StallBar
 from .chat.startup_bar import StartupBar
 from .composer_media import AttachmentChip, UploadBar
 from .flow_layout import wrapping_container
@@ -116,6 +117,8 @@ class Composer(QWidget):
 
         self.startup_bar = StartupBar(self)
         outer.addWidget(self.startup_bar)
+        self.stall_bar = StallBar(self)
+        outer.addWidget(self.stall_bar)
 
         self.message = plain_label(QLabel(self))
         self.message.setObjectName("composerMessage")

@@ -75,6 +75,7 @@ class WorkbenchDocks(QObject):
             connection,
             self,
             followers=services.followers,
+            stall_limit=services.settings.stall_seconds,
         )
         self.files = FilesController(self.files_dock, tasks, services.history, connection, self)
         self.agents = AgentsController(

@@ -91,7 +91,7 @@ class Credentials:
     @staticmethod
     def _kind(body: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         kind = body.get("type")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:  # a list is unhashable: 400, not 500
             raise bad_request(f"type must be one of {', '.join(KINDS)}")
         return KINDS[kind]
 

@@ -142,6 +142,8 @@ class ChatController(QObject):
         self.sending.background_started.connect(self.background_started)
         composer.send_requested.connect(self.sending.send)
         composer.stop_requested.connect(self.sending.stop)
+        composer.stall_bar.cancel_requested.connect(self.sending.stop)
+        composer.stall_bar.keep_waiting_requested.connect(self.sending.keep_waiting)
         transcript.answer_requested.connect(self.answer_calls)
 
     # --- the connection ------------------------------------------------------------------
@@ -165,7 +167,12 @@ class ChatController(QObject):
         return await self.link.connect_active(restart=restart)
 
     def _connected(self, conn: Connection) -> None:
-        self.sending.runner = TurnRunner(conn.client, self.history, followers=self.followers)
+        self.sending.runner = TurnRunner(
+            conn.client,
+            self.history,
+            followers=self.followers,
+            stall_limit=self.settings.stall_seconds,
+        )
         models = conn.model_ids()
         self.dock.set_connecting(False)
         self.dock.set_targets(models, conn.agents)

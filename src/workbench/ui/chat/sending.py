@@ -155,6 +155,9 @@ class TurnSender(QObject):
 
     def _show_live(self, run: RunSettings, attachments: list[str] | None = None) -> None:
         up = self.live
+        stalled = bool(up and up.stalled and not up.done)
+        limit = self.runner.stall_seconds if self.runner is not None else 0.0
+        self.composer.stall_bar.set_stalled(stalled, limit)
         if up is None:
             self.transcript.set_live(None)
             return
@@ -208,6 +211,7 @@ class TurnSender(QObject):
     def _finish(self, session_id: str, result: TurnUpdate | None, *, stopped: bool = False) -> None:
         state = self.state
         self.composer.set_running(False)
+        self.composer.stall_bar.set_stalled(False)
         self.live = None
         self.transcript.set_live(None)
         iid = result.interaction_id if result else None
@@ -253,3 +257,10 @@ class TurnSender(QObject):
     def stop(self) -> None:
         if self.tasks.cancel("turn"):
             self.status_message.emit("Stopped.")
+
+    def keep_waiting(self) -> None:
+        """The stalled turn gets another period before the app asks again."""
+        if self.runner is not None:
+            self.runner.keep_waiting()
+        self.composer.stall_bar.set_stalled(False)
+        self.status_message.emit("Waiting for the response.")

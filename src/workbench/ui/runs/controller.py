@@ -57,11 +57,17 @@ class RunsController(QObject):
         connection: Callable[[], Connection | None],
         parent: QObject | None = None,
         followers: Followers | None = None,
+        stall_limit: float | None = None,
     ) -> None:
         super().__init__(parent)
         self.tracker = RunTracker(
-            tracker_path, history, on_change=self._changed, followers=followers
+            tracker_path,
+            history,
+            on_change=self._changed,
+            followers=followers,
+            stall_limit=stall_limit,
         )
+        dock.stall_seconds = self.tracker.stall_seconds
         self.allow_list, self.tasks, self.dock, self.notifier = allow_list, tasks, dock, notifier
         self.tools = ToolRegistry()
         self._connection = connection
@@ -72,6 +78,7 @@ class RunsController(QObject):
         dock.cancel_requested.connect(self.cancel)
         dock.open_requested.connect(self.open_transcript)
         dock.forget_requested.connect(self.forget)
+        dock.keep_waiting_requested.connect(self.keep_waiting)
         dock.decision_made.connect(self.decide)
         dock.run_selected.connect(self._selected)
         dock.budget.setValue(self.tracker.default_budget or 0)
@@ -185,12 +192,39 @@ class RunsController(QObject):
         self.tasks.start(f"cancel:{run_id}", self.tracker.cancel(conn.client, run))
 
     def forget(self, run_id: str) -> None:
+        """Drop an ended run from the list; a running one is stopped and deleted first."""
         run = self.tracker.get(run_id)
-        if run is None or run.running:
+        if run is None:
+            return
+        if run.running:
+            conn = self._client_for(run)
+            if conn is not None:
+                self.tasks.start(f"delete:{run_id}", self._delete(conn, run))
             return
         self.tracker.forget(run_id)
+        self._removed(run_id)
+
+    async def _delete(self, conn: Connection, run: RunRecord) -> None:
+        try:
+            outcome = await self.tracker.delete(conn.client, run)
+        except Exception as exc:
+            self.status_message.emit(explain(exc, conn.client.base_url))
+            return
+        if outcome.ok:
+            self._removed(run.id)
+            self.status_message.emit(f"“{run.title}” was stopped and deleted on the server.")
+        else:
+            self.status_message.emit(outcome.message)
+
+    def _removed(self, run_id: str) -> None:
         self.dock.model.remove_run(run_id)
         self.dock._refresh_empty()
+
+    def keep_waiting(self, run_id: str) -> None:
+        run = self.tracker.get(run_id)
+        if run is not None:
+            self.tracker.keep_waiting(run)
+            self.dock.update_run(run)
 
     def show_run(self, run_id: str) -> None:
         self.dock.select_run(run_id)
@@ -225,6 +259,8 @@ class RunsController(QObject):
         return f"{run.interaction_id}:{run.status}:{run.needs_you}"
 
     def _changed(self, run: RunRecord) -> None:
+        if self.tracker.get(run.id) is not run:
+            return  # deleted: its follow may still be winding down
         self.dock.update_run(run)
         listed = (run.session_id, run.status, len(run.interaction_ids))
         if run.session_id and self._listed.get(run.id) != listed:

@@ -4,7 +4,9 @@ Signals:
     run_selected(str): the selected run id ("" when none).
     cancel_requested(str): stop this run on the server.
     open_requested(str): open this run's transcript.
-    forget_requested(str): drop a finished run from the list.
+    forget_requested(str): drop a finished run from the list — or, for a running one, stop
+        it on the server and delete it.
+    keep_waiting_requested(str): a stalled run gets another period before it is flagged.
     decision_made(str, str, str, object, object): run id, call id, decision, arguments,
         typed result — from an approval card.
     budget_changed(int): the token budget for new runs (0 = none).
@@ -32,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.runs import PendingCall, RunRecord
+from workbench.core.runs import PendingCall, RunRecord, format_elapsed
 
 from .approval_card import ApprovalCard
 from .model import COLUMNS, STATUS_COL, ChipDelegate, RunIdRole, RunsModel
@@ -55,6 +57,7 @@ class RunsDock(QDockWidget):
     cancel_requested = Signal(str)
     open_requested = Signal(str)
     forget_requested = Signal(str)
+    keep_waiting_requested = Signal(str)
     decision_made = Signal(str, str, str, object, object)
     budget_changed = Signal(int)
     compare_requested = Signal(str, str)
@@ -72,6 +75,8 @@ class RunsDock(QDockWidget):
         self.cancel_button = QPushButton("Cancel run")
         self.open_button = QPushButton("Open transcript")
         self.forget_button = QPushButton("Remove from list")
+        self.wait_button = QPushButton("Keep waiting")
+        self.wait_button.setToolTip("Wait for this stalled run another period.")
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Select two runs (Ctrl+click) to compare them side by side")
         for button in (
@@ -82,6 +87,10 @@ class RunsDock(QDockWidget):
         ):
             button.setEnabled(False)
             bar.addWidget(button)
+        bar.addWidget(self.wait_button)
+        self.wait_button.hide()
+        self.stall_seconds = 300.0
+        """The stall limit the details quote (set by the controller)."""
         bar.addStretch(1)
         bar.addWidget(QLabel("Budget for new runs:"))
         self.budget = QSpinBox()
@@ -176,6 +185,7 @@ class RunsDock(QDockWidget):
         self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
         self.forget_button.clicked.connect(lambda: self._emit(self.forget_requested))
         self.compare_button.clicked.connect(self._compare)
+        self.wait_button.clicked.connect(lambda: self._emit(self.keep_waiting_requested))
         self.budget.valueChanged.connect(self.budget_changed.emit)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -244,7 +254,15 @@ class RunsDock(QDockWidget):
     def _show_detail(self, run: RunRecord | None) -> None:
         self.cancel_button.setEnabled(bool(run and (run.running or run.needs_you)))
         self.open_button.setEnabled(bool(run and run.interaction_id))
-        self.forget_button.setEnabled(bool(run and not run.running))
+        self.forget_button.setEnabled(run is not None)
+        running = bool(run and run.running)
+        self.forget_button.setText("Stop and delete" if running else "Remove from list")
+        self.forget_button.setToolTip(
+            "Cancel this run on the server, check that it stopped, then delete it."
+            if running
+            else "Drop this run from the list (its transcript stays in the history)."
+        )
+        self.wait_button.setVisible(bool(run and run.stalled and run.running))
         if run is None:
             self.detail.setText("")
             self.answer.hide()
@@ -270,6 +288,12 @@ class RunsDock(QDockWidget):
             text += f"<br><span style='color:#cf222e'>{esc(run.error)}</span>"
         if run.needs_you:
             text += "<br>Waiting for your approval below."
+        if run.stalled and run.running:
+            text += (
+                "<br><span style='color:#bc4c00'>No progress from the server for "
+                f"{format_elapsed(self.stall_seconds)}: the run may be stuck. Cancel it, or "
+                "keep waiting.</span>"
+            )
         self.detail.setText(text)
         self._show_answer(run)
         self._set_cards(run.id, [c for c in run.pending if not c.decision] if run.needs_you else [])

@@ -44,6 +44,8 @@ CHIPS: dict[str, tuple[str, str]] = {
 
 def chip(run: RunRecord) -> tuple[str, str]:
     """The label and colour of a run's status chip."""
+    if run.stalled and run.running:
+        return "stalled", "#bc4c00"  # no event for the stall limit (core/stall.py)
     if run.budget_stopped and run.status == "cancelled":
         return "budget hit", "#bc4c00"
     if run.status == "completed" and run.plan:
