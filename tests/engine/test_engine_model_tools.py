@@ -97,6 +97,22 @@ def test_streamed_tool_steps_fold_into_the_stored_steps(http: httpx.Client) -> N
     assert stored["environment_id"]
 
 
+def test_cancel_stops_a_running_program(client: genai.Client) -> None:
+    run = client.interactions.create(
+        model="scripted", tools=CODE, background=True, input=_py("import time\ntime.sleep(60)")
+    )
+    deadline = time.monotonic() + 30
+    while "code_execution_call" not in _types(client.interactions.get(run.id)):
+        assert time.monotonic() < deadline, "the program never started"
+        time.sleep(0.05)
+    client.interactions.cancel(run.id)
+    while (got := client.interactions.get(run.id)).status == "in_progress":
+        assert time.monotonic() < deadline, "cancel did not stop the program"
+        time.sleep(0.05)
+    assert got.status == "cancelled"
+    assert "code_execution_result" not in _types(got)
+
+
 def test_google_search_says_it_is_unavailable_offline(client: genai.Client) -> None:
     done = client.interactions.create(
         model="scripted", tools=[{"type": "google_search"}],
