@@ -163,14 +163,24 @@ def test_a_client_function_beside_a_built_in_ends_the_turn(client: genai.Client)
     assert second.environment_id == first.environment_id
 
 
-def test_a_model_that_keeps_calling_stops_incomplete(http: httpx.Client) -> None:
+def test_a_repeated_call_is_not_run_again_and_the_model_answers(http: httpx.Client) -> None:
     body = {
         "model": "scripted", "tools": [{"type": "google_search"}],
         "input": "[[loop]] " + _call("google_search", {"queries": ["again"]}),
     }  # fmt: skip
     done = create(http, body).json()
+    assert done["status"] == "completed"
+    kinds = [s["type"] for s in done["steps"]]
+    assert kinds == ["user_input", "google_search_call", "google_search_result", "model_output"]
+    assert "google_search returned" in done["steps"][-1]["content"][0]["text"]
+
+
+def test_more_built_in_calls_than_the_step_limit_end_incomplete(http: httpx.Client) -> None:
+    calls = " ".join(_call("google_search", {"queries": [f"q{i}"]}) for i in range(11))
+    body = {"model": "scripted", "tools": [{"type": "google_search"}], "input": calls}
+    done = create(http, body).json()
     assert done["status"] == "incomplete"
-    assert sum(s["type"] == "google_search_result" for s in done["steps"]) == 10
+    assert sum(s["type"] == "google_search_result" for s in done["steps"]) == 10  # the default
 
 
 def test_tool_choice_none_keeps_built_ins_uncalled(client: genai.Client) -> None:

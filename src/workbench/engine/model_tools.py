@@ -12,7 +12,10 @@ the model as functions with fixed schemas through the backend's function calling
    ``mcp_server_tool_*``), streamed like agent steps (``OutputAssembler.tool_step``);
 3. the results are fed back and the next hop starts — until the model answers without a
    built-in call, a client function was called (``requires_action``), or
-   ``--agent-max-steps`` built-in calls ran (``incomplete``).
+   ``--agent-max-steps`` built-in calls ran (``incomplete``). A call repeated with the same
+   arguments is not run again: the model already has its result, and the next hop is
+   generated with ``tool_choice: none`` so it answers (small models otherwise repeat a call
+   until the step limit).
 
 ``code_execution`` runs in a sandbox environment made for the interaction (or the one the
 request or its ``previous_interaction_id`` names); ``url_context`` follows that
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -95,6 +99,13 @@ def _text_of(steps: list[dict[str, Any]]) -> str:
         for block in step.get("content") or []
         if block.get("type") == "text"
     )
+
+
+def _call_key(registry: ToolRegistry, name: str, args: dict[str, Any]) -> str:
+    """What makes two calls the same call (the arguments as they would run)."""
+    tool = registry.get(name)
+    ran = tool.normalize(args) if tool is not None else args
+    return name + json.dumps(ran, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _spec(tool: AgentTool) -> FunctionSpec:
@@ -210,6 +221,7 @@ class ModelTools:
         request = run.request
         usage = _Usage()
         ran = 0
+        seen: set[str] = set()
         pending: list[tuple[str, dict[str, Any]]] = []
 
         def on_call(name: str, args: dict[str, Any]) -> None:
@@ -228,7 +240,13 @@ class ModelTools:
                     return final_status(run, hop)
                 calls: list[ToolCall] = []
                 results: list[Message] = []
+                repeated = False
                 for name, args in pending:
+                    key = _call_key(registry, name, args)
+                    if key in seen:
+                        repeated = True  # its result is already in the conversation
+                        continue
+                    seen.add(key)
                     if ran >= self.config.agent_max_steps:
                         return "incomplete", None
                     ran += 1
@@ -240,10 +258,15 @@ class ModelTools:
                 if out.calls():
                     return "requires_action", None
                 said = _text_of(out.steps[first:])
-                assistant = Message(role="assistant", text=said, tool_calls=tuple(calls))
-                messages = (*request.messages, assistant, *results)
-                # ``any`` forces the first call only: after a result the model may answer.
+                messages = request.messages
+                if calls or said:
+                    assistant = Message(role="assistant", text=said, tool_calls=tuple(calls))
+                    messages = (*messages, assistant, *results)
+                # ``any`` forces the first call only: after a result the model may answer; a
+                # model that repeats a call it has the result of is asked to answer now.
                 choice = "auto" if request.tool_choice == "any" else request.tool_choice
+                if repeated:
+                    choice = "none"
                 request = dataclasses.replace(request, messages=messages, tool_choice=choice)
         finally:
             chunk = UsageChunk(usage.input, usage.output, usage.thought) if usage.complete else None
