@@ -166,13 +166,14 @@ def test_a_client_function_beside_a_built_in_ends_the_turn(client: genai.Client)
 def test_a_repeated_call_is_not_run_again_and_the_model_answers(http: httpx.Client) -> None:
     body = {
         "model": "scripted", "tools": [{"type": "google_search"}],
-        "input": "[[loop]] " + _call("google_search", {"queries": ["again"]}),
+        "input": "[[loop]] [[reply already made that call => Search is unavailable.]] "
+        + _call("google_search", {"queries": ["again"]}),
     }  # fmt: skip
     done = create(http, body).json()
     assert done["status"] == "completed"
     kinds = [s["type"] for s in done["steps"]]
     assert kinds == ["user_input", "google_search_call", "google_search_result", "model_output"]
-    assert "google_search returned" in done["steps"][-1]["content"][0]["text"]
+    assert done["steps"][-1]["content"][0]["text"] == "Search is unavailable."
 
 
 def test_more_built_in_calls_than_the_step_limit_end_incomplete(http: httpx.Client) -> None:

@@ -13,7 +13,7 @@ the model as functions with fixed schemas through the backend's function calling
 3. the results are fed back and the next hop starts — until the model answers without a
    built-in call, a client function was called (``requires_action``), or
    ``--agent-max-steps`` built-in calls ran (``incomplete``). A call repeated with the same
-   arguments is not run again: the model already has its result, and the next hop is
+   arguments is not run again: the model is told it has the result and the next hop is
    generated with ``tool_choice: none`` so it answers (small models otherwise repeat a call
    until the step limit).
 
@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from .agent import ToolContext, ToolRegistry, build_registry
 from .agent.history import plain_steps
+from .agent.prompt import HARNESS
 from .agent.runs import creates_new, sandbox_error
 from .agent.tools import AgentTool, until_cancelled
 from .backends.base import (
@@ -88,6 +89,13 @@ class _Usage:
         self.input += hop.usage.input_tokens
         self.output += hop.usage.output_tokens
         self.thought += hop.usage.thought_tokens
+
+
+REPEATED = (
+    "You already made that call, and its result is above. Do not call it again: answer the "
+    "request now in plain words, from the results you have."
+)
+"""What the model is told when it repeats a call it has the result of."""
 
 
 def _text_of(steps: list[dict[str, Any]]) -> str:
@@ -267,6 +275,8 @@ class ModelTools:
                 choice = "auto" if request.tool_choice == "any" else request.tool_choice
                 if repeated:
                     choice = "none"
+                    nudge = Message(role="user", text=REPEATED, name=HARNESS)
+                    messages = (*messages, nudge)
                 request = dataclasses.replace(request, messages=messages, tool_choice=choice)
         finally:
             chunk = UsageChunk(usage.input, usage.output, usage.thought) if usage.complete else None
