@@ -420,7 +420,7 @@ def test_openapi_document(engine: EngineProcess) -> None:
         ({"model": 5, "input": "a"}, 400),
         ({"model": "scripted", "input": "a", "stream": "yes"}, 400),
         ({"model": "scripted", "input": "a", "tools": "x"}, 400),
-        ({"model": "scripted", "input": "a", "tools": [{"type": "google_search"}]}, 400),
+        ({"model": "scripted", "input": "a", "tools": [{"type": "google_maps"}]}, 400),
         ({"model": "scripted", "input": "a", "generation_config": {"max_output_tokens": "x"}}, 400),
         ({"model": "scripted", "input": "a", "generation_config": {"temperature": 9}}, 400),
         (

@@ -213,3 +213,64 @@ def test_curl_resource_sample_is_served(
     else:
         assert resp.status_code == refused[0], resp.text
         assert refused[1] in resp.json()["error"]["message"].lower()
+
+
+# -- the tool schemas' own samples (built-in tools on model interactions) -----------------
+
+TOOL_SCHEMAS = ("CodeExecution", "UrlContext", "GoogleSearch", "McpServer", "FileSearch",
+                "ComputerUse", "GoogleMaps", "Function")  # fmt: skip
+TOOL_REFUSED: dict[str, tuple[int, str]] = {
+    "mcp_server": (400, "could not be reached"),  # the demo server is on the internet
+    "file_search": (404, "no file search stores"),  # the store create is a 404 already
+    "computer_use": (400, "computer_use"),
+    "google_maps": (400, "google_maps"),
+}
+
+
+def _tool_samples(lang: str) -> list[Any]:
+    schemas = spec()["components"]["schemas"]
+    return [
+        pytest.param(s, id=s["label"])
+        for name in TOOL_SCHEMAS
+        for s in schemas[name].get("x-codeSamples", [])
+        if s["lang"] == lang
+    ]
+
+
+@pytest.mark.parametrize("sample", _tool_samples("python"))
+def test_tool_python_sample_runs(
+    sample: dict[str, Any], engine: EngineProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = genai.Client
+    options = {
+        "base_url": engine.url,
+        "api_version": "v1beta",
+        "client_args": {"transport": OracleTransport()},
+    }
+    monkeypatch.setattr(
+        genai, "Client", lambda *a, **k: real(api_key=engine.token, http_options=options)
+    )
+    refused = TOOL_REFUSED.get(sample["label"])
+    if refused is None:
+        exec(compile(sample["source"], sample["label"], "exec"), {})
+        return
+    with pytest.raises(Exception) as caught:
+        exec(compile(sample["source"], sample["label"], "exec"), {})
+    assert str(refused[0]) in str(caught.value)
+    assert refused[1] in str(caught.value).lower()
+
+
+@pytest.mark.parametrize("sample", _tool_samples("sh"))
+def test_tool_curl_sample_body_is_served(sample: dict[str, Any], engine: EngineProcess) -> None:
+    body = _curl_body(sample["source"])
+    assert body is not None
+    with engine.http() as http:
+        resp = create(http, body)
+    refused = TOOL_REFUSED.get(sample["label"])
+    if refused is None:
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["status"] in ("completed", "requires_action")
+    else:
+        assert resp.status_code == refused[0], resp.text
+        words = "not found" if sample["label"] == "file_search" else refused[1]
+        assert words in resp.json()["error"]["message"].lower()

@@ -33,7 +33,6 @@ _LOCAL_MISSING = {
     "tool:google_search": "The local engine works offline: it has no Google Search.",
     "tool:google_maps": "The local engine works offline: it has no Google Maps.",
     "tool:url_context": "The local engine works offline: it cannot fetch web pages.",
-    "tool:code_execution": "The local engine does not run code for models.",
 }
 
 

@@ -58,6 +58,8 @@ class CreateRequest:
     json_output: bool = False
     thought_summaries: bool = True
     agent_tools: list[dict[str, Any]] | None = None
+    builtin_tools: list[dict[str, Any]] = field(default_factory=list)
+    """A model interaction's built-in tool declarations, in request order."""
     max_total_tokens: int | None = None
     cached_content: str | None = None
     thinking_level: str | None = None

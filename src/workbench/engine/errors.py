@@ -100,7 +100,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 404:
+        if exc.status_code == 404 and "/fileSearchStores" in request.url.path:
+            message = (
+                f"{request.method} {request.url.path}: the local engine has no File Search "
+                "stores (so no file_search tool); send Files API files as document input instead"
+            )
+        elif exc.status_code == 404:
             message = f"no such resource: {request.method} {request.url.path}"
         elif exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"

@@ -1,19 +1,24 @@
 """The work of a model interaction: one backend generation turned into steps and events.
 
 ``run_model`` streams the backend's chunks into the run's ``OutputAssembler`` and returns
-the final status (and errors) for the runner to apply. Agent interactions do their work in
-``agent/loop.py`` instead; both report through the same ``Run`` (``runner.py``).
+the final status (and errors) for the runner to apply. ``generate`` is one such generation;
+``model_tools.py`` calls it once per hop of the built-in tool loop. Agent interactions do
+their work in ``agent/loop.py`` instead; all report through the same ``Run`` (``runner.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from .backends.base import (
     Backend,
     BackendError,
     FinishChunk,
+    GenerationRequest,
     TextChunk,
     ThoughtChunk,
     ToolCallChunk,
@@ -25,26 +30,39 @@ from .live_run import Outcome, Run
 log = logging.getLogger("workbench.engine.runner")
 
 
-async def run_model(run: Run, backend: Backend, cap: int | None) -> Outcome:
-    """Generate once; ``cap`` stops after that many output chunks (continuation)."""
-    out = run.assembler
+@dataclass
+class Hop:
+    """What one backend generation did (the text and thoughts are already in the run)."""
+
     finish: str | None = None
     usage: UsageChunk | None = None
-    capped = False
-    thoughts = 0
-    budget = run.request.thinking_budget
+    capped: bool = False
     failure: dict[str, str] | None = None
-    if run.thought_summaries and run.request.notes and not out.steps:
-        # The model gets derived text instead of the media: say so before it answers.
-        out.thought(" ".join(run.request.notes))
-    stream = backend.generate(run.request, run.cancel_event)
+
+
+async def generate(
+    run: Run,
+    backend: Backend,
+    request: GenerationRequest,
+    cap: int | None,
+    on_call: Callable[[str, dict[str, Any]], object],
+) -> Hop:
+    """One generation streamed into the run's steps; each tool call goes to ``on_call``.
+
+    ``cap`` stops after that many output chunks of the whole run (continuation).
+    """
+    out = run.assembler
+    hop = Hop()
+    thoughts = 0
+    budget = request.thinking_budget
+    stream = backend.generate(request, run.cancel_event)
     try:
         async for chunk in stream:
             if run.cancel_event.is_set():
                 break
             if isinstance(chunk, TextChunk | ThoughtChunk):
                 if cap is not None and out.output_chunks >= cap:
-                    capped = True
+                    hop.capped = True
                     break
                 if isinstance(chunk, TextChunk):
                     out.text(chunk.text)
@@ -53,32 +71,51 @@ async def run_model(run: Run, backend: Backend, cap: int | None) -> Outcome:
                 if run.thought_summaries and (budget is None or thoughts <= budget):
                     out.thought(chunk.text)
             elif isinstance(chunk, ToolCallChunk):
-                out.call(chunk.name, dict(chunk.arguments))
+                on_call(chunk.name, dict(chunk.arguments))
             elif isinstance(chunk, UsageChunk):
-                usage = chunk
+                hop.usage = chunk
             elif isinstance(chunk, FinishChunk):
-                finish = chunk.reason
+                hop.finish = chunk.reason
     except BackendError as exc:
-        failure = {"code": exc.code or "internal", "message": str(exc) or "generation failed"}
+        hop.failure = {"code": exc.code or "internal", "message": str(exc) or "generation failed"}
     except Exception as exc:
         log.exception("backend failed for %s", run.id)
-        failure = {"code": "internal", "message": f"generation failed: {exc}"}
+        hop.failure = {"code": "internal", "message": f"generation failed: {exc}"}
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):
                 await aclose()
         out.close()
-    run.record.resource["usage"] = usage_dict(run.request, out, usage)
+    return hop
+
+
+def announce_notes(run: Run) -> None:
+    """The model gets derived text instead of the media: say so before it answers."""
+    if run.thought_summaries and run.request.notes and not run.assembler.steps:
+        run.assembler.thought(" ".join(run.request.notes))
+
+
+def final_status(run: Run, hop: Hop) -> Outcome:
+    """The run's outcome after its last generation ``hop``."""
     if run.cancel_event.is_set():
         return run.abort_status, run.abort_errors
-    if failure is not None:
-        out.emit({"event_type": "error", "error": failure})
-        return "failed", [failure]
-    if out.calls():
+    if hop.failure is not None:
+        run.assembler.emit({"event_type": "error", "error": hop.failure})
+        return "failed", [hop.failure]
+    if run.assembler.calls():
         return "requires_action", None
-    if capped:
+    if hop.capped:
         return "requires_continuation", None
-    if finish == "length":
+    if hop.finish == "length":
         return "incomplete", None
     return "completed", None
+
+
+async def run_model(run: Run, backend: Backend, cap: int | None) -> Outcome:
+    """Generate once; ``cap`` stops after that many output chunks (continuation)."""
+    announce_notes(run)
+    out = run.assembler
+    hop = await generate(run, backend, run.request, cap, out.call)
+    run.record.resource["usage"] = usage_dict(run.request, out, hop.usage)
+    return final_status(run, hop)

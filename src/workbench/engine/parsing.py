@@ -13,13 +13,19 @@ from typing import Any
 
 from workbench.protocol import ProtocolError, parse_create_body
 
-from .agent.validation import parse_agent_fields
+from .agent.validation import check_builtin_tool, parse_agent_fields
 from .backends.base import FunctionSpec
 from .create_request import CreateRequest, ToolChoice
-from .errors import bad_request
+from .errors import bad_request, not_found
 from .steps import normalize_input
 
 TOOL_CHOICES = ("auto", "any", "none", "validated")
+
+MODEL_BUILTINS = ("code_execution", "url_context", "google_search", "mcp_server")
+"""Built-in tool types a model interaction runs server-side (``model_tools.py``)."""
+SANDBOX_TOOLS = ("code_execution", "url_context")
+"""Built-ins that work in (or under the network rules of) an ``environment``."""
+
 THINKING_BUDGETS: dict[str, int | None] = {
     "minimal": 0,
     "low": 256,
@@ -120,12 +126,12 @@ def parse_create(body: Any) -> CreateRequest:
     if agentish:
         parse_agent_fields(body, req)
     else:
-        if env is not None:
-            raise bad_request(
-                "environment is not available on model interactions in the local engine (its "
-                "model interactions run no sandbox tools); call an agent to work in one"
-            )
         _parse_tools(body.get("tools"), req)
+        if env is not None and not any(t["type"] in SANDBOX_TOOLS for t in req.builtin_tools):
+            raise bad_request(
+                "environment is used on model interactions only by the code_execution and "
+                "url_context tools; declare one of them or drop 'environment'"
+            )
     _parse_generation_config(body.get("generation_config"), req)
     _parse_response_format(body, req)
     try:
@@ -153,10 +159,19 @@ def _parse_tools(tools: Any, req: CreateRequest) -> None:
         where = f"tools[{i}]"
         if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
             raise bad_request(f"{where}: a tool must be an object with a string 'type'")
-        if tool["type"] != "function":
+        kind = tool["type"]
+        if kind == "file_search":
+            _refuse_file_search(tool, where)
+        if kind in MODEL_BUILTINS:
+            if kind != "mcp_server" and any(t["type"] == kind for t in req.builtin_tools):
+                raise bad_request(f"{where}: the {kind} tool is declared twice")
+            check_builtin_tool(tool, where)
+            req.builtin_tools.append(dict(tool))
+            continue
+        if kind != "function":
             raise bad_request(
-                f"{where}: tool type {tool['type']!r} is not available in the local engine; "
-                "it supports 'function' tools (run the tool yourself and send the result)"
+                f"{where}: tool type {kind!r} is not available in the local engine; it "
+                f"supports 'function' tools and {', '.join(MODEL_BUILTINS)}"
             )
         name = tool.get("name")
         if not isinstance(name, str) or not name:
@@ -177,6 +192,24 @@ def _parse_tools(tools: Any, req: CreateRequest) -> None:
                 parameters=params if params is not None else {"type": "object"},
             )
         )
+
+
+def _refuse_file_search(tool: dict[str, Any], where: str) -> None:
+    """``file_search`` searches File Search stores, which the local engine does not have."""
+    stores = tool.get("file_search_store_names")
+    if stores is not None and (
+        not isinstance(stores, list) or not all(isinstance(n, str) for n in stores)
+    ):
+        raise bad_request(f"{where}: file_search_store_names must be a list of strings")
+    if stores:
+        raise not_found(
+            f"{where}: file search store {stores[0]!r} not found: the local engine has no "
+            "File Search stores; send Files API files as document input instead"
+        )
+    raise bad_request(
+        f"{where}: file_search needs file_search_store_names, and the local engine has no "
+        "File Search stores; send Files API files as document input instead"
+    )
 
 
 def _tool_choice_mode(value: Any, where: str) -> ToolChoice:
@@ -235,9 +268,10 @@ def _parse_generation_config(cfg: Any, req: CreateRequest) -> None:
     if names is not None:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise bad_request("tool_choice.allowed_tools.tools must be a list of function names")
-        known = {f.name for f in req.functions}
+        known = {f.name for f in req.functions} | {t["type"] for t in req.builtin_tools}
         unknown = [n for n in names if n not in known]
-        if unknown:
+        # MCP tool names are known once the servers are listed (model_tools.prepare).
+        if unknown and not any(t["type"] == "mcp_server" for t in req.builtin_tools):
             raise bad_request(f"tool_choice names undeclared functions: {', '.join(unknown)}")
         req.allowed_functions = tuple(names)
 

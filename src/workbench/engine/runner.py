@@ -28,6 +28,7 @@ from .errors import ApiError, bad_request, not_found
 from .eventlog import EventLog
 from .live_run import Outcome, Run
 from .model_run import run_model
+from .model_tools import ModelTools
 from .recovery import recover
 from .status import (
     DISCONNECTED,
@@ -163,11 +164,32 @@ class Runner:
                 raise ApiError(503, "the engine is shutting down")
             return await self._start(req, plan.request, prev, work=plan.work, extra=plan.resource)
         assert info is not None
+        if req.builtin_tools:
+            return await self._start_with_tools(req, history, prev, info)
         # Decoding media and extracting PDF text can take a while: keep it off the loop.
         gen = await asyncio.to_thread(generation_request, req, history, info)
         if self.stopping:
             raise ApiError(503, "the engine is shutting down")
         return await self._start(req, gen, prev)
+
+    async def _start_with_tools(
+        self,
+        req: CreateRequest,
+        history: list[dict[str, Any]],
+        prev: InteractionRecord | None,
+        info: ModelInfo,
+    ) -> Run:
+        """A model interaction with built-in tools (``model_tools.py``)."""
+        if self.agents is None:
+            raise bad_request(
+                "built-in tools are not available: this engine runs without its sandbox; "
+                "send only 'function' tools"
+            )
+        plan = await ModelTools(self.agents).prepare(req, history, prev, info)
+        if self.stopping:
+            await plan.discard()
+            raise ApiError(503, "the engine is shutting down")
+        return await self._start(req, plan.request, prev, work=plan.work, extra=plan.resource)
 
     async def _with_saved_agents(self, exc: ApiError) -> ApiError:
         """An unknown agent's 404 also names the saved agents that do exist (the spec's 404)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.engine.agent import ToolContext, build_registry, shorten
+from workbench.engine.agent.tools_web import SEARCH_OFFLINE
 from workbench.engine.sandbox import InvalidRequest, Mechanism
 from workbench.engine.sandbox import isolation as iso
 from workbench.engine.sandbox.network import parse_network
@@ -143,7 +144,8 @@ async def test_google_search_is_unavailable(ctx: ToolContext) -> None:
     out = await reg.run("google_search", {"queries": ["weather in Paris"]}, ctx)
     assert out.is_error and "unavailable" in out.text and "no results" in out.text
     res = reg.get("google_search").result_step("g1", out)  # type: ignore[union-attr]
-    assert isinstance(res, GoogleSearchResultStep) and res.result == [] and res.is_error is True
+    assert isinstance(res, GoogleSearchResultStep) and res.is_error is True
+    assert [r.search_suggestions for r in res.result] == [SEARCH_OFFLINE]
 
 
 async def test_url_context_with_network_disabled(ctx: ToolContext) -> None:

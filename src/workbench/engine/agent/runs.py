@@ -76,11 +76,11 @@ class AgentPlan:
     discard: Callable[[], Awaitable[None]]
 
 
-def _sandbox_error(exc: SandboxError, where: str = "environment") -> ApiError:
+def sandbox_error(exc: SandboxError, where: str = "environment") -> ApiError:
     return ApiError(exc.http_status, f"{where}: {exc.message}", exc.code)
 
 
-def _creates_new(spec: Any) -> bool:
+def creates_new(spec: Any) -> bool:
     """Whether ``environment`` makes a new sandbox (rather than reusing or updating one)."""
     if isinstance(spec, str):
         return spec.strip().lower() == "remote"
@@ -134,7 +134,7 @@ class AgentRuns:
         self.code_egress: EgressPrepare | None = None
         """The egress proxy grant of a run and its env placeholders (ops/egress.py)."""
 
-    async def _network(self, policy: NetworkPolicy) -> NetworkPolicy:
+    async def network(self, policy: NetworkPolicy) -> NetworkPolicy:
         """The policy with allowlist-named credentials turned into headers (ops/injection)."""
         if self.credential_network is not None:
             return await self.credential_network(policy)
@@ -142,7 +142,7 @@ class AgentRuns:
             raise bad_request("network.allowlist names a credential, but this engine has none")
         return policy
 
-    async def _env_vars(self, env: dict[str, Any]) -> dict[str, str]:
+    async def env_vars(self, env: dict[str, Any]) -> dict[str, str]:
         """The environment's variables as the sandbox gets them, credentials resolved."""
         if self.credential_env is not None:
             return await self.credential_env(env)
@@ -205,7 +205,7 @@ class AgentRuns:
         try:
             registry = await build_registry(tools)
         except SandboxError as exc:
-            raise _sandbox_error(exc, "tools") from exc
+            raise sandbox_error(exc, "tools") from exc
         except ValidationError as exc:
             raise bad_request(f"tools: {exc.errors()[0]['msg']}") from exc
         limits = LoopLimits(
@@ -227,10 +227,10 @@ class AgentRuns:
         try:
             env = await self.envs.materialize(spec, base=(saved or {}).get("base_environment"))
         except SandboxError as exc:
-            raise _sandbox_error(exc) from exc
+            raise sandbox_error(exc) from exc
         except ValidationError as exc:
             raise bad_request(f"environment: {exc.errors()[0]['msg']}") from exc
-        fresh = _creates_new(spec)
+        fresh = creates_new(spec)
 
         async def discard() -> None:
             if fresh:
@@ -244,9 +244,9 @@ class AgentRuns:
             if skills:
                 registry.add(LoadSkillTool(skills))
             instructions = await asyncio.to_thread(combine_instructions, instruction, root)
-            env_vars = await self._env_vars(env.env or {})
+            env_vars = await self.env_vars(env.env or {})
             raw_network = self.envs.network_policy(env)
-            network = await self._network(raw_network)
+            network = await self.network(raw_network)
             egress = None
             if self.code_egress is not None:
                 egress, env_vars = await self.code_egress(
@@ -254,7 +254,7 @@ class AgentRuns:
                 )
         except SandboxError as exc:
             await discard()
-            raise _sandbox_error(exc, "input") from exc
+            raise sandbox_error(exc, "input") from exc
         except BaseException:
             await discard()
             raise

@@ -30,6 +30,7 @@ The loop's sequence for one model call of tool ``name`` with ``args``::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,20 @@ class ToolOutcome:
     result: Any = None
     is_error: bool = False
     requires_action: bool = False
+
+
+async def until_cancelled(task: asyncio.Future[Any], cancel: asyncio.Event) -> bool:
+    """Wait for ``task``; True (and the task stopped) when ``cancel`` was set first."""
+    stop = asyncio.ensure_future(cancel.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    return task.cancelled() or cancel.is_set()
 
 
 def error(message: str) -> ToolOutcome:

@@ -7,7 +7,7 @@ addresses are only reached when the allowlist names that host exactly (e.g. ``12
 Allowlist ``transform`` headers are added to the requests of their domain.
 
 ``google_search`` never invents results: there is no search engine offline, so it returns an
-error result that says so.
+error result that says so (its one item's ``search_suggestions`` is that notice).
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ MAX_BYTES = 2 * 1024 * 1024
 TEXT_PER_URL = 4000
 MAX_REDIRECTS = 5
 
+SEARCH_OFFLINE = (
+    "Google Search is unavailable offline: the local engine has no search provider, so nothing "
+    "was searched and there are no results."
+)
+"""What a ``google_search_result`` step says (its one result's ``search_suggestions``)."""
 SEARCH_UNAVAILABLE = (
     "google_search is unavailable: the local engine has no search engine, so no results were "
     "produced. Answer from what you know or from url_context, and say that you could not search."
@@ -205,4 +210,5 @@ class GoogleSearchTool(AgentTool):
         )
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        return ToolOutcome(text=SEARCH_UNAVAILABLE, result=[], is_error=True)
+        notice = [{"search_suggestions": SEARCH_OFFLINE}]
+        return ToolOutcome(text=SEARCH_UNAVAILABLE, result=notice, is_error=True)

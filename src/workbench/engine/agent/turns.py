@@ -29,7 +29,7 @@ from workbench.engine.backends.base import (
 
 from .actions import program_closed
 from .prompt import HARNESS
-from .tools import ToolContext, ToolOutcome, ToolRegistry, shorten
+from .tools import ToolContext, ToolOutcome, ToolRegistry, shorten, until_cancelled
 
 log = logging.getLogger("workbench.engine.agent")
 
@@ -322,13 +322,4 @@ class TurnRunner:
 
     async def until_cancelled(self, task: asyncio.Future[Any]) -> bool:
         """Wait for ``task``; True (and the task stopped) when the run was cancelled first."""
-        stop = asyncio.ensure_future(self.cancel.wait())
-        try:
-            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        return task.cancelled() or self.cancel.is_set()
+        return await until_cancelled(task, self.cancel)

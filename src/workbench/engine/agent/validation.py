@@ -27,6 +27,31 @@ MCP_NAME = re.compile(r"^[a-z0-9_-]+$")
 INT64_MAX = 2**63 - 1
 
 
+def check_builtin_tool(tool: dict[str, Any], here: str) -> None:
+    """The fields of an ``mcp_server`` or ``google_search`` declaration (agents and models)."""
+    kind = tool.get("type")
+    if kind == "mcp_server":
+        name = tool.get("name")
+        if not isinstance(name, str) or not MCP_NAME.match(name):
+            raise bad_request(
+                f"{here}: mcp_server 'name' must match ^[a-z0-9_-]+$ (lower-case letters, "
+                "digits, '_' and '-')"
+            )
+        if not isinstance(tool.get("url"), str) or not tool["url"]:
+            raise bad_request(f"{here}: mcp_server needs a string 'url'")
+        headers = tool.get("headers")
+        if headers is not None and (
+            not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values())
+        ):
+            raise bad_request(f"{here}: mcp_server 'headers' must map names to strings")
+    elif kind == "google_search":
+        types = tool.get("search_types")
+        if types is not None and (
+            not isinstance(types, list) or not all(isinstance(t, str) for t in types)
+        ):
+            raise bad_request(f"{here}: 'search_types' must be a list of strings")
+
+
 def check_agent_tools(tools: Any, where: str = "tools") -> list[dict[str, Any]]:
     """The tool declarations of an agent, checked; 400 for anything an agent cannot use."""
     if not isinstance(tools, list):
@@ -58,27 +83,8 @@ def check_agent_tools(tools: Any, where: str = "tools") -> list[dict[str, Any]]:
                 raise bad_request(f"{here}: 'description' must be a string")
             if tool.get("parameters") is not None and not isinstance(tool["parameters"], dict):
                 raise bad_request(f"{here}: 'parameters' must be a JSON Schema object")
-        elif kind == "mcp_server":
-            name = tool.get("name")
-            if not isinstance(name, str) or not MCP_NAME.match(name):
-                raise bad_request(
-                    f"{here}: mcp_server 'name' must match ^[a-z0-9_-]+$ (lower-case letters, "
-                    "digits, '_' and '-')"
-                )
-            if not isinstance(tool.get("url"), str) or not tool["url"]:
-                raise bad_request(f"{here}: mcp_server needs a string 'url'")
-            headers = tool.get("headers")
-            if headers is not None and (
-                not isinstance(headers, dict)
-                or not all(isinstance(v, str) for v in headers.values())
-            ):
-                raise bad_request(f"{here}: mcp_server 'headers' must map names to strings")
-        elif kind == "google_search":
-            types = tool.get("search_types")
-            if types is not None and (
-                not isinstance(types, list) or not all(isinstance(t, str) for t in types)
-            ):
-                raise bad_request(f"{here}: 'search_types' must be a list of strings")
+        else:
+            check_builtin_tool(tool, here)
     return [dict(t) for t in tools]
 
 
