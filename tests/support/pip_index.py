@@ -47,7 +47,8 @@ def build_wheel(
 
 
 class LoopbackIndex:
-    """A find-links index over HTTP on 127.0.0.1 (``stall``: stop halfway until ``release``)."""
+    """A find-links index over HTTP on 127.0.0.1 (``stall``: hold each file halfway until
+    ``release`` is set)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -64,16 +65,19 @@ class LoopbackIndex:
                 pass
 
             def copyfile(self, source, outputfile):  # type: ignore[no-untyped-def]
-                sent, half = 0, BLOB // 2
+                sent, half, held = 0, BLOB // 2, False
                 if hasattr(source, "name"):  # a file (the listing page is in memory)
                     half = os.fstat(source.fileno()).st_size // 2
                 while block := source.read(64 * 1024):
                     outputfile.write(block)
                     outputfile.flush()
                     sent += len(block)
-                    if index.stall.is_set() and sent > half:
-                        index.release.wait(20)
-                        return
+                    if index.stall.is_set() and sent > half and not held:
+                        # Hold the rest until released, then send it. A response cut short
+                        # here would make pip retry, and while ``stall`` stays set every
+                        # retry would be cut again (pip gives up after six).
+                        held = True
+                        index.release.wait(60)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

