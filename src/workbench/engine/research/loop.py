@@ -39,7 +39,17 @@ from ..backends.base import (
 )
 from . import prompts
 from .chunking import Chunk, Document, chunk_document
-from .claims import Claim, check, split_claims
+from .claims import Claim, check, holds, key_values, split_claims
+from .extract import (
+    Sentence,
+    Weights,
+    bridge_queries,
+    candidates,
+    names,
+    relevance,
+    stems,
+    title,
+)
 from .index import PassageIndex, query_terms
 from .report import Finding, Report, build, where
 
@@ -50,6 +60,9 @@ AFFIRM = re.compile(
     re.I,
 )
 PLAN_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+?)\s*$")
+MAX_PLAN_WORDS = 20
+ANSWER_RELEVANCE = 0.75
+"""An answer must cover this share of what the best note covers of the question's words."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class ResearchLimits:
         max_subquestions: sub-questions researched, the research question included.
         passages: passages read per sub-question.
         plan_tokens, note_tokens, answer_tokens: output tokens of each kind of call.
+        answer_notes: notes shown for the short answer (those that bear most on it).
     """
 
     max_model_calls: int = 12
@@ -71,6 +85,7 @@ class ResearchLimits:
     plan_tokens: int = 120
     note_tokens: int = 160
     answer_tokens: int = 200
+    answer_notes: int = 3
 
 
 @dataclass(frozen=True)
@@ -133,13 +148,17 @@ def parse_plan_lines(text: str, limit: int) -> list[str]:
     out: list[str] = []
     for raw in text.splitlines():
         match = PLAN_LINE.match(raw)
-        line = (match.group(1) if match else raw).strip().strip('"').strip()
-        if len(query_terms(line)) < 1 or len(line) < 4 or line.lower().startswith("stage"):
-            continue
-        if line.lower() not in (o.lower() for o in out):
-            out.append(line)
-        if len(out) >= limit:
-            break
+        body = (match.group(1) if match else raw).strip()
+        for piece in re.split(r"(?<=\?)\s+", body):  # "Q1? Q2? Q3?" on one line
+            line = piece.strip().strip('"').strip()
+            if len(query_terms(line)) < 1 or len(line) < 4 or line.lower().startswith("stage"):
+                continue
+            if len(line.split()) > MAX_PLAN_WORDS:
+                continue
+            if line.lower() not in (o.lower() for o in out):
+                out.append(line)
+            if len(out) >= limit:
+                return out
     return out
 
 
@@ -180,6 +199,8 @@ class ResearchLoop:
         self.usage = Usage()
         self.state = State()
         self.report: Report | None = None
+        self.weights = Weights([])
+        self.context: dict[str, str] = {}
 
     # -- the model ----------------------------------------------------------------------
 
@@ -237,6 +258,7 @@ class ResearchLoop:
             self.state.chunks.extend(chunk_document(i, doc))
         index = PassageIndex()
         index.add(self.state.chunks)
+        self.weights = Weights(self.state.chunks)
         return index
 
     async def plan(self, task: Task) -> list[str]:
@@ -258,57 +280,107 @@ class ResearchLoop:
         answer = await self.ask(
             task.user_text, prompts.plan_prompt(task.question, limit - 1), self.limits.plan_tokens
         )
-        own = set(query_terms(task.question))
-        extra = [q for q in parse_plan_lines(answer, limit) if set(query_terms(q)) != own]
+        own = stems(task.question)
+        extra = [q for q in parse_plan_lines(answer, limit) if stems(q) != own]
         return [task.question, *extra][:limit]
 
-    async def research(self, user: str, sub: str, index: PassageIndex) -> None:
-        """Search, read and take cited notes for one sub-question."""
-        hits = await asyncio.to_thread(index.search, sub, self.limits.passages)
+    async def research(
+        self, user: str, sub: str, index: PassageIndex, query: str = "", ask: str = "",
+        extra: list[Sentence] | None = None,
+    ) -> list[Sentence]:  # fmt: skip
+        """Search (``query``, default ``sub``), read the best passages, pick their sentences
+        that bear on ``sub`` (``extract``) and ask for a note on ``ask`` (default ``sub``)
+        from them; ``extra`` sentences (a first hop's) are shown too. Answers the sentences
+        shown, best first."""
+        hits = await asyncio.to_thread(index.search, query or sub, self.limits.passages)
         if not hits:
             self.state.findings.append(Finding(sub))
             self.state.missing.append(f"{sub}: no passage in the sources matched it")
-            self.think(f"Searched the sources for “{sub}”: nothing matched.")
-            return
-        shown: list[tuple[int, str, str]] = []
-        for hit in hits:
-            chunk = self.state.chunks[hit.chunk]
-            n = self.state.number(hit.chunk)
-            doc = self.state.documents[chunk.doc]
-            shown.append((n, f"{doc.name}, {where(chunk)}", chunk.text))
-        places = ", ".join(f"[{n}] {label}" for n, label, _ in shown)
-        self.think(f"Searched the sources for “{sub}” and read {len(shown)} passages: {places}.")
-        answer = await self.ask(user, prompts.notes_prompt(sub, shown), self.limits.note_tokens)
-        claims = check(split_claims(answer), {n: text for n, _, text in shown})
-        self.state.findings.append(Finding(sub, claims))
-        if not claims:
+            self.think(f"Searched the sources for “{query or sub}”: nothing matched.")
+            return []
+        state = self.state
+        picked = candidates(
+            query or sub, [h.chunk for h in hits], state.chunks, state.documents, self.weights
+        )
+        for s in extra or []:
+            if s not in picked:
+                picked.append(s)
+        places = ", ".join(
+            f"[{state.number(h.chunk)}] {state.documents[state.chunks[h.chunk].doc].name}, "
+            f"{where(state.chunks[h.chunk])}"
+            for h in hits
+        )
+        self.think(f"Searched the sources for “{query or sub}” and read {len(hits)} passages: "
+                   f"{places}.")  # fmt: skip
+        if not picked:
+            self.state.findings.append(Finding(sub))
             self.state.missing.append(f"{sub}: the passages found do not answer it")
+            return []
+        facts = [(state.number(s.chunk), s.text) for s in picked]
+        read = [h.chunk for h in hits] + [s.chunk for s in picked]
+        texts = {state.number(c): state.chunks[c].text for c in read}
+        answer = await self.ask(
+            user, prompts.notes_prompt(ask or sub, facts), self.limits.note_tokens
+        )
+        claims = check(split_claims(answer), texts, ask or sub)
+        if not any(c.cited for c in claims):
+            # Nothing the model wrote is in the passages: the best sentence itself is the
+            # note (a quotation, cited to the passage it was taken from).
+            best = picked[0]
+            claims = [*claims, Claim(best.text, [state.number(best.chunk)])]
+        if extra:
+            for claim in claims:
+                self.context[claim.text] = " ".join(s.text for s in extra)
+        self.state.findings.append(Finding(sub, claims))
         cited = sum(1 for c in claims if c.cited)
         self.think(f"Notes on “{sub}”: {len(claims)} statements, {cited} with a source.")
+        return picked
+
+    def bearing(self, claim: Claim, question: str) -> float:
+        """How much a note bears on the question: its words, the titles of the documents it
+        cites, and (for a second hop) the first hop's sentences it was written from."""
+        titles = " ".join(
+            title(self.state.documents[self.state.chunks[self.state.numbers[n]].doc])
+            for n in claim.cited
+        )
+        context = self.context.get(claim.text, "")
+        return relevance(f"{claim.text} {titles} {context}", question, self.weights)
 
     async def answer(self, task: Task) -> list[Claim]:
-        """The short answer from the cited notes (their numbers kept)."""
-        notes: list[str] = []
-        texts: dict[int, str] = {}
+        """The short answer from the cited notes (their numbers kept).
+
+        The model sees the ``answer_notes`` notes that bear most on the question. Its answer
+        must pass ``check`` and bear on the question about as much as the best note does (a
+        small model often repeats a true but beside-the-point note); a claim bears what the
+        notes sharing its key values bear. Otherwise the best note is the answer: a checked
+        claim, never an uncited summary.
+        """
+        notes: list[tuple[float, Claim]] = []
         for finding in self.state.findings:
             for claim in finding.claims:
-                if claim.cited:
-                    notes.append(claim.text + " " + "".join(f"[{n}]" for n in claim.cited))
-                    for n in claim.cited:
-                        texts[n] = self.state.chunks[self.state.numbers[n]].text
+                if claim.cited and all(c.text != claim.text for _, c in notes):
+                    notes.append((self.bearing(claim, task.question), claim))
         if not notes:
             return []
+        notes.sort(key=lambda rc: -rc[0])
+        best = notes[: self.limits.answer_notes]
+        texts = {n: self.state.chunks[self.state.numbers[n]].text for _, c in best for n in c.cited}
+        shown = [c.text + " " + "".join(f"[{n}]" for n in c.cited) for _, c in best]
         reply = await self.ask(
-            task.user_text, prompts.answer_prompt(task.question, notes), self.limits.answer_tokens
+            task.user_text, prompts.answer_prompt(task.question, shown), self.limits.answer_tokens
         )
-        answer = check(split_claims(reply), texts)
-        if any(c.cited for c in answer):
+        answer = check(split_claims(reply), texts, task.question)
+        top = 0.0
+        for claim in answer:
+            if not claim.cited:
+                continue
+            keys = key_values(claim.text, task.question)
+            shared = [r for r, c in notes if keys & holds(c.text)]
+            top = max([top, self.bearing(claim, task.question), *shared])
+        if top > 0 and top >= ANSWER_RELEVANCE * best[0][0]:
             return answer
-        # An answer that cites nothing falls back to the cited notes of the question itself
-        # (the first sub-question): checked claims, never an uncited summary.
-        first = self.state.findings[0] if self.state.findings else None
-        fallback = [c for c in first.claims if c.cited] if first is not None else []
-        return fallback or answer
+        self.think("The short answer did not hold up against the notes: the best note is used.")
+        return [best[0][1]]
 
     async def run(
         self,
@@ -360,7 +432,7 @@ class ResearchLoop:
             for sub in plan:
                 if self.cancel.is_set():
                     return "cancelled", None
-                await self.research(task.user_text, sub, index)
+                await self._research_step(task, sub, index, first=done == 0)
                 done += 1
             answer = await self.answer(task)
         except Exhausted as exc:
@@ -378,6 +450,24 @@ class ResearchLoop:
             state.documents,
         )  # fmt: skip
         return "completed", None
+
+    async def _research_step(self, task: Task, sub: str, index: PassageIndex, first: bool) -> None:
+        """One sub-question; the research question itself (``first``) may lead to a second
+        hop (``bridge_queries``): the name its best sentences add, searched with the words
+        they leave uncovered, and noted together with those sentences."""
+        if not first:
+            # Query expansion: the research question's names keep a sub-question on topic.
+            own = " ".join(n for n in names(task.question) if n.lower() not in sub.lower())
+            await self.research(task.user_text, sub, index, query=f"{sub} {own}".strip())
+            return
+        best = await self.research(task.user_text, sub, index)
+        for query in bridge_queries(task.question, best):
+            if self.cancel.is_set():
+                return
+            label = f"{task.question} (following {(names(query) or [query])[0]})"
+            await self.research(
+                task.user_text, label, index, query=query, ask=task.question, extra=best[:2]
+            )
 
     def _confirmed(self, task: Task) -> bool:
         """A planning conversation runs once the user confirms or sends a list; another
