@@ -169,6 +169,8 @@ def test_a_copied_list_of_facts_keeps_each_lines_own_number() -> None:
         ("Kestrel Tools was founded in 1971.", [3, 2]),
     ]
     assert split_claims("Founded in 1971 [1]. [2] It is in Lyon.")[0].cited == [1, 2]
+    echoed = "Stage: answer.\nNotes:\n- Lyon is the city [2].\nUsing only these notes, answer."
+    assert split_claims(echoed) == [Claim("Lyon is the city.", [2])]
 
 
 def test_run_on_plan_lines_are_split_and_long_ones_dropped() -> None:

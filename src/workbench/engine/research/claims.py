@@ -22,6 +22,8 @@ from .index import STOP_WORDS
 MARKER = re.compile(r"\[\s*(?:passage\s*|source\s*|note\s*)?(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'\[])")
 NONE_ANSWER = re.compile(r"^\W*(none|n/a|no answer|unknown)\W*$", re.I)
+ECHO = re.compile(r"^\W*(stage:|notes:|facts:|passages:|using only these)", re.I)
+"""The prompt's own scaffolding copied back ("Stage: answer. Notes: …"): not a claim."""
 NO_SOURCE = "(no source found)"
 VALUE_MARKER = re.compile(r"\[\s*(\d{3,}(?:[.,]\d+)*)\s*\]")
 """``[1971]``: a bracketed number too large to be a passage number is part of the answer."""
@@ -64,7 +66,10 @@ def split_claims(answer: str) -> list[Claim]:
         cited = leading + [n for m in MARKER.findall(piece) for n in _numbers(m)]
         words = " ".join(MARKER.sub(" ", piece).split())
         words = re.sub(r"\s+([.,;:!?])", r"\1", words).strip()
-        if not words or NONE_ANSWER.match(words) or not re.search(r"[A-Za-z0-9]", words):
+        words = re.sub(r"^[-*•]\s+", "", words)  # a bullet of a copied list
+        if not words or NONE_ANSWER.match(words) or ECHO.match(words):
+            continue
+        if not re.search(r"[A-Za-z0-9]", words):
             continue
         claims.append(Claim(words, cited))
     return claims
