@@ -176,3 +176,21 @@ def test_a_copied_list_of_facts_keeps_each_lines_own_number() -> None:
 def test_run_on_plan_lines_are_split_and_long_ones_dropped() -> None:
     text = "What was X in 2021? What was X in 2020?\n" + "word " * 30 + "?"
     assert parse_plan_lines(text, 4) == ["What was X in 2021?", "What was X in 2020?"]
+
+
+def test_an_answer_naming_only_the_go_between_stops_halfway() -> None:
+    import asyncio
+
+    from workbench.engine.backends.scripted import ScriptedBackend
+    from workbench.engine.research.loop import ResearchLoop
+    from workbench.engine.research.plan import ResearchLimits, ResearchSettings
+
+    loop = ResearchLoop(
+        backend=ScriptedBackend(), model="m", out=None,  # type: ignore[arg-type]
+        limits=ResearchLimits(), settings=ResearchSettings(), cancel=asyncio.Event(),
+    )  # fmt: skip
+    q = "In which city is the maker of the Harvest oat bar headquartered?"
+    assert not loop._halfway(Claim("The maker is Dunmore Foods.", [1]), q)  # no hop yet
+    loop.hops = {"dunmo", "foods"}
+    assert loop._halfway(Claim("The maker of the Harvest oat bar is Dunmore Foods.", [1]), q)
+    assert not loop._halfway(Claim("Dunmore Foods is headquartered in Cork.", [2]), q)

@@ -115,6 +115,7 @@ class ResearchLoop:
         self.report: Report | None = None
         self.weights = Weights([])
         self.context: dict[str, str] = {}
+        self.hops: set[str] = set()  # stems of the names a second hop followed
 
     # -- the model ----------------------------------------------------------------------
 
@@ -285,16 +286,26 @@ class ResearchLoop:
         )
         answer = check(split_claims(reply), texts, task.question)
         top = 0.0
-        for claim in answer:
-            if not claim.cited:
-                continue
+        cited = [c for c in answer if c.cited]
+        for claim in cited:
             keys = key_values(claim.text, task.question)
             shared = [r for r, c in notes if keys & holds(c.text)]
             top = max([top, self.bearing(claim, task.question), *shared])
+        # After a second hop, an answer that only names the go-between ("The maker is
+        # Dunmore Foods") stops halfway: the best note that goes further answers instead.
+        further = [c for _, c in notes if not self._halfway(c, task.question)]
+        if self.hops and further and all(self._halfway(c, task.question) for c in cited):
+            self.think("The short answer stops at the first document: the best note is used.")
+            return [further[0]]
         if top > 0 and top >= ANSWER_RELEVANCE * best[0][0]:
             return answer
         self.think("The short answer did not hold up against the notes: the best note is used.")
         return [best[0][1]]
+
+    def _halfway(self, claim: Claim, question: str) -> bool:
+        """Whether a claim's key values are only the names a second hop followed."""
+        keys = key_values(claim.text, question)
+        return bool(self.hops) and keys <= self.hops
 
     async def run(
         self,
@@ -378,7 +389,9 @@ class ResearchLoop:
         for query in bridge_queries(task.question, best):
             if self.cancel.is_set():
                 return
-            label = f"{task.question} (following {(names(query) or [query])[0]})"
+            name = (names(query) or [query])[0]
+            self.hops |= stems(name)
+            label = f"{task.question} (following {name})"
             await self.research(
                 task.user_text, label, index, query=query, ask=task.question, extra=best[:2]
             )
