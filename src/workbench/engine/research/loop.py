@@ -238,11 +238,13 @@ class ResearchLoop:
             user, prompts.notes_prompt(ask or sub, facts), self.limits.note_tokens
         )
         claims = check(split_claims(answer), texts, ask or sub)
-        if not any(c.cited for c in claims):
-            # Nothing the model wrote is in the passages: the best sentence itself is the
-            # note (a quotation, cited to the passage it was taken from).
+        if not any(c.cited and not self._halfway(c, ask or sub) for c in claims):
+            # Nothing the model wrote is in the passages (or, on a second hop, it only names
+            # the go-between): the best sentence itself is the note (a quotation, cited to
+            # the passage it was taken from).
             best = picked[0]
-            claims = [*claims, Claim(best.text, [state.number(best.chunk)])]
+            if all(c.text != best.text for c in claims):
+                claims = [*claims, Claim(best.text, [state.number(best.chunk)])]
         if extra:
             for claim in claims:
                 self.context[claim.text] = " ".join(s.text for s in extra)
