@@ -1,7 +1,7 @@
 """Deep Research benchmark: a generated corpus with planted facts and 20 questions.
 
     PYTHONPATH=src .venv/bin/python benchmarks/deep_research.py [--model qwen2.5-coder-0.5b]
-        [--limit N] [--home DIR] [--json out.json] [--backend llama|scripted]
+        [--limit N] [--home DIR] [--json out.json] [--retrieval]
 
 The corpus (``corpus()``): 30 documents — company profiles (Markdown), a three-page annual
 report (PDF, built here), sales tables (CSV), meeting notes and distractors — with facts
@@ -15,6 +15,8 @@ interaction over an environment holding the whole corpus. Measured per question:
 * **citation recall**: planted facts of the question that some citation points at;
 * seconds and total tokens (``usage.total_tokens``).
 
+``--retrieval`` loads no model: it reports, per question, whether the planted facts are in
+the passages FTS5 returns (with the second hop) and in the sentences shown to the model.
 ``--limit N`` runs the first N questions (their order mixes the kinds). The engine is started
 as a subprocess (``agent_tasks.Engine``); run it with ``PYTHONPATH=src`` from a worktree.
 """
@@ -299,6 +301,43 @@ def summary(results: list[Result]) -> str:
     )
 
 
+def retrieval() -> str:
+    """Where facts are lost before the model: for each question, the planted facts held by
+    the passages FTS5 returns (the question's own search, then the second hop), and whether
+    the expected answer is in the sentences ``extract.candidates`` shows the model (a table
+    row is shown as ``header value`` pairs). No model is loaded."""
+    from workbench.engine.research.chunking import Document, chunk_document
+    from workbench.engine.research.extract import Weights, bridge_queries, candidates
+    from workbench.engine.research.index import PassageIndex
+    from workbench.engine.research.sources import read_bytes
+
+    docs = [Document(n, n, "file", read_bytes(d, "", n) or []) for n, d in corpus().items()]
+    chunks = [c for i, d in enumerate(docs) for c in chunk_document(i, d)]
+    index = PassageIndex()
+    index.add(chunks)
+    weights = Weights(chunks)
+    rows, read_all, shown_all, total = [], 0, 0, 0
+    for q in questions():
+        hits = [h.chunk for h in index.search(q.text, 4)]
+        shown = candidates(q.text, hits, chunks, docs, weights)
+        for query in bridge_queries(q.text, shown):
+            more = [h.chunk for h in index.search(query, 4)]
+            hits += more
+            shown += candidates(query, more, chunks, docs, weights)
+        passages = [_norm(chunks[i].text) for i in hits]
+        sentences = [_norm(s.text) for s in shown]
+        facts = [_norm(f) for f in q.facts]
+        read = sum(1 for f in facts if any(f in p for p in passages))
+        seen = all(any(_norm(a) in t for t in sentences) for a in q.answer)
+        read_all, shown_all, total = read_all + read, shown_all + seen, total + len(facts)
+        rows.append(f"{q.kind:<8} facts read {read}/{len(facts)}  answer shown {seen!s:<5} "
+                    f"{q.text}")  # fmt: skip
+    index.close()
+    rows.append(f"planted facts in the passages read: {read_all}/{total}; answer in the "
+                f"sentences shown: {shown_all}/{len(rows)}")  # fmt: skip
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--model", help="a packaged model id (default: the engine's default)")
@@ -307,7 +346,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
     parser.add_argument("--per-question", type=float, default=300.0, help="seconds per question")
+    parser.add_argument("--retrieval", action="store_true",
+                        help="only check retrieval and sentence picking (no model)")  # fmt: skip
     args = parser.parse_args()
+    if args.retrieval:
+        print(retrieval())
+        return 0
     from workbench.engine.backends import model_files
 
     chosen = questions()[: args.limit] if args.limit else questions()

@@ -39,69 +39,32 @@ from ..backends.base import (
 )
 from . import prompts
 from .chunking import Chunk, Document, chunk_document
-from .claims import Claim, check, split_claims
-from .index import PassageIndex, query_terms
+from .claims import Claim, check, holds, key_values, split_claims
+from .extract import (
+    Sentence,
+    Weights,
+    bridge_queries,
+    candidates,
+    names,
+    relevance,
+    stems,
+    title,
+)
+from .index import PassageIndex
+from .plan import (
+    AFFIRM,
+    ResearchLimits,
+    ResearchSettings,
+    Task,
+    parse_plan_lines,
+    plan_from_text,
+    plan_text,
+)
 from .report import Finding, Report, build, where
 
 log = logging.getLogger("workbench.engine.research")
-AFFIRM = re.compile(
-    r"^\W*(yes|y|ok|okay|sure|go|go ahead|proceed|confirm(ed)?|start|run( it)?|looks good|"
-    r"lgtm|approved?|do it|sounds good|please proceed)\b",
-    re.I,
-)
-PLAN_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+?)\s*$")
-
-
-@dataclass(frozen=True)
-class ResearchLimits:
-    """Bounds of one research run.
-
-    Attributes:
-        max_model_calls: model calls (plan, notes, answer) before the loop stops asking.
-        max_total_tokens: input + output tokens of all calls before it stops asking.
-        max_subquestions: sub-questions researched, the research question included.
-        passages: passages read per sub-question.
-        plan_tokens, note_tokens, answer_tokens: output tokens of each kind of call.
-    """
-
-    max_model_calls: int = 12
-    max_total_tokens: int = 60_000
-    max_subquestions: int = 4
-    passages: int = 4
-    plan_tokens: int = 120
-    note_tokens: int = 160
-    answer_tokens: int = 200
-
-
-@dataclass(frozen=True)
-class ResearchSettings:
-    """``DeepResearchAgentConfig`` as the loop uses it."""
-
-    thinking_summaries: bool = False
-    collaborative_planning: bool = False
-    visualization: str = "auto"
-
-
-@dataclass
-class Task:
-    """What this turn asks: the question, and a plan from an earlier planning turn.
-
-    Attributes:
-        question: the research question (the first user turn of the conversation).
-        plan: the sub-questions of a plan the previous turn proposed, or None.
-        reply: the user's words in answer to that plan (confirmation or changes).
-        script: the user's text as sent, when it differs from ``question``.
-    """
-
-    question: str
-    plan: list[str] | None = None
-    reply: str = ""
-    script: str = ""
-
-    @property
-    def user_text(self) -> str:
-        """What the model sees as the user's message (the question as written)."""
-        return self.script or self.question
+ANSWER_RELEVANCE = 0.75
+"""An answer must cover this share of what the best note covers of the question's words."""
 
 
 class Exhausted(Exception):
@@ -128,36 +91,6 @@ class State:
         return self.by_chunk[chunk]
 
 
-def parse_plan_lines(text: str, limit: int) -> list[str]:
-    """Questions from a model's (or a user's) list: one per line, numbering stripped."""
-    out: list[str] = []
-    for raw in text.splitlines():
-        match = PLAN_LINE.match(raw)
-        line = (match.group(1) if match else raw).strip().strip('"').strip()
-        if len(query_terms(line)) < 1 or len(line) < 4 or line.lower().startswith("stage"):
-            continue
-        if line.lower() not in (o.lower() for o in out):
-            out.append(line)
-        if len(out) >= limit:
-            break
-    return out
-
-
-def plan_text(question: str, plan: list[str], sources: str) -> str:
-    """The plan a planning turn answers with (the next turn parses its numbered lines)."""
-    lines = "\n".join(f"{i}. {q}" for i, q in enumerate(plan, start=1))
-    return (
-        f"Research plan for: {question}\n\n{lines}\n\nSources: {sources}.\n\n"
-        'Reply "go ahead" to run this plan, send an edited numbered list to replace it, or '
-        "say what to change."
-    )
-
-
-def plan_from_text(text: str) -> list[str]:
-    """The numbered sub-questions of a plan written by ``plan_text`` (or edited by a user)."""
-    return [m.group(1).strip() for m in map(PLAN_LINE.match, text.splitlines()) if m]
-
-
 class ResearchLoop:
     """One research run's model calls and steps."""
 
@@ -180,6 +113,9 @@ class ResearchLoop:
         self.usage = Usage()
         self.state = State()
         self.report: Report | None = None
+        self.weights = Weights([])
+        self.context: dict[str, str] = {}
+        self.hops: set[str] = set()  # stems of the names a second hop followed
 
     # -- the model ----------------------------------------------------------------------
 
@@ -237,6 +173,7 @@ class ResearchLoop:
             self.state.chunks.extend(chunk_document(i, doc))
         index = PassageIndex()
         index.add(self.state.chunks)
+        self.weights = Weights(self.state.chunks)
         return index
 
     async def plan(self, task: Task) -> list[str]:
@@ -258,57 +195,119 @@ class ResearchLoop:
         answer = await self.ask(
             task.user_text, prompts.plan_prompt(task.question, limit - 1), self.limits.plan_tokens
         )
-        own = set(query_terms(task.question))
-        extra = [q for q in parse_plan_lines(answer, limit) if set(query_terms(q)) != own]
+        own = stems(task.question)
+        extra = [q for q in parse_plan_lines(answer, limit) if stems(q) != own]
         return [task.question, *extra][:limit]
 
-    async def research(self, user: str, sub: str, index: PassageIndex) -> None:
-        """Search, read and take cited notes for one sub-question."""
-        hits = await asyncio.to_thread(index.search, sub, self.limits.passages)
+    async def research(
+        self, user: str, sub: str, index: PassageIndex, query: str = "", ask: str = "",
+        extra: list[Sentence] | None = None,
+    ) -> list[Sentence]:  # fmt: skip
+        """Search (``query``, default ``sub``), read the best passages, pick their sentences
+        that bear on ``sub`` (``extract``) and ask for a note on ``ask`` (default ``sub``)
+        from them; ``extra`` sentences (a first hop's) are shown too. Answers the sentences
+        shown, best first."""
+        hits = await asyncio.to_thread(index.search, query or sub, self.limits.passages)
         if not hits:
             self.state.findings.append(Finding(sub))
             self.state.missing.append(f"{sub}: no passage in the sources matched it")
-            self.think(f"Searched the sources for “{sub}”: nothing matched.")
-            return
-        shown: list[tuple[int, str, str]] = []
-        for hit in hits:
-            chunk = self.state.chunks[hit.chunk]
-            n = self.state.number(hit.chunk)
-            doc = self.state.documents[chunk.doc]
-            shown.append((n, f"{doc.name}, {where(chunk)}", chunk.text))
-        places = ", ".join(f"[{n}] {label}" for n, label, _ in shown)
-        self.think(f"Searched the sources for “{sub}” and read {len(shown)} passages: {places}.")
-        answer = await self.ask(user, prompts.notes_prompt(sub, shown), self.limits.note_tokens)
-        claims = check(split_claims(answer), {n: text for n, _, text in shown})
-        self.state.findings.append(Finding(sub, claims))
-        if not claims:
+            self.think(f"Searched the sources for “{query or sub}”: nothing matched.")
+            return []
+        state = self.state
+        picked = candidates(
+            query or sub, [h.chunk for h in hits], state.chunks, state.documents, self.weights
+        )
+        for s in extra or []:
+            if s not in picked:
+                picked.append(s)
+        places = ", ".join(
+            f"[{state.number(h.chunk)}] {state.documents[state.chunks[h.chunk].doc].name}, "
+            f"{where(state.chunks[h.chunk])}"
+            for h in hits
+        )
+        self.think(f"Searched the sources for “{query or sub}” and read {len(hits)} passages: "
+                   f"{places}.")  # fmt: skip
+        if not picked:
+            self.state.findings.append(Finding(sub))
             self.state.missing.append(f"{sub}: the passages found do not answer it")
+            return []
+        facts = [(state.number(s.chunk), s.text) for s in picked]
+        read = [h.chunk for h in hits] + [s.chunk for s in picked]
+        texts = {state.number(c): state.chunks[c].text for c in read}
+        answer = await self.ask(
+            user, prompts.notes_prompt(ask or sub, facts), self.limits.note_tokens
+        )
+        claims = check(split_claims(answer), texts, ask or sub)
+        if not any(c.cited and not self._halfway(c, ask or sub) for c in claims):
+            # Nothing the model wrote is in the passages (or, on a second hop, it only names
+            # the go-between): the best sentence itself is the note (a quotation, cited to
+            # the passage it was taken from).
+            best = picked[0]
+            if all(c.text != best.text for c in claims):
+                claims = [*claims, Claim(best.text, [state.number(best.chunk)])]
+        if extra:
+            for claim in claims:
+                self.context[claim.text] = " ".join(s.text for s in extra)
+        self.state.findings.append(Finding(sub, claims))
         cited = sum(1 for c in claims if c.cited)
         self.think(f"Notes on “{sub}”: {len(claims)} statements, {cited} with a source.")
+        return picked
+
+    def bearing(self, claim: Claim, question: str) -> float:
+        """How much a note bears on the question: its words, the titles of the documents it
+        cites, and (for a second hop) the first hop's sentences it was written from."""
+        titles = " ".join(
+            title(self.state.documents[self.state.chunks[self.state.numbers[n]].doc])
+            for n in claim.cited
+        )
+        context = self.context.get(claim.text, "")
+        return relevance(f"{claim.text} {titles} {context}", question, self.weights)
 
     async def answer(self, task: Task) -> list[Claim]:
-        """The short answer from the cited notes (their numbers kept)."""
-        notes: list[str] = []
-        texts: dict[int, str] = {}
+        """The short answer from the cited notes (their numbers kept).
+
+        The model sees the ``answer_notes`` notes that bear most on the question. Its answer
+        must pass ``check`` and bear on the question about as much as the best note does (a
+        small model often repeats a true but beside-the-point note); a claim bears what the
+        notes sharing its key values bear. Otherwise the best note is the answer: a checked
+        claim, never an uncited summary.
+        """
+        notes: list[tuple[float, Claim]] = []
         for finding in self.state.findings:
             for claim in finding.claims:
-                if claim.cited:
-                    notes.append(claim.text + " " + "".join(f"[{n}]" for n in claim.cited))
-                    for n in claim.cited:
-                        texts[n] = self.state.chunks[self.state.numbers[n]].text
+                if claim.cited and all(c.text != claim.text for _, c in notes):
+                    notes.append((self.bearing(claim, task.question), claim))
         if not notes:
             return []
+        notes.sort(key=lambda rc: -rc[0])
+        best = notes[: self.limits.answer_notes]
+        texts = {n: self.state.chunks[self.state.numbers[n]].text for _, c in best for n in c.cited}
+        shown = [c.text + " " + "".join(f"[{n}]" for n in c.cited) for _, c in best]
         reply = await self.ask(
-            task.user_text, prompts.answer_prompt(task.question, notes), self.limits.answer_tokens
+            task.user_text, prompts.answer_prompt(task.question, shown), self.limits.answer_tokens
         )
-        answer = check(split_claims(reply), texts)
-        if any(c.cited for c in answer):
+        answer = check(split_claims(reply), texts, task.question)
+        top = 0.0
+        cited = [c for c in answer if c.cited]
+        for claim in cited:
+            keys = key_values(claim.text, task.question)
+            shared = [r for r, c in notes if keys & holds(c.text)]
+            top = max([top, self.bearing(claim, task.question), *shared])
+        # After a second hop, an answer that only names the go-between ("The maker is
+        # Dunmore Foods") stops halfway: the best note that goes further answers instead.
+        further = [c for _, c in notes if not self._halfway(c, task.question)]
+        if self.hops and further and all(self._halfway(c, task.question) for c in cited):
+            self.think("The short answer stops at the first document: the best note is used.")
+            return [further[0]]
+        if top > 0 and top >= ANSWER_RELEVANCE * best[0][0]:
             return answer
-        # An answer that cites nothing falls back to the cited notes of the question itself
-        # (the first sub-question): checked claims, never an uncited summary.
-        first = self.state.findings[0] if self.state.findings else None
-        fallback = [c for c in first.claims if c.cited] if first is not None else []
-        return fallback or answer
+        self.think("The short answer did not hold up against the notes: the best note is used.")
+        return [best[0][1]]
+
+    def _halfway(self, claim: Claim, question: str) -> bool:
+        """Whether a claim's key values are only the names a second hop followed."""
+        keys = key_values(claim.text, question)
+        return bool(self.hops) and keys <= self.hops
 
     async def run(
         self,
@@ -360,7 +359,7 @@ class ResearchLoop:
             for sub in plan:
                 if self.cancel.is_set():
                     return "cancelled", None
-                await self.research(task.user_text, sub, index)
+                await self._research_step(task, sub, index, first=done == 0)
                 done += 1
             answer = await self.answer(task)
         except Exhausted as exc:
@@ -378,6 +377,26 @@ class ResearchLoop:
             state.documents,
         )  # fmt: skip
         return "completed", None
+
+    async def _research_step(self, task: Task, sub: str, index: PassageIndex, first: bool) -> None:
+        """One sub-question; the research question itself (``first``) may lead to a second
+        hop (``bridge_queries``): the name its best sentences add, searched with the words
+        they leave uncovered, and noted together with those sentences."""
+        if not first:
+            # Query expansion: the research question's names keep a sub-question on topic.
+            own = " ".join(n for n in names(task.question) if n.lower() not in sub.lower())
+            await self.research(task.user_text, sub, index, query=f"{sub} {own}".strip())
+            return
+        best = await self.research(task.user_text, sub, index)
+        for query in bridge_queries(task.question, best):
+            if self.cancel.is_set():
+                return
+            name = (names(query) or [query])[0]
+            self.hops |= stems(name)
+            label = f"{task.question} (following {name})"
+            await self.research(
+                task.user_text, label, index, query=query, ask=task.question, extra=best[:2]
+            )
 
     def _confirmed(self, task: Task) -> bool:
         """A planning conversation runs once the user confirms or sends a list; another

@@ -36,16 +36,16 @@ def revise_prompt(question: str, plan: list[str], change: str) -> str:
     )
 
 
-def notes_prompt(question: str, passages: list[tuple[int, str, str]]) -> str:
-    """Ask for short cited sentences answering one sub-question from numbered passages."""
-    shown = "\n\n".join(f"[{n}] ({where})\n{text}" for n, where, text in passages)
+def notes_prompt(question: str, facts: list[tuple[int, str]]) -> str:
+    """Ask for one short cited sentence answering a question from numbered sentences (the
+    harness picked them from the passages read: ``extract.candidates``)."""
+    shown = "\n".join(f"[{n}] {text}" for n, text in facts)
     return (
         "Stage: notes.\n"
-        f"Passages:\n{shown}\n\n"
-        f"Using only these numbered passages, answer: {question}\n"
-        "Write one to three short sentences. End each sentence with the number of the "
-        "passage that supports it in square brackets, like [2]. If the passages do not "
-        "answer it, write NONE."
+        f"Facts:\n{shown}\n\n"
+        f"Using only these facts, answer: {question}\n"
+        "Write one short sentence with the answer, then the number of the fact you used in "
+        "square brackets. If the facts do not answer it, write NONE."
     )
 
 
