@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .aliases import AliasTable
 from .attach import Checkpoints, Detacher
-from .backends.base import Backend, GenerationRequest, ModelInfo
+from .backends.base import BACKGROUND, FOREGROUND, Backend, GenerationRequest, ModelInfo, priority
 from .config import EngineConfig
 from .convert import OutputAssembler, generation_request
 from .errors import ApiError, bad_request, not_found
@@ -445,6 +445,8 @@ class Runner:
         return False
 
     async def _work(self, run: Run) -> Outcome:
+        # The run's own task: its generations (an agent's many) are foreground or background.
+        priority.set(BACKGROUND if run.background else FOREGROUND)
         if run.work is not None:
             return await run.work(run)
         cap = self.config.continuation_cap if run.continuable else None
