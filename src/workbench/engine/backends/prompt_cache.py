@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-log = logging.getLogger("workbench.engine.backends.llama")
+from workbench.engine.config import DEFAULT_PROMPT_CACHE_MB
 
-DEFAULT_PROMPT_CACHE_MB = 512
-"""RAM for saved prefixes: ~40 000 tokens of the 0.5B model, ~18 000 of the 1.5B."""
+__all__ = ["DEFAULT_PROMPT_CACHE_MB", "PromptCache", "Snapshot", "restore", "save"]
+
+log = logging.getLogger("workbench.engine.backends.llama")
 
 RESTORE_MIN_TOKENS = 16
 """A snapshot is restored only when it saves at least this many tokens over the live cache."""
