@@ -115,8 +115,20 @@ async def turn(backend: LlamaBackend, chain: Chain, tokens: int = REPLY_TOKENS) 
     return first if first is not None else time.perf_counter() - started
 
 
+async def fresh(backend: LlamaBackend) -> None:
+    """Forget every saved prefix and the live KV cache (each scenario starts cold)."""
+
+    def forget() -> None:
+        backend.prompt_cache.clear()
+        if backend._loaded is not None:
+            backend._loaded.llm.n_tokens = 0
+
+    await backend._call(forget, MODEL)
+
+
 async def chains(backend: LlamaBackend, turns: int, others: int) -> list[float]:
     """TTFT of each turn of chain 0 while ``others`` conversations take turns with it."""
+    await fresh(backend)
     measured = Chain(0)
     rest = [Chain(i + 1) for i in range(others)]
     ttft: list[float] = []
@@ -141,6 +153,7 @@ async def background_agent(backend: LlamaBackend, index: int, stop: asyncio.Even
 async def foreground(backend: LlamaBackend, repeats: int) -> dict[str, Any]:
     """A chat turn's TTFT idle, then with 2 background runs active (median of ``repeats``)."""
     priority.set(FOREGROUND)
+    await fresh(backend)
     chat = Chain(50)
     for _ in range(2):  # a history of a few turns, like a real chat
         await turn(backend, chat)
