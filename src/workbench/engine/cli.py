@@ -35,6 +35,7 @@ from .config import (
     DEFAULT_DETACH_SECONDS,
     DEFAULT_KEEPALIVE_SECONDS,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PROMPT_CACHE_MB,
     FAULTS,
     EngineConfig,
 )
@@ -94,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=4,
         help="background runs at once; later ones wait queued",
+    )
+    p.add_argument(
+        "--prompt-cache-mb",
+        type=_non_negative_int,
+        default=DEFAULT_PROMPT_CACHE_MB,
+        help="RAM for each conversation's evaluated prompt prefix (llama backend; 0: off)",
+    )
+    p.add_argument(
+        "--no-preempt",
+        action="store_true",
+        help="a foreground turn waits for the running background generation to end instead "
+        "of interrupting it between tokens (llama backend)",
     )
     p.add_argument("--path-prefix", default="", help="extra path prefix to serve under")
     p.add_argument(
@@ -292,6 +305,16 @@ class EngineServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def _fail(message: str, code: int = 2) -> int:
     sys.stderr.write(f"workbench-engine: error: {message}\n")
     sys.stderr.flush()
@@ -391,6 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=data_dir,
             api_key=os.environ.get("WORKBENCH_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY"),
             model_paths=tuple(p.expanduser() for p in args.model_path),
+            prompt_cache_mb=args.prompt_cache_mb,
+            preempt=not args.no_preempt,
         )
     except BackendLoadError as exc:
         return _fail(str(exc))

@@ -20,7 +20,7 @@ from typing import Any
 from .agent.runs import AgentRuns
 from .aliases import AliasTable
 from .attach import Checkpoints, Detacher
-from .backends.base import Backend, GenerationRequest, ModelInfo
+from .backends.base import BACKGROUND, FOREGROUND, Backend, GenerationRequest, ModelInfo, priority
 from .config import EngineConfig
 from .convert import OutputAssembler, generation_request
 from .create_request import CreateRequest
@@ -428,6 +428,8 @@ class Runner:
         return False
 
     async def _work(self, run: Run) -> Outcome:
+        # The run's own task: its generations (an agent's many) are foreground or background.
+        priority.set(BACKGROUND if run.background else FOREGROUND)
         if "stall" in self.config.faults:
             # Fault: stuck in_progress, as real interactions sometimes are; only a cancel ends it.
             await run.cancel_event.wait()

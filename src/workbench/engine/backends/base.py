@@ -8,6 +8,7 @@ wire protocol, steps or SSE: that keeps each of them small and testable on its o
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -159,3 +160,12 @@ class Backend(Protocol):
     ) -> AsyncIterator[Chunk]: ...
 
     async def close(self) -> None: ...
+
+
+FOREGROUND = 0
+BACKGROUND = 1
+priority: contextvars.ContextVar[int] = contextvars.ContextVar("priority", default=FOREGROUND)
+"""How urgent the generations started in this context are: ``FOREGROUND`` (a streamed or
+blocking call someone waits on) or ``BACKGROUND`` (a background run). The runner sets it for
+each run's task; a backend with a queue of its own (llama) serves foreground work first, one
+that has none (scripted, openai) ignores it."""

@@ -1,16 +1,22 @@
 """The ``llama`` backend: a GGUF model run in-process by llama-cpp-python.
 
 One ``Llama`` instance is shared by every request. It lives in one dedicated worker thread,
-which takes jobs from a FIFO queue (concurrent requests take turns, in arrival order) and
-streams tokens back to the asyncio side through ``loop.call_soon_threadsafe``. llama.cpp
-releases the GIL while it computes, so the server stays responsive. Cancelling (the ``cancel``
-event, or closing the iterator) is seen by the worker before the next token, and between
-prompt batches of a long prompt; a queued job that was cancelled is skipped.
+which takes jobs from a priority queue (``llama_jobs.py``: foreground calls before background
+runs, arrival order among equals) and streams tokens back to the asyncio side through
+``loop.call_soon_threadsafe``. llama.cpp releases the GIL while it computes, so the server
+stays responsive. Cancelling (the ``cancel`` event, or closing the iterator) is seen by the
+worker before the next token, and between prompt batches of a long prompt; a queued job that
+was cancelled is skipped.
+
+A background generation gives way to a foreground job between two tokens (``preempt``): its
+KV cells are saved, the foreground job runs, the cells are restored and it goes on where it
+stopped. Every job ends by saving its sequence into the ``PromptCache`` (``prompt_cache.py``),
+so each conversation and agent loop finds its own evaluated prefix again, whatever ran in
+between.
 
 Prompts are rendered with the model's own chat template (the Jinja text in the GGUF, as the
 ``transformers`` library renders it), so Qwen2.5 gets its native tool prompt; a model without
-a template gets ChatML. The KV cache keeps the previous prompt, so a follow-up turn only
-evaluates the new tokens.
+a template gets ChatML. A follow-up turn only evaluates its new tokens.
 
 Tool calls follow the Qwen2.5 / Hermes convention, ``<tool_call>{"name": …, "arguments": …}
 </tool_call>``:
@@ -33,27 +39,30 @@ import asyncio
 import contextlib
 import logging
 import os
-import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workbench.engine import progress as engine_progress
 from workbench.engine.backends import model_files
+from workbench.engine.backends import prompt_cache as prompts
 from workbench.engine.backends.base import (
+    FOREGROUND,
     BackendError,
     Chunk,
     GenerationRequest,
     ModelInfo,
+    priority,
 )
-from workbench.engine.backends.llama_chat import ChatTemplate
 from workbench.engine.backends.llama_decode import (
     DEFAULT_MAX_OUTPUT,
     Cancelled,
     Generation,
     Loaded,
 )
+from workbench.engine.backends.llama_jobs import Job, JobQueue
+from workbench.engine.backends.llama_load import open_model, probe_tokens, start_progress, warm_up
 from workbench.engine.backends.llama_threads import ThreadTuner, available_cores
 
 log = logging.getLogger("workbench.engine.backends.llama")
@@ -82,14 +91,6 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("workbench", appauthor=False))
 
 
-@dataclass
-class _Job:
-    """One unit of work for the worker thread: ``run`` is called there unless cancelled."""
-
-    run: Callable[[_Job], None]
-    cancelled: threading.Event = field(default_factory=threading.Event)
-
-
 class LlamaBackend:
     """Local GGUF models through llama-cpp-python (see the module docstring).
 
@@ -102,6 +103,10 @@ class LlamaBackend:
         n_threads: threads for llama.cpp (default: ``$WORKBENCH_LLAMA_THREADS``, else the
             cores this process may use).
         n_batch: prompt tokens evaluated per batch.
+        prompt_cache_mb: RAM for saved prompt prefixes (``prompt_cache.py``); 0 keeps only
+            the live KV cache, as before.
+        preempt: whether a background generation gives way to a foreground job between two
+            tokens (else the foreground job only goes first in the queue).
     """
 
     name = "llama"
@@ -115,7 +120,11 @@ class LlamaBackend:
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
         n_batch: int = 512,
+        prompt_cache_mb: int = prompts.DEFAULT_PROMPT_CACHE_MB,
+        preempt: bool = True,
     ) -> None:
+        if prompt_cache_mb < 0:
+            raise BackendError("--prompt-cache-mb cannot be negative", code="invalid_request")
         self._models_dir = Path(data_dir or default_data_dir()) / "models"
         paths = [Path(p) for p in model_paths]
         default_path: Path | None = None
@@ -134,12 +143,15 @@ class LlamaBackend:
         self._n_ctx = n_ctx
         self._tuner = ThreadTuner(n_threads or configured_threads())
         self._n_batch = n_batch
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._jobs = JobQueue()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._loaded: Loaded | None = None  # touched only by the worker thread
-        self._current: _Job | None = None
+        self._running: list[Job] = []  # the job running, and those it gave way to
         self._closed = False
+        self.prompt_cache = prompts.PromptCache(prompt_cache_mb * 1024 * 1024)
+        self.preempt = preempt
+        self.preemptions = 0  # times a background generation gave way
 
     # ----------------------------------------------------------------------------- public API
 
@@ -166,7 +178,7 @@ class LlamaBackend:
     async def load(self) -> None:
         """Assemble/verify and load the default model, off the event loop; idempotent."""
         model = self._lookup(self._default_id)
-        await self._call(lambda: self._ensure_loaded(model, _start_progress()))
+        await self._call(lambda: self._ensure_loaded(model, start_progress()), model.id)
 
     async def close(self) -> None:
         """Stop the worker thread and free the model."""
@@ -178,14 +190,13 @@ class LlamaBackend:
         while True:
             try:
                 job = self._jobs.get_nowait()
-            except queue.Empty:
+            except LookupError:
                 break
             if job is not None:
                 job.cancelled.set()
                 job.run(job)  # a cancelled job only reports that it is done
         self._jobs.put(None)
-        current = self._current
-        if current is not None:
+        for current in list(self._running):
             current.cancelled.set()
         if thread is not None:
             await asyncio.to_thread(thread.join, 30)
@@ -204,15 +215,26 @@ class LlamaBackend:
             except RuntimeError:  # the loop is closed: nobody is listening any more
                 raise Cancelled from None
 
-        def run(job: _Job) -> None:
+        def run(job: Job) -> None:
             try:
                 if job.cancelled.is_set():
                     return
                 loaded = self._ensure_loaded(model)
                 if self._tuner.needs_retune:  # decoding got much slower: measure again
-                    self._tuner.tune(loaded.llm, self._probe_tokens(loaded))
-                generation = Generation(loaded, request, job.cancelled, emit, self._n_batch)
-                generation.run()
+                    self._tuner.tune(loaded.llm, probe_tokens(loaded))
+                generation = Generation(
+                    loaded,
+                    request,
+                    job.cancelled,
+                    emit,
+                    self._n_batch,
+                    cache=self.prompt_cache,
+                    pause=self._pause_for(job, loaded),
+                )
+                try:
+                    generation.run()
+                finally:
+                    self._remember(loaded)
                 self._tuner.report(generation.output_tokens, generation.decode_seconds)
             except Cancelled:
                 pass
@@ -227,7 +249,7 @@ class LlamaBackend:
                 with contextlib.suppress(Cancelled):
                     emit(None)
 
-        job = _Job(run)
+        job = Job(run, priority=priority.get(), model=model.id)
         self._submit(job)
         waiter: asyncio.Task[bool] | None = None
         try:
@@ -267,7 +289,7 @@ class LlamaBackend:
             f"The local engine has no model '{ident}'. It serves: {served}.", code="not_found"
         )
 
-    def _submit(self, job: _Job) -> None:
+    def _submit(self, job: Job) -> None:
         if self._closed:
             raise BackendError("The local model backend is shut down.", code="unavailable")
         with self._thread_lock:
@@ -278,8 +300,8 @@ class LlamaBackend:
                 self._thread.start()
         self._jobs.put(job)
 
-    async def _call(self, fn: Callable[[], object]) -> None:
-        """Run ``fn`` on the worker thread (in queue order) and wait for it."""
+    async def _call(self, fn: Callable[[], object], model_id: str) -> None:
+        """Run ``fn`` (work on model ``model_id``) on the worker thread, as a foreground job."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
@@ -291,7 +313,7 @@ class LlamaBackend:
             else:
                 done.set_exception(exc)
 
-        def run(job: _Job) -> None:
+        def run(job: Job) -> None:
             error: BaseException | None = None
             if job.cancelled.is_set():
                 error = BackendError("The local model backend is shut down.", "unavailable")
@@ -303,7 +325,7 @@ class LlamaBackend:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(settle, error)
 
-        self._submit(_Job(run))
+        self._submit(Job(run, priority=FOREGROUND, model=model_id))
         await done
 
     def _worker(self) -> None:
@@ -312,15 +334,57 @@ class LlamaBackend:
                 job = self._jobs.get()
                 if job is None:
                     return
-                self._current = job
-                try:
-                    job.run(job)
-                finally:
-                    self._current = None
+                self._run_job(job)
         finally:
             loaded, self._loaded = self._loaded, None
             if loaded is not None:
                 loaded.llm.close()
+
+    def _run_job(self, job: Job) -> None:
+        self._running.append(job)
+        try:
+            job.run(job)
+        finally:
+            self._running.remove(job)
+
+    def _pause_for(self, job: Job, loaded: Loaded) -> Callable[[], None]:
+        """The between-tokens hook of ``job``'s generation: run more urgent jobs first."""
+
+        def pause() -> None:
+            if not self.preempt or not self._jobs.urgent(job.priority, loaded.model.id):
+                return
+            llm = loaded.llm
+            snapshot = prompts.save(llm)
+            sampler = llm._sampler  # holds the sampling chain and grammar state of this job
+            while (urgent := self._jobs.take_urgent(job.priority, loaded.model.id)) is not None:
+                self.preemptions += 1
+                self._run_job(urgent)
+            if self._loaded is not loaded:  # cannot happen: only jobs of this model run here
+                raise BackendError("The local model was unloaded mid-generation.", "internal")
+            prompts.restore(llm, snapshot, len(snapshot.tokens))
+            llm._sampler = sampler
+
+        return pause
+
+    def _remember(self, loaded: Loaded) -> None:
+        """Save the sequence a job leaves behind into the prompt cache."""
+        if not self.prompt_cache.enabled or self._loaded is not loaded or not loaded.llm.n_tokens:
+            return
+        try:
+            self.prompt_cache.put(prompts.save(loaded.llm))
+        except Exception as exc:  # only an optimisation
+            log.warning("could not save the prompt prefix: %s", exc)
+
+    def stats(self) -> dict[str, Any]:
+        """The scheduler's and the prompt cache's counters (benchmarks, diagnostics)."""
+        waiting = self._jobs.waiting()
+        return {
+            "threads": self._tuner.threads,
+            "waiting_foreground": waiting.get(FOREGROUND, 0),
+            "waiting_background": sum(n for p, n in waiting.items() if p != FOREGROUND),
+            "preemptions": self.preemptions,
+            "prompt_cache": self.prompt_cache.stats(),
+        }
 
     def _ensure_loaded(
         self, model: model_files.LocalModel, progress: model_files.Progress | None = None
@@ -334,94 +398,21 @@ class LlamaBackend:
         path = model_files.resolve_model_file(model, self._models_dir, progress)
         if progress is not None:
             engine_progress.report("load", f"Loading {model.id} into memory")
-        try:
-            import llama_cpp
-        except ImportError:
-            raise BackendError(
-                "The local model runtime is not installed. "
-                "Install it with: pip install 'workbench[local]'",
-                code="unavailable",
-            ) from None
         if self._loaded is not None:
             old, self._loaded = self._loaded, None
             old.llm.close()
+        self.prompt_cache.clear()  # snapshots belong to the model that made them
         n_ctx = min(self._n_ctx, model.context_length)
-        try:
-            llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=self._tuner.threads,
-                n_threads_batch=self._tuner.threads,
-                n_batch=self._n_batch,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as exc:
-            raise BackendError(
-                f"llama.cpp could not load {path.name}: {exc}", code="unavailable"
-            ) from exc
-        meta: dict[str, str] = dict(llm.metadata or {})
-        vocab = llm._model.vocab
-
-        def token_text(key: str) -> str:
-            ident = meta.get(key)
-            if ident is None:
-                return ""
-            return bytes(llm.detokenize([int(ident)], special=True)).decode("utf-8", "replace")
-
-        template = ChatTemplate(
-            meta.get("tokenizer.chat_template"),
-            bos_token=token_text("tokenizer.ggml.bos_token_id"),
-            eos_token=token_text("tokenizer.ggml.eos_token_id"),
+        loaded = open_model(
+            model, path, n_ctx=n_ctx, n_batch=self._n_batch, threads=self._tuner.threads
         )
-        self._loaded = Loaded(
-            model=model,
-            llm=llm,
-            template=template,
-            n_ctx=int(llm.n_ctx()),
-            is_eog=lambda tok: bool(llama_cpp.llama_vocab_is_eog(vocab, tok)),
-        )
-        self._tuner.tune(llm, self._probe_tokens(self._loaded))
-        self._warm_up(self._loaded)
+        self._loaded = loaded
+        self._tuner.tune(loaded.llm, probe_tokens(loaded))
+        warm_up(loaded)
         log.info("loaded %s (%s, n_ctx=%d)", model.id, path.name, n_ctx)
-        return self._loaded
-
-    @staticmethod
-    def _probe_tokens(loaded: Loaded) -> list[int]:
-        text = "def add(a, b):\n    return a + b\n\n" * 4
-        return list(loaded.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return loaded
 
     @property
     def threads(self) -> int:
         """The llama.cpp thread count in use (measured unless configured)."""
         return self._tuner.threads
-
-    @staticmethod
-    def _warm_up(loaded: Loaded) -> None:
-        """Evaluate a short chat once: the first real request then finds llama.cpp's buffers
-        allocated and the template's fixed prefix (e.g. the default system prompt) cached."""
-        try:
-            prompt = loaded.template.render([{"role": "user", "content": "Hi"}], None)
-            tokens = loaded.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            loaded.llm.reset()
-            loaded.llm.eval(tokens[:-1])
-            loaded.llm.eval(tokens[-1:])  # a one-token batch, as in decoding
-        except Exception as exc:  # only an optimisation
-            log.warning("warm-up failed: %s", exc)
-
-
-def _start_progress() -> model_files.Progress:
-    """Byte progress of verifying/assembling the model file, as startup progress lines."""
-    reporters: dict[str, engine_progress.Reporter] = {}
-    messages = {
-        "verify": "Checking the local model file",
-        "assemble": "Preparing the local model (first start only)",
-    }
-
-    def tell(phase: str, done: int, total: int) -> None:
-        reporter = reporters.get(phase)
-        if reporter is None:
-            reporter = engine_progress.Reporter(phase, messages.get(phase, phase), total)
-            reporters[phase] = reporter
-        reporter(done)
-
-    return tell

@@ -31,6 +31,12 @@ from workbench.engine.backends.base import (
 )
 from workbench.engine.backends.chat_messages import chat_dicts
 from workbench.engine.backends.llama_chat import ChatTemplate
+from workbench.engine.backends.prompt_cache import (
+    RESTORE_MIN_TOKENS,
+    PromptCache,
+    common_prefix,
+    restore,
+)
 from workbench.engine.backends.schemas import callable_functions, json_instruction, tool_dicts
 from workbench.engine.backends.toolcall import (
     TOOL_CALL_CLOSE,
@@ -80,8 +86,15 @@ class Generation:
         cancelled: threading.Event,
         emit: Callable[[Chunk | BaseException | None], None],
         n_batch: int,
+        *,
+        cache: PromptCache | None = None,
+        pause: Callable[[], None] | None = None,
     ) -> None:
         self.loaded = loaded
+        self.cache = cache
+        self.pause = pause
+        self.paused_seconds = 0.0  # spent in more urgent jobs between two output tokens
+        self.restored = 0  # prompt tokens a saved snapshot supplied
         self.llm = loaded.llm
         self.request = request
         self.cancelled = cancelled
@@ -179,22 +192,31 @@ class Generation:
 
     @property
     def decode_seconds(self) -> float:
-        """Time from the first output token to the last (the decode speed's denominator)."""
-        return self.last_at - self.first_at
+        """Time from the first output token to the last (the decode speed's denominator),
+        less the time other jobs ran in between."""
+        return self.last_at - self.first_at - self.paused_seconds
 
     def _check(self) -> None:
         if self.cancelled.is_set():
             raise Cancelled
+        if self.pause is not None:
+            started = time.perf_counter()
+            self.pause()
+            if self.output_tokens:
+                self.paused_seconds += time.perf_counter() - started
 
     def _prefill(self, tokens: list[int]) -> None:
-        """Evaluate a long new prompt suffix batch by batch, checking for cancellation."""
+        """Start from the longest saved prefix (the live KV cache or a snapshot), then
+        evaluate a long new prompt suffix batch by batch, checking for cancellation."""
         llm = self.llm
-        cached = llm.input_ids[: llm.n_tokens]
-        common = 0
-        for a, b in zip(cached, tokens, strict=False):
-            if int(a) != b:
-                break
-            common += 1
+        common = common_prefix(llm.input_ids[: llm.n_tokens], tokens)
+        if self.cache is not None and self.cache.enabled:
+            snapshot, shared = self.cache.best(tokens)
+            worth = snapshot is not None and shared >= common + RESTORE_MIN_TOKENS
+            if snapshot is not None and worth:
+                restore(llm, snapshot, shared)
+                common = self.restored = shared
+            self.cache.note(restored=worth)
         end = len(tokens) - 1  # generate() evaluates at least the last token itself
         if end - common <= self.n_batch:
             return

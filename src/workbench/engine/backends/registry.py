@@ -33,12 +33,16 @@ def create_backend(
     data_dir: Path | None = None,
     api_key: str | None = None,
     model_paths: tuple[Path, ...] = (),
+    prompt_cache_mb: int | None = None,
+    preempt: bool | None = None,
 ) -> Backend:
     """Construct backend ``name`` with the options that its constructor accepts.
 
     ``data_dir`` is the engine's data folder (the llama backend assembles packaged models
     under it); ``api_key`` is sent to an OpenAI-compatible server; ``model_paths`` are more GGUF
-    files or folders the llama backend serves (the app's imported models).
+    files or folders the llama backend serves (the app's imported models);
+    ``prompt_cache_mb`` and ``preempt`` are the llama backend's scheduling options (the others
+    have no queue of their own and ignore them).
     """
     if name not in BACKENDS:
         known = ", ".join(sorted(BACKENDS))
@@ -69,6 +73,8 @@ def create_backend(
         "data_dir": data_dir,
         "api_key": api_key,
         "model_paths": model_paths or None,
+        "prompt_cache_mb": prompt_cache_mb,
+        "preempt": preempt,
     }
     try:
         params = inspect.signature(cls).parameters
