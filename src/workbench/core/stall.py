@@ -14,11 +14,14 @@ always stop the run on the server.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from workbench.client import Client, NotFoundError
+
+log = logging.getLogger("workbench.core.stall")
 
 DEFAULT_STALL_SECONDS = 300.0
 """No event for five minutes while a run is going: it is shown as stalled."""
@@ -39,6 +42,7 @@ def stall_seconds(configured: float | None = None) -> float:
             value = 0.0
         if value > 0:
             return value
+        log.warning("$%s=%r is not a positive number of seconds; it is ignored", ENV_VAR, raw)
     return configured if configured and configured > 0 else DEFAULT_STALL_SECONDS
 
 
