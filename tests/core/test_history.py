@@ -5,13 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.history import (
-    SCHEMA_VERSION,
-    AttachmentInfo,
-    HistoryError,
-    HistoryStore,
-    fts_query,
-)
+from workbench.core.history import AttachmentInfo, HistoryError, HistoryStore
+from workbench.core.history_schema import MIGRATIONS, SCHEMA_VERSION
+from workbench.core.history_search import fts_query
 
 
 def _answer(iid: str, text: str, status: str = "completed") -> dict[str, object]:
@@ -40,8 +36,6 @@ def test_schema_version_and_wal(store: HistoryStore) -> None:
 
 def test_migrates_a_version_1_database(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    from workbench.core.history import MIGRATIONS
-
     db = sqlite3.connect(path)
     db.executescript(MIGRATIONS[1] + "; PRAGMA user_version = 1;")
     db.execute("INSERT INTO sessions(id, title, created, updated) VALUES ('s1', 'old', 1, 1)")

@@ -1,6 +1,6 @@
 """Issue 7 item 3 (files): damaged or locked databases give a clear message and lose nothing.
 
-The app's history (``core/history.py``) and the engine's ``engine.db`` (``engine/dbcheck.py``):
+The app's history (``core/history_file.py``) and the engine's ``engine.db`` (``engine/dbcheck.py``):
 a damaged file is renamed aside with a timestamp — byte for byte what it was — and a new one
 is started; a locked file is left exactly as it was and the program says who holds it.
 The window-level behaviour is in ``gui/test_rel_gui_databases.py``.

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .history import HistoryStore, move_aside
+from .history import HistoryStore
+from .history_file import move_aside
 from .run_records import RunRecord
 
 log = logging.getLogger(__name__)
