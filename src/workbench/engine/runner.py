@@ -78,9 +78,15 @@ class Runner:
         if self.stopping:
             await admitted.discard()
             raise ApiError(503, "the engine is shutting down")
-        return await self.execution.start(
-            req, admitted.request, admitted.prev, work=admitted.work, extra=admitted.extra
-        )
+        try:
+            return await self.execution.start(
+                req, admitted.request, admitted.prev, work=admitted.work, extra=admitted.extra
+            )
+        except BaseException:
+            # The run never started (its row could not be stored, say): nothing refers to the
+            # sandbox made for it, and the client never learnt its id.
+            await admitted.discard()
+            raise
 
     def checkpoint_now(self, run: Run) -> int | None:
         """Log a checkpoint (``continuation_token`` on a status update); its event position.
