@@ -43,6 +43,11 @@ class RunIndex:
         """Every live run, stored or not."""
         return list(self.runs.values()) + list(self.unstored)
 
+    def environment_ids(self) -> set[str]:
+        """The environments live runs (running or queued) use: never expired under them."""
+        ids = (run.record.resource.get("environment_id") for run in self.every())
+        return {env_id for env_id in ids if isinstance(env_id, str)}
+
     async def record(self, interaction_id: str) -> InteractionRecord | None:
         """A stored interaction, live or finished."""
         run = self.runs.get(interaction_id)
