@@ -8,6 +8,7 @@ in-process test checks that the runner's live interactions keep their sandboxes.
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,14 @@ def test_an_unused_environment_expires_then_disappears(engine_factory: Any) -> N
 
     got = client.environments.get(old.id)
     assert got.status == "expired"
+    assert got.file_count is None
+    # The files go on the sweeper's task, right after the start.
+    root = eng.data_dir / "environments" / old.id / "root"
+    deadline = time.monotonic() + 30
+    while root.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not root.exists()
+    assert (eng.data_dir / "environments" / recent.id / "root").is_dir()
     assert client.environments.get(recent.id).status == "active"
     listed = {e.id: e.status for e in client.environments.list(page_size=100).environments or []}
     assert listed == {old.id: "expired", recent.id: "active"}
