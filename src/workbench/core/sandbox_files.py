@@ -4,6 +4,9 @@ Qt-free; the files dock calls these through its controller. Listing is one direc
 time (the tree is lazy). Previews are classified by MIME type and extension: text, Markdown
 (rendered), images, CSV (as a table); anything else offers "Save as". Transfers report
 ``progress(done, total)`` and are cancelled by cancelling the task that runs them.
+
+A sandbox the server expired (unused for its TTL, 7 days on Gemini and the local engine)
+or deleted answers 404 to every files call; :class:`SandboxGone` says which, in words.
 """
 
 from __future__ import annotations
@@ -11,18 +14,19 @@ from __future__ import annotations
 import csv
 import io
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from workbench.client import Client
+from workbench.client import Client, NotFoundError
 
 PREVIEW_LIMIT = 2 * 1024 * 1024
 """Files larger than this are not previewed (save them instead)."""
 CSV_ROWS = 500
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 PreviewKind = Literal["text", "markdown", "image", "csv", "binary", "too_big"]
 
 _TEXT_EXT = {
@@ -30,6 +34,13 @@ _TEXT_EXT = {
     ".css", ".xml", ".ini", ".cfg", ".log", ".rs", ".go", ".c", ".h", ".cpp", ".java",
     ".sql", ".tsv",
 }  # fmt: skip
+
+
+class SandboxGone(ValueError):
+    """The whole sandbox is gone (expired or deleted), not just one path in it.
+
+    A ``ValueError`` so ``core.errors.explain`` shows its message as it is.
+    """
 
 
 @dataclass(frozen=True)
@@ -108,8 +119,37 @@ class SandboxFiles:
     def __init__(self, client: Client) -> None:
         self.client = client
 
+    async def _checked(self, environment_id: str, call: Awaitable[T]) -> T:
+        """``call``'s result; a 404 becomes :class:`SandboxGone` when the sandbox itself went."""
+        try:
+            return await call
+        except NotFoundError as exc:
+            gone = await self.gone(environment_id)
+            if gone is None:
+                raise
+            raise gone from exc
+
+    async def gone(self, environment_id: str) -> SandboxGone | None:
+        """Why the sandbox cannot be used any more, or None while it is active."""
+        try:
+            env = await self.client.environments.get(environment_id)
+        except NotFoundError:
+            return SandboxGone(
+                f"The server no longer has this sandbox ({environment_id}): it was deleted, "
+                "or it expired and was removed. A new run starts with a fresh sandbox"
+            )
+        if (env.status or "active").lower() == "expired":
+            return SandboxGone(
+                f"This sandbox ({environment_id}) expired: it went unused for longer than the "
+                "server keeps sandboxes (7 days by default), so its files are gone. A new run "
+                "starts with a fresh sandbox"
+            )
+        return None
+
     async def list_dir(self, environment_id: str, path: str = ".") -> list[SandboxEntry]:
-        files = await self.client.environments.files.list(environment_id, path or ".")
+        files = await self._checked(
+            environment_id, self.client.environments.files.list(environment_id, path or ".")
+        )
         out = []
         base = (path or ".").strip("/")
         for f in files:
@@ -132,24 +172,32 @@ class SandboxFiles:
     async def preview(self, environment_id: str, entry: SandboxEntry) -> Preview:
         if entry.size is not None and entry.size > PREVIEW_LIMIT:
             return Preview("too_big", mime_type=entry.mime_type)
-        data = await self.client.environments.files.download(environment_id, entry.path)
+        data = await self.read(environment_id, entry.path)
         return make_preview(entry.path, data, entry.mime_type)
 
     async def read(self, environment_id: str, path: str) -> bytes:
-        return await self.client.environments.files.download(environment_id, path)
+        return await self._checked(
+            environment_id, self.client.environments.files.download(environment_id, path)
+        )
 
     async def save_as(
         self, environment_id: str, path: str, destination: Path, progress: Progress | None = None
     ) -> int:
-        return await self.client.environments.files.download_to(
-            environment_id, path, destination, progress=progress
+        return await self._checked(
+            environment_id,
+            self.client.environments.files.download_to(
+                environment_id, path, destination, progress=progress
+            ),
         )
 
     async def download_all(
         self, environment_id: str, destination: Path, progress: Progress | None = None
     ) -> int:
-        return await self.client.environments.download_tar_to(
-            environment_id, destination, progress=progress
+        return await self._checked(
+            environment_id,
+            self.client.environments.download_tar_to(
+                environment_id, destination, progress=progress
+            ),
         )
 
     async def upload(
@@ -161,8 +209,11 @@ class SandboxFiles:
     ) -> list[SandboxEntry]:
         target = f"{target_dir.strip('/')}/{local.name}".lstrip("/")
         mime = mimetypes.guess_type(local.name)[0] or "application/octet-stream"
-        files = await self.client.environments.files.upload(
-            environment_id, target, local, mime_type=mime, overwrite=True, progress=progress
+        files = await self._checked(
+            environment_id,
+            self.client.environments.files.upload(
+                environment_id, target, local, mime_type=mime, overwrite=True, progress=progress
+            ),
         )
         return [
             SandboxEntry(

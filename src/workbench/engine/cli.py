@@ -140,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="wall-clock seconds one code_execution run may take",
     )
     p.add_argument(
+        "--environment-ttl-days",
+        type=float,
+        default=EngineConfig.environment_ttl_days,
+        help="days after its last use an environment (sandbox) is kept; then its files are "
+        "removed and it reports status 'expired' (0: never expire; default 7, as Gemini)",
+    )
+    p.add_argument(
+        "--environment-expired-keep-hours",
+        type=float,
+        default=EngineConfig.environment_expired_keep_hours,
+        help="hours an expired environment stays listed before it is deleted (default 24)",
+    )
+    p.add_argument(
         "--model-alias",
         action="append",
         default=[],
@@ -340,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--keepalive-seconds must be positive")
     if args.agent_max_steps < 1 or args.code_timeout <= 0:
         return _fail("--agent-max-steps and --code-timeout must be positive")
+    if args.environment_ttl_days < 0 or args.environment_expired_keep_hours < 0:
+        return _fail(
+            "--environment-ttl-days and --environment-expired-keep-hours must be 0 or more"
+        )
     if not 0 <= args.agent_temperature <= 2:
         return _fail("--agent-temperature must be between 0 and 2")
     if (
@@ -390,6 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         path_prefix=args.path_prefix.rstrip("/"),
         agent_max_steps=args.agent_max_steps,
         code_timeout_seconds=args.code_timeout,
+        environment_ttl_days=args.environment_ttl_days,
+        environment_expired_keep_hours=args.environment_expired_keep_hours,
         agent_temperature=args.agent_temperature,
         agent_seed=args.agent_seed,
         agent_votes=max(0, args.agent_votes),

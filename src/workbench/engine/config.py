@@ -33,6 +33,12 @@ VERSION_PREFIXES: tuple[str, ...] = ("/v1", "/v1beta", "/v1alpha")
 VERTEX_PREFIX = "/v1beta1/projects/{project}/locations/{location}"
 """The Vertex-style version prefix, also served identically."""
 
+DEFAULT_ENVIRONMENT_TTL_DAYS = 7.0
+"""An environment unused this long loses its files and turns ``expired`` (protocol.md §9.3)."""
+
+DEFAULT_ENVIRONMENT_EXPIRED_KEEP_HOURS = 24.0
+"""How long an expired environment's metadata stays (GET shows ``expired``; then 404)."""
+
 
 @dataclass
 class EngineConfig:
@@ -60,6 +66,10 @@ class EngineConfig:
         agent_turn_tokens: output tokens of one model turn inside the agent loop.
         agent_result_chars: characters of one tool result shown to the agent's model.
         code_timeout_seconds: wall-clock limit of one ``code_execution`` run.
+        environment_ttl_days: days after its last activity an environment (sandbox) is
+            kept; past that its files are removed and it is ``expired`` (0: never).
+        environment_expired_keep_hours: hours an expired environment's metadata is kept
+            before it is deleted (``sandbox/expiry.py``).
         agent_temperature: sampling temperature of an agent's first attempt (0: greedy).
         agent_seed: sampling seed of an agent's first attempt (later attempts add one each).
         agent_votes: programs sampled for a second opinion on an agent's first passing
@@ -111,6 +121,8 @@ class EngineConfig:
     agent_turn_tokens: int = 1024
     agent_result_chars: int = 2000
     code_timeout_seconds: float = 60.0
+    environment_ttl_days: float = DEFAULT_ENVIRONMENT_TTL_DAYS
+    environment_expired_keep_hours: float = DEFAULT_ENVIRONMENT_EXPIRED_KEEP_HOURS
     agent_temperature: float = 0.0
     agent_seed: int = 1
     agent_votes: int = 0

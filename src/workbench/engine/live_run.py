@@ -2,7 +2,7 @@
 
 Apart from :mod:`.runner` so that what a run executes (:mod:`.model_run`,
 :mod:`.agent.runs`, :mod:`.research.runs`) can take a ``Run`` without importing the
-runner that starts it.
+runner (or :mod:`.run_execution`) that starts it.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from .routes import agents, credentials, environments, files, interactions, mode
 from .routes import webhooks as webhook_routes
 from .runner import Runner
 from .sandbox import CodeRunner, EnvironmentStore, ExecLimits, UploadManager
+from .sandbox.expiry import EnvironmentSweeper
 from .security import SecurityMiddleware
 from .store import DB_NAME, Store
 
@@ -63,6 +64,7 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         store = Store(config.data_dir / DB_NAME)
         file_store = FileStore(config.data_dir / "files")
         sweeper: asyncio.Task[None] | None = None
+        env_sweeper: asyncio.Task[None] | None = None
         ops: Ops | None = None
         try:
             progress.report("database", "Opening the engine's database")
@@ -84,9 +86,24 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
             )
             runner.agents = AgentRuns(config, backend, envs, definitions, code_runner)
             app.state.environments = envs
-            app.state.uploads = UploadManager(envs)
+            uploads = UploadManager(envs)
+            app.state.uploads = uploads
             app.state.agents = definitions
             state.recovered = await runner.recover()
+            expiry = EnvironmentSweeper(
+                envs,
+                ttl_days=config.environment_ttl_days,
+                keep_hours=config.environment_expired_keep_hours,
+                in_use=lambda: runner.index.environment_ids() | uploads.environment_ids(),
+            )
+            app.state.environment_sweeper = expiry
+            # Before serving, so nothing uses an environment past its TTL; the files go on
+            # the sweeper's task (removing big trees must not hold up the start).
+            try:
+                await expiry.mark()
+            except Exception:
+                log.exception("environment expiry at startup failed; the sweeper retries")
+            env_sweeper = asyncio.create_task(expiry.run())
             ops = await start_ops(config, store, runner)
             app.state.webhooks = ops.webhooks
             app.state.credentials = ops.credentials
@@ -95,8 +112,9 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
             state.error = exc
             if ops is not None:
                 await ops.stop()
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in (sweeper, env_sweeper):
+                if task is not None:
+                    task.cancel()
             await file_store.close()
             await store.close()
             raise
@@ -105,8 +123,9 @@ def create_app(config: EngineConfig, backend: Backend) -> FastAPI:
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in (sweeper, env_sweeper):
+                if task is not None:
+                    task.cancel()
             await ops.scheduler.stop()  # no new executions while the runs are stopped
             await runner.shutdown()
             await ops.stop()

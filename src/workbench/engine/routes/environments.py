@@ -92,7 +92,7 @@ async def list_environments(request: Request) -> Response:
     envs = _envs(request)
     try:
         records, token = await envs.list(page_size(request), page_token(request))
-        items = [(await envs.to_wire(r)).to_wire() for r in records]
+        items = [(await envs.to_wire(r, counts=r.status == "active")).to_wire() for r in records]
     except SandboxError as exc:
         raise _api(exc) from exc
     out: dict[str, Any] = {"environments": items}

@@ -9,6 +9,7 @@ Modules (each small, each usable on its own):
 * ``files``     — list / stat / read / write / delete inside a root;
 * ``archive``   — the tar download stream and safe extraction of uploads;
 * ``upload``    — ``UploadManager``: resumable upload sessions (§9.7);
+* ``expiry``    — ``EnvironmentSweeper``: unused environments expire, then go (§9.3);
 * ``isolation`` — which isolation mechanism this machine has (bubblewrap first);
 * ``exec``      — ``CodeRunner``: run Python / bash in an environment with limits.
 

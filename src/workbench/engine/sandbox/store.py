@@ -54,6 +54,8 @@ class EnvironmentRecord:
     network: Any = None
     env: dict[str, Any] | None = None
     forked_from: str | None = None
+    expired_at: str | None = None
+    """When the sweeper (``expiry.py``) removed its files; the metadata goes a grace later."""
 
     def to_json(self) -> dict[str, Any]:
         """The metadata file's content."""
@@ -65,7 +67,7 @@ class EnvironmentRecord:
             "status": self.status,
             "sources": self.sources,
         }
-        for key in ("network", "env", "forked_from"):
+        for key in ("network", "env", "forked_from", "expired_at"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -84,6 +86,7 @@ class EnvironmentRecord:
             network=data.get("network"),
             env=data.get("env"),
             forked_from=data.get("forked_from"),
+            expired_at=data.get("expired_at"),
         )
 
 
@@ -212,6 +215,14 @@ class EnvironmentStore:
 
     def _write(self, record: EnvironmentRecord) -> None:
         atomic_write_json(self.folder(record.id) / META, record.to_json())
+
+    async def records(self) -> list[EnvironmentRecord]:
+        """Every environment's record, active or expired, newest first (the sweeper's scan)."""
+        return await asyncio.to_thread(self._all)
+
+    async def save(self, record: EnvironmentRecord) -> None:
+        """Write a record's metadata; the caller holds ``lock(record.id)``."""
+        await asyncio.to_thread(self._write, record)
 
     async def get(self, env_id: str) -> EnvironmentRecord:
         """The record of an environment (404 when unknown, deleted or expired)."""
@@ -353,6 +364,11 @@ class EnvironmentStore:
             forked_from=parent.id,
         )
         async with self.lock(parent.id), self.lock(record.id):
+            # A fork uses its parent (a saved agent's base_environment): that is activity,
+            # so the parent's expiry clock restarts (protocol.md §9.3).
+            parent = await self.get(parent.id)
+            parent.last_accessed = now
+            await asyncio.to_thread(self._write, parent)
             folder = self.folder(record.id)
             try:
                 await asyncio.to_thread(_make_folder, folder, with_root=False)

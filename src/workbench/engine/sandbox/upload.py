@@ -122,6 +122,11 @@ class UploadManager:
         self._sessions[session_id] = session
         return session
 
+    def environment_ids(self) -> set[str]:
+        """The environments with an open upload session (the sweeper leaves them alone)."""
+        self._expire()
+        return {session.env_id for session in self._sessions.values()}
+
     def get(self, session_id: str) -> UploadSession:
         """A live session (404 when unknown, finished or expired)."""
         self._expire()
