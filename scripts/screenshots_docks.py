@@ -19,28 +19,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HOME = tempfile.mkdtemp(prefix="wb-shots-")
 os.environ["WORKBENCH_HOME"] = HOME
 
-import qasync  # noqa: E402
 from PySide6.QtCore import QBuffer, QIODevice  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from support.fake_server import FakeServer  # noqa: E402
-from workbench.app import prepare  # noqa: E402
+from support.shots import run_in_window, until  # noqa: E402
 from workbench.client import Client  # noqa: E402
 from workbench.core.agents import Skill  # noqa: E402
 from workbench.core.connection import Connection  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-
-
-async def until(cond, limit: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + limit
-    while not cond():
-        if loop.time() > end:
-            raise TimeoutError(str(cond))
-        await asyncio.sleep(0.05)
 
 
 def chart_png() -> bytes:
@@ -210,17 +199,4 @@ async def main(w: MainWindow) -> None:
 
 
 if __name__ == "__main__":
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    sys.set_asyncgen_hooks(
-        firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook
-    )
-    paths, settings, history, secrets = prepare(backend="scripted")
-    window = MainWindow(paths, settings, history, secrets)
-    window.resize(1400, 900)
-    window.show()
-    with loop:
-        loop.run_until_complete(main(window))
-    history.close()
-    print("saved to", OUT)
+    run_in_window(main, OUT)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from support.research_material import ACME, QUESTION, SALES
 from workbench.client import Client
 from workbench.core.citations import (
     Citation,
@@ -36,20 +37,6 @@ from workbench.core.runs import RunTracker
 from workbench.core.transcript import read_turn
 
 pytestmark = pytest.mark.timeout(120)
-
-ACME = (
-    "# Acme Corporation\n\nAcme Corporation was founded in 1987 in Tucson by Ada Ruiz.\n"
-    "Its first product was a brass valve.\n\nIn 2020 Acme moved its headquarters to Denver.\n"
-)
-SALES = "region,units\nnorth,120\nsouth,95\neast,40\n"
-QUESTION = (
-    "When was Acme founded and how many units did the north region sell? "
-    "[[reply Stage: plan => How many units did the north region sell?]] "
-    "[[reply answer: When was Acme founded => Acme was founded in 1987 [2].]] "
-    "[[reply answer: How many units => The north region sold 120 units [1].]] "
-    "[[reply Stage: answer => Acme was founded in 1987 [2], and the north region sold 120 "
-    "units [1].]]"
-)
 
 
 @pytest.fixture

@@ -11,24 +11,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QUrl
 
+from support.research_material import QUESTION, write_material
 from workbench.core.citations import Citation
 from workbench.core.runs import RunRecord
 from workbench.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.timeout(120)
-
-ACME = (
-    "# Acme Corporation\n\nAcme Corporation was founded in 1987 in Tucson by Ada Ruiz.\n"
-    "Its first product was a brass valve.\n\nIn 2020 Acme moved its headquarters to Denver.\n"
-)
-QUESTION = (
-    "When was Acme founded and how many units did the north region sell? "
-    "[[reply Stage: plan => How many units did the north region sell?]] "
-    "[[reply answer: When was Acme founded => Acme was founded in 1987 [2].]] "
-    "[[reply answer: How many units => The north region sold 120 units [1].]] "
-    "[[reply Stage: answer => Acme was founded in 1987 [2], and the north region sold 120 "
-    "units [1].]]"
-)
 
 
 def _research_run(w: MainWindow) -> RunRecord | None:
@@ -39,10 +27,7 @@ def _research_run(w: MainWindow) -> RunRecord | None:
 async def test_research_plan_confirm_report_citations_export(
     until: Any, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
-    folder = tmp_path / "material"
-    folder.mkdir()
-    (folder / "acme.md").write_text(ACME)
-    (folder / "sales.csv").write_text("region,units\nnorth,120\nsouth,95\n")
+    folder = write_material(tmp_path)
     w = make_window()
     await w.start()
     try:

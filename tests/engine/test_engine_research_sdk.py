@@ -17,18 +17,14 @@ from engine_helpers import EngineProcess, create, sse_events
 from google import genai
 from google.genai._gaos.lib import compat_errors
 
+from support.research_material import ACME, SALES
+
 pytestmark = [
     pytest.mark.timeout(90),
     pytest.mark.filterwarnings("ignore:.*experimental.*:UserWarning"),
 ]
 
 AGENT = "deep-research-pro-preview-12-2025"
-ACME = (
-    "# Acme Corporation\n\nAcme Corporation was founded in 1987 in Tucson by Ada Ruiz.\n"
-    "Its first product was a brass valve.\n\n"
-    "In 2020 Acme moved its headquarters to Denver.\n"
-)
-SALES = "region,units\nnorth,120\nsouth,95\neast,40\n"
 ENV = {
     "type": "remote",
     "sources": [

@@ -1,4 +1,4 @@
-"""Downloads: following redirects without leaking the credential, streaming to a file."""
+"""Downloads: following redirects without leaking the credential, into memory or a file."""
 
 from __future__ import annotations
 
@@ -19,6 +19,22 @@ MAX_REDIRECTS = 5
 
 Progress = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``; ``total`` is -1 when unknown."""
+
+
+async def download_bytes(
+    transport: Transport,
+    url: str,
+    params: Mapping[str, str | int | bool | None] | None,
+    what: str,
+) -> bytes:
+    """GET ``url``'s whole body into memory, following redirects safely."""
+    response = await get_following_redirects(transport, url, params, what)
+    try:
+        return await response.aread()
+    except httpx.TransportError as exc:
+        raise APIConnectionError(f"{what}: the download was cut off ({exc}).") from exc
+    finally:
+        await response.aclose()
 
 
 async def stream_to_file(

@@ -10,12 +10,9 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ._paging import iter_pages
 from ._wire import Environment, body_of, to_model
-from .downloads import Progress, get_following_redirects, stream_to_file
-from .errors import APIConnectionError
+from .downloads import Progress, download_bytes, stream_to_file
 from .files import EnvironmentFiles, env_id_segment
 from .retry import Idempotency
 from .transport import Transport, decode_json_object
@@ -74,16 +71,12 @@ class Environments:
 
     async def download_tar(self, environment_id: str) -> bytes:
         """The whole sandbox as an uncompressed ustar archive (§9.8), in memory."""
-        what = f"download environment {environment_id}"
-        response = await get_following_redirects(
-            self._t, self._tar_url(environment_id), {"alt": "media"}, what
+        return await download_bytes(
+            self._t,
+            self._tar_url(environment_id),
+            {"alt": "media"},
+            f"download environment {environment_id}",
         )
-        try:
-            return await response.aread()
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"{what}: the download was cut off ({exc}).") from exc
-        finally:
-            await response.aclose()
 
     async def download_tar_to(
         self,

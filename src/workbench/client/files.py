@@ -30,8 +30,8 @@ from workbench.protocol import ProtocolError, UploadedFile, upload_result_files
 from ._paging import iter_pages
 from ._resumable import CHUNK_SIZE, BytesSource, FileSource, Source, send_chunks
 from ._wire import EnvironmentFile, to_model
-from .downloads import Progress, get_following_redirects, stream_to_file
-from .errors import APIConnectionError, ProtocolViolationError
+from .downloads import Progress, download_bytes, stream_to_file
+from .errors import ProtocolViolationError
 from .retry import Idempotency
 from .transport import Transport, decode_json_object
 
@@ -88,15 +88,8 @@ class EnvironmentFiles:
 
     async def download(self, environment_id: str, path: str) -> bytes:
         """One file's bytes (``?alt=media``), in memory."""
-        what = f"download {path}"
         url = self._t.url(f"environments/{env_id_segment(environment_id)}/files/{_file_path(path)}")
-        response = await get_following_redirects(self._t, url, {"alt": "media"}, what)
-        try:
-            return await response.aread()
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"{what}: the download was cut off ({exc}).") from exc
-        finally:
-            await response.aclose()
+        return await download_bytes(self._t, url, {"alt": "media"}, f"download {path}")
 
     async def download_to(
         self,
@@ -129,44 +122,67 @@ class EnvironmentFiles:
         Returns the files the server reports (``{"files": [...]}``; also accepts a single
         file or ``{"file": {...}}``). ``extract=True`` unpacks a .tar/.tar.gz into ``path``.
         """
-        if chunk_size <= 0:
-            raise ValueError("chunk_size must be positive")
-        async with _source(data) as source:
-            return await self._upload(
-                environment_id, path, source, mime_type, overwrite, extract, chunk_size, progress
-            )
-
-    async def _upload(
-        self,
-        environment_id: str,
-        path: str,
-        source: Source,
-        mime_type: str,
-        overwrite: bool,
-        extract: bool,
-        chunk_size: int,
-        progress: Progress | None,
-    ) -> builtins.list[EnvironmentFile]:
-        what = f"upload {path}"
-        handshake = await self._t.request(
+        _check_chunk_size(chunk_size)
+        reply = await _upload(
+            self._t,
             "PUT",
             f"environments/{env_id_segment(environment_id)}/files/{_file_path(path)}",
-            upload=True,
+            data,
+            mime_type=mime_type,
             params={"overwrite": True if overwrite else None, "extract": True if extract else None},
+            chunk_size=chunk_size,
+            progress=progress,
+            what=f"upload {path}",
+        )
+        return _uploaded_files(reply)
+
+
+def _check_chunk_size(chunk_size: int) -> None:
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be positive")
+
+
+async def _upload(
+    t: Transport,
+    method: str,
+    path: str,
+    data: bytes | str | os.PathLike[str] | IO[bytes],
+    *,
+    mime_type: str,
+    chunk_size: int,
+    progress: Progress | None,
+    what: str,
+    params: dict[str, bool | None] | None = None,
+    json_body: dict[str, Any] | None = None,
+    resumable: bool = False,
+) -> dict[str, Any]:
+    """One upload over the resumable protocol: the start handshake, then every chunk.
+
+    Both kinds of upload (sandbox files, the Files API) go through here; only the Files
+    API's sessions survive a dropped connection (``resumable``). Returns the final reply.
+    """
+    async with _source(data) as source:
+        handshake = await t.request(
+            method,
+            path,
+            upload=True,
+            params=params,
+            json_body=json_body,
             headers=_start_headers(source.size, mime_type),
             accept="*/*",
             idempotency=Idempotency.CREATE,
             what=f"{what} (start)",
         )
         final = await send_chunks(
-            self._t,
-            _session_url(self._t, handshake, what),
+            t,
+            _session_url(t, handshake, what),
             source,
             chunk_size=chunk_size,
             progress=progress,
             what=what,
+            resumable=resumable,
         )
-        return _uploaded_files(decode_json_object(final, what))
+    return decode_json_object(final, what)
 
 
 def _start_headers(size: int, mime_type: str) -> dict[str, str]:
@@ -241,35 +257,24 @@ class Files:
         The file may still be ``PROCESSING``; ``wait_active`` waits for it (a Gemini model
         needs that, the local engine waits by itself). A dropped connection resumes.
         """
-        if chunk_size <= 0:
-            raise ValueError("chunk_size must be positive")
+        _check_chunk_size(chunk_size)
         meta: dict[str, Any] = {"mimeType": mime_type}
         if display_name:
             meta["displayName"] = display_name
         if name:
             meta["name"] = "files/" + file_id_segment(name)
-        what = f"upload {display_name or name or mime_type}"
-        async with _source(data) as source:
-            handshake = await self._t.request(
-                "POST",
-                "files",
-                upload=True,
-                json_body={"file": meta},
-                headers=_start_headers(source.size, mime_type),
-                accept="*/*",
-                idempotency=Idempotency.CREATE,
-                what=f"{what} (start)",
-            )
-            final = await send_chunks(
-                self._t,
-                _session_url(self._t, handshake, what),
-                source,
-                chunk_size=chunk_size,
-                progress=progress,
-                what=what,
-                resumable=True,
-            )
-        body = decode_json_object(final, what)
+        body = await _upload(
+            self._t,
+            "POST",
+            "files",
+            data,
+            mime_type=mime_type,
+            json_body={"file": meta},
+            chunk_size=chunk_size,
+            progress=progress,
+            what=f"upload {display_name or name or mime_type}",
+            resumable=True,
+        )
         return to_model(UploadedFile, body.get("file", body), "file")
 
     async def get(self, name: str) -> UploadedFile:
@@ -308,15 +313,8 @@ class Files:
 
     async def download(self, name: str) -> bytes:
         """A file's bytes (``files/{id}:download?alt=media``), in memory."""
-        what = f"download {name}"
         url = self._t.url(f"files/{file_id_segment(name)}:download")
-        response = await get_following_redirects(self._t, url, {"alt": "media"}, what)
-        try:
-            return await response.aread()
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"{what}: the download was cut off ({exc}).") from exc
-        finally:
-            await response.aclose()
+        return await download_bytes(self._t, url, {"alt": "media"}, f"download {name}")
 
     async def wait_active(
         self, name: str, *, max_seconds: float = 300.0, interval: float = 0.5

@@ -31,7 +31,7 @@ from workbench.core.tasks import TaskManager
 from workbench.protocol import Credential
 
 from .plain import plain_label
-from .schedules.dock import _table, confirm, when
+from .schedules.list_detail import confirm, list_table, when
 
 KINDS = (
     ("environment_variable", "Environment variable"),
@@ -65,7 +65,7 @@ class CredentialsEditor(QGroupBox):
         )
         note.setWordWrap(True)
         layout.addWidget(note)
-        self.table = _table(["ID", "Kind", "Status", "Value", "Updated"])
+        self.table = list_table(["ID", "Kind", "Status", "Value", "Updated"])
         self.table.setMaximumHeight(140)
         self.table.itemSelectionChanged.connect(self._selection)
         layout.addWidget(self.table)

@@ -17,33 +17,15 @@ Signals:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QDockWidget,
-    QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from workbench.core.schedules import describe, preview
 from workbench.protocol import Trigger, TriggerExecution
 
 from ..plain import plain_label, plain_tip
+from .list_detail import ListDetailDock, cell, list_table, when
 
 ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
          "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney")  # fmt: skip
@@ -56,88 +38,29 @@ def _local_zone() -> str:
     return name if isinstance(name, str) else "UTC"
 
 
-def when(stamp: str | None) -> str:
-    """An RFC 3339 time as local ``YYYY-MM-DD HH:MM`` ("" when missing)."""
-    if not stamp:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def confirm(parent: QWidget, title: str, text: str, then: Callable[[], None]) -> QMessageBox:
-    """A non-blocking Yes/Cancel question; ``then`` runs on Yes."""
-    box = QMessageBox(
-        QMessageBox.Icon.Warning, title, text,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent,
-    )  # fmt: skip
-    box.setTextFormat(Qt.TextFormat.PlainText)  # it names things a server or user named
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-    box.accepted.connect(then)
-    box.open()
-    return box
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
-class SchedulesDock(QDockWidget):
+class SchedulesDock(ListDetailDock[Trigger]):
     """Triggers, a form for a new one with a cron preview, and executions."""
 
-    refresh_requested = Signal()
     create_requested = Signal(dict)
     pause_requested = Signal(str, bool)
     run_requested = Signal(str)
-    delete_requested = Signal(str)
-    selected = Signal(str)
     open_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Schedules", parent)
-        self.setObjectName("schedulesDock")
-        self._triggers: list[Trigger] = []
+        super().__init__("Schedules", "schedulesDock", parent)
         self._executions: list[TriggerExecution] = []
-        self.dialog: QWidget | None = None
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(6, 6, 6, 6)
 
-        self.triggers = _table(["Name", "Schedule", "State", "Next run", "Failures"])
-        self.triggers.itemSelectionChanged.connect(self._selection)
-        buttons = QHBoxLayout()
+        self.triggers = list_table(["Name", "Schedule", "State", "Next run", "Failures"])
         self.run_button = QPushButton("Run now")
         self.pause_button = QPushButton("Pause")
         self.delete_button = QPushButton("Delete")
-        refresh = QPushButton("Refresh")
-        for button in (self.run_button, self.pause_button, self.delete_button):
-            button.setEnabled(False)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(refresh)
+        top = self._list_panel(self.triggers, (self.run_button, self.pause_button,
+                                               self.delete_button))  # fmt: skip
         self.run_button.clicked.connect(lambda: self.run_requested.emit(self.current_id()))
         self.pause_button.clicked.connect(self._pause_clicked)
         self.delete_button.clicked.connect(self._confirm_delete)
-        refresh.clicked.connect(self.refresh_requested)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.triggers)
-        top_layout.addLayout(buttons)
 
-        form_box = QWidget()
-        form = QFormLayout(form_box)
-        form.setContentsMargins(0, 4, 0, 4)
+        form_box, form = self._form_panel()
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Morning report")
         self.agent = QComboBox()
@@ -174,26 +97,11 @@ class SchedulesDock(QDockWidget):
         self.schedule.editTextChanged.connect(lambda _t: self._preview_timer.start())
         self.zone.editTextChanged.connect(lambda _t: self._preview_timer.start())
 
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
         self.executions_label = plain_label(QLabel("Executions"))
-        self.executions = _table(["Scheduled", "Status", "Started", "Ended", "Error"])
+        self.executions = list_table(["Scheduled", "Status", "Started", "Ended", "Error"])
         self.executions.setToolTip("Double-click an execution to open its transcript")
         self.executions.cellDoubleClicked.connect(self._open_row)
-        bottom_layout.addWidget(self.executions_label)
-        bottom_layout.addWidget(self.executions)
-
-        self.problem = plain_label(QLabel())
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e")
-        self.problem.hide()
-        split = QSplitter(Qt.Orientation.Vertical)
-        for part in (top, form_box, bottom):
-            split.addWidget(part)
-        layout.addWidget(self.problem)
-        layout.addWidget(split)
-        self.setWidget(body)
+        self._stack(top, form_box, self._log_panel(self.executions_label, self.executions))
         self.update_preview()
 
     # --- what the controller sets --------------------------------------------------------
@@ -205,29 +113,17 @@ class SchedulesDock(QDockWidget):
         if current:
             self.agent.setCurrentText(current)
 
-    def show_problem(self, text: str) -> None:
-        self.problem.setText(text)
-        self.problem.setVisible(bool(text))
-
     def set_triggers(self, triggers: list[Trigger]) -> None:
-        keep = self.current_id()
-        self._triggers = list(triggers)
-        self.triggers.setRowCount(len(triggers))
-        for row, trig in enumerate(triggers):
+        rows = []
+        for trig in triggers:
             words = describe(trig.schedule or "") or (trig.schedule or "")
             name = trig.display_name or trig.id or ""
             failures = str(trig.consecutive_failure_count or 0)
             cells = [name, words, trig.status or "", when(trig.next_run_time), failures]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, trig.id)
-                if col == 1:
-                    item.setToolTip(plain_tip(f"{trig.schedule} ({trig.time_zone})"))
-                self.triggers.setItem(row, col, item)
-        for row, trig in enumerate(triggers):
-            if trig.id == keep:
-                self.triggers.selectRow(row)
-        self._selection()
+            row = [cell(text, trig.id or "") for text in cells]
+            row[1].setToolTip(plain_tip(f"{trig.schedule} ({trig.time_zone})"))
+            rows.append(row)
+        self._set_items(triggers, rows)
 
     def set_executions(self, trigger_id: str, executions: list[TriggerExecution]) -> None:
         if trigger_id != self.current_id():
@@ -237,30 +133,15 @@ class SchedulesDock(QDockWidget):
         for row, ex in enumerate(executions):
             cells = [when(ex.scheduled_time), (ex.status or "").replace("_", " "),
                      when(ex.start_time), when(ex.end_time), ex.error or ""]  # fmt: skip
+            tip = f"Interaction {ex.interaction_id} — double-click to open"
             for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if ex.interaction_id:
-                    item.setToolTip(
-                        plain_tip(f"Interaction {ex.interaction_id} — double-click to open")
-                    )
-                self.executions.setItem(row, col, item)
-        name = self.current_trigger()
+                shown = cell(text, tip=plain_tip(tip) if ex.interaction_id else "")
+                self.executions.setItem(row, col, shown)
+        name = self.current()
         label = name.display_name or name.id if name else ""
         self.executions_label.setText(f"Executions of {label}" if label else "Executions")
 
     # --- reading it ----------------------------------------------------------------------
-
-    def current_id(self) -> str:
-        rows = self.triggers.selectionModel().selectedRows()
-        if not rows:
-            return ""
-        item = self.triggers.item(rows[0].row(), 0)
-        value: Any = item.data(Qt.ItemDataRole.UserRole) if item else ""
-        return str(value or "")
-
-    def current_trigger(self) -> Trigger | None:
-        wanted = self.current_id()
-        return next((t for t in self._triggers if t.id == wanted), None)
 
     def update_preview(self) -> None:
         shown = preview(self.schedule.currentText(), self.zone.currentText().strip())
@@ -278,30 +159,21 @@ class SchedulesDock(QDockWidget):
 
     # --- events --------------------------------------------------------------------------
 
-    def _selection(self) -> None:
-        trig = self.current_trigger()
-        for button in (self.run_button, self.pause_button, self.delete_button):
-            button.setEnabled(trig is not None)
+    def _show_selection(self, trig: Trigger | None) -> None:
         paused = trig is not None and trig.status != "active"
         self.pause_button.setText("Resume" if paused else "Pause")
         if trig is None:
             self.executions.setRowCount(0)
             self.executions_label.setText("Executions")
-        self.selected.emit(trig.id if trig and trig.id else "")
 
     def _confirm_delete(self) -> None:
-        trig = self.current_trigger()
-        if trig is None or not trig.id:
-            return
-        trigger_id = trig.id
-        self.dialog = confirm(
-            self, "Delete schedule",
-            f"Delete the schedule “{trig.display_name or trigger_id}”? Its past runs stay.",
-            lambda: self.delete_requested.emit(trigger_id),
-        )  # fmt: skip
+        self._ask_to_delete(
+            "Delete schedule",
+            lambda t: f"Delete the schedule “{t.display_name or t.id}”? Its past runs stay.",
+        )
 
     def _pause_clicked(self) -> None:
-        trig = self.current_trigger()
+        trig = self.current()
         if trig is not None and trig.id:
             self.pause_requested.emit(trig.id, trig.status == "active")
 

@@ -13,20 +13,15 @@ Signals:
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QDockWidget,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -35,8 +30,8 @@ from PySide6.QtWidgets import (
 from workbench.core.schedules import EVENTS
 from workbench.protocol import Webhook, WebhookDelivery
 
-from ..plain import plain_label, plain_tip
-from .dock import _table, confirm, when
+from ..plain import plain_tip
+from .list_detail import ListDetailDock, cell, list_table, when
 
 STATES = {
     "enabled": "enabled",
@@ -46,10 +41,7 @@ STATES = {
 
 
 def _item(text: str, row_id: str) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setData(Qt.ItemDataRole.UserRole, row_id)
-    item.setToolTip(plain_tip(text))
-    return item
+    return cell(text, row_id, plain_tip(text))
 
 
 class SecretDialog(QDialog):
@@ -75,58 +67,29 @@ class SecretDialog(QDialog):
         layout.addWidget(buttons)
 
 
-class WebhooksDock(QDockWidget):
+class WebhooksDock(ListDetailDock[Webhook]):
     """Webhooks | register form | deliveries of the selected one."""
 
-    refresh_requested = Signal()
     register_requested = Signal(str, list, str)
     ping_requested = Signal(str)
     rotate_requested = Signal(str)
-    delete_requested = Signal(str)
     enable_requested = Signal(str, bool)
-    selected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Webhooks", parent)
-        self.setObjectName("webhooksDock")
-        self._hooks: list[Webhook] = []
-        self.dialog: QWidget | None = None
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(6, 6, 6, 6)
-        self.problem = plain_label(QLabel())
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e")
-        self.problem.hide()
-
-        self.hooks = _table(["Name", "URL", "Events", "State", "Secret"])
-        self.hooks.itemSelectionChanged.connect(self._selection)
-        buttons = QHBoxLayout()
+        super().__init__("Webhooks", "webhooksDock", parent)
+        self.hooks = list_table(["Name", "URL", "Events", "State", "Secret"])
         self.ping_button = QPushButton("Ping")
         self.rotate_button = QPushButton("Rotate secret")
         self.enable_button = QPushButton("Disable")
         self.delete_button = QPushButton("Delete")
-        refresh = QPushButton("Refresh")
-        for button in (self.ping_button, self.rotate_button, self.enable_button,
-                       self.delete_button):  # fmt: skip
-            button.setEnabled(False)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(refresh)
+        top = self._list_panel(self.hooks, (self.ping_button, self.rotate_button,
+                                            self.enable_button, self.delete_button))  # fmt: skip
         self.ping_button.clicked.connect(lambda: self.ping_requested.emit(self.current_id()))
         self.rotate_button.clicked.connect(lambda: self.rotate_requested.emit(self.current_id()))
         self.delete_button.clicked.connect(self._confirm_delete)
         self.enable_button.clicked.connect(self._enable_clicked)
-        refresh.clicked.connect(self.refresh_requested)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.hooks)
-        top_layout.addLayout(buttons)
 
-        form_box = QWidget()
-        form = QFormLayout(form_box)
-        form.setContentsMargins(0, 4, 0, 4)
+        form_box, form = self._form_panel()
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. CI notifier")
         self.uri = QLineEdit()
@@ -147,41 +110,20 @@ class WebhooksDock(QDockWidget):
         form.addRow("Events", events)
         form.addRow("", self.register_button)
 
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
         self.deliveries_label = QLabel("Delivery log")
-        self.deliveries = _table(["Sent", "Event", "State", "Attempts", "Last answer"])
-        bottom_layout.addWidget(self.deliveries_label)
-        bottom_layout.addWidget(self.deliveries)
-        split = QSplitter(Qt.Orientation.Vertical)
-        for part in (top, form_box, bottom):
-            split.addWidget(part)
-        layout.addWidget(self.problem)
-        layout.addWidget(split)
-        self.setWidget(body)
-
-    def show_problem(self, text: str) -> None:
-        self.problem.setText(text)
-        self.problem.setVisible(bool(text))
+        self.deliveries = list_table(["Sent", "Event", "State", "Attempts", "Last answer"])
+        self._stack(top, form_box, self._log_panel(self.deliveries_label, self.deliveries))
 
     def set_webhooks(self, hooks: list[Webhook]) -> None:
-        keep = self.current_id()
-        self._hooks = list(hooks)
-        self.hooks.setRowCount(len(hooks))
-        for row, hook in enumerate(hooks):
+        rows = []
+        for hook in hooks:
             secrets = hook.signing_secrets or []
             shown = secrets[0].truncated_secret or "" if secrets else ""
             events = ", ".join(e.removeprefix("interaction.") for e in hook.subscribed_events or [])
             cells = [hook.name or hook.id or "", hook.uri or "", events,
                      STATES.get(hook.state or "", hook.state or ""), shown]  # fmt: skip
-            for col, text in enumerate(cells):
-                item = _item(text, hook.id or "")
-                self.hooks.setItem(row, col, item)
-        for row, hook in enumerate(hooks):
-            if hook.id == keep:
-                self.hooks.selectRow(row)
-        self._selection()
+            rows.append([_item(text, hook.id or "") for text in cells])
+        self._set_items(hooks, rows)
 
     def set_deliveries(self, webhook_id: str, deliveries: list[WebhookDelivery]) -> None:
         if webhook_id != self.current_id():
@@ -194,42 +136,20 @@ class WebhooksDock(QDockWidget):
             for col, text in enumerate(cells):
                 self.deliveries.setItem(row, col, _item(text, d.id or ""))
 
-    def current_id(self) -> str:
-        rows = self.hooks.selectionModel().selectedRows()
-        if not rows:
-            return ""
-        item = self.hooks.item(rows[0].row(), 0)
-        value: Any = item.data(Qt.ItemDataRole.UserRole) if item else ""
-        return str(value or "")
-
-    def current(self) -> Webhook | None:
-        wanted = self.current_id()
-        return next((h for h in self._hooks if h.id == wanted), None)
-
     def clear_form(self) -> None:
         self.name.clear()
         self.uri.clear()
 
-    def _selection(self) -> None:
-        hook = self.current()
-        for button in (self.ping_button, self.rotate_button, self.enable_button,
-                       self.delete_button):  # fmt: skip
-            button.setEnabled(hook is not None)
+    def _show_selection(self, hook: Webhook | None) -> None:
         self.enable_button.setText("Disable" if hook and hook.state == "enabled" else "Enable")
         if hook is None:
             self.deliveries.setRowCount(0)
-        self.selected.emit(hook.id if hook and hook.id else "")
 
     def _confirm_delete(self) -> None:
-        hook = self.current()
-        if hook is None or not hook.id:
-            return
-        webhook_id = hook.id
-        self.dialog = confirm(
-            self, "Delete webhook",
-            f"Delete the webhook “{hook.name or hook.uri}”? Its deliveries stop at once.",
-            lambda: self.delete_requested.emit(webhook_id),
-        )  # fmt: skip
+        self._ask_to_delete(
+            "Delete webhook",
+            lambda h: f"Delete the webhook “{h.name or h.uri}”? Its deliveries stop at once.",
+        )
 
     def _enable_clicked(self) -> None:
         hook = self.current()
