@@ -18,7 +18,7 @@ from workbench.core.engine_process import (
 from workbench.core.paths import resolve_paths
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretStore
-from workbench.engine.backends import model_files
+from workbench.engine.backends import verified_files
 
 
 async def _until(cond: object, what: str, limit: float = 30.0) -> None:
@@ -95,12 +95,12 @@ def test_assembling_a_model_tells_how_far_it_is(tmp_path: Path) -> None:
         part = tmp_path / f"part{i}.bin"
         part.write_bytes(bytes([i + 1]) * size)
         parts.append(part)
-    expected = model_files.sha256_file(parts[0])  # wrong on purpose: the join is refused
+    expected = verified_files.sha256_file(parts[0])  # wrong on purpose: the join is refused
     told: list[int] = []
-    actual = model_files.join_chunks(parts, tmp_path / "m.gguf", expected, told.append)
+    actual = verified_files.join_chunks(parts, tmp_path / "m.gguf", expected, told.append)
     assert actual != expected and not (tmp_path / "m.gguf").exists()
     total = sum(p.stat().st_size for p in parts)
     assert told[-1] == total and told == sorted(told) and len(told) >= 3
     hashed: list[int] = []
-    model_files.sha256_file(parts[1], hashed.append)
+    verified_files.sha256_file(parts[1], hashed.append)
     assert hashed[-1] == parts[1].stat().st_size

@@ -26,7 +26,7 @@ from typing import Any
 
 from workbench.client import ModelInfo
 from workbench.client.discovery import FoundServer, discover, normalize_base_url
-from workbench.engine.backends import model_files
+from workbench.engine.backends import model_files, verified_files
 from workbench.engine.backends.base import BackendError
 from workbench.engine.backends.model_files import PackagedModel
 
@@ -162,7 +162,7 @@ class ModelsService:
                     problem = str(exc)
             size = model.size or (meta.size if meta else None) or self._chunk_size(model)
             verified = (
-                installed and target.is_file() and model_files.is_verified(target, model.sha256)
+                installed and target.is_file() and verified_files.is_verified(target, model.sha256)
             )
             rows.append(
                 ModelRow(

