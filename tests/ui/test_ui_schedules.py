@@ -171,3 +171,84 @@ async def test_schedules_and_webhooks_docks(
         ctl.timer.stop()
         await client.aclose()
         eng.stop()
+
+
+async def test_each_dock_shows_its_own_problems_and_changes_refresh_it(
+    qtbot: QtBot, keyring_env: Path, tmp_path: Path, until: Any, receiver: Receiver
+) -> None:
+    """Not connected, a refused form and a server error are told in the dock they concern
+    (and cleared by the next success); pause, delete and disable read the list again."""
+    schedules, hooks = SchedulesDock(), WebhooksDock()
+    for dock in (schedules, hooks):
+        qtbot.addWidget(dock)
+    current: list[Connection] = []
+    ctl = SchedulesController(
+        schedules, hooks, TaskManager(), lambda: current[0] if current else None, Follower()
+    )
+    said: list[str] = []
+    ctl.status_message.connect(said.append)
+
+    ctl.refresh()
+    assert schedules.problem.text().startswith("Not connected")
+    assert hooks.problem.text() == ""
+    ctl.refresh_webhooks()
+    assert hooks.problem.text().startswith("Not connected")
+
+    eng = Engine(tmp_path / "engine").start()
+    client = Client(eng.url, api_key=TOKEN)
+    current.append(Connection(default_profiles()[0], client))
+    try:
+        ctl.refresh()
+        ctl.refresh_webhooks()
+        await until(lambda: not schedules.problem.text() and not hooks.problem.text(), what="ok")
+
+        ctl.create({"agent": "", "prompt": "x", "schedule": "0 9 * * *"})
+        await until(lambda: schedules.problem.text() == "Choose the agent to run.", what="form")
+        ctl.register("", ["interaction.completed"], "")
+        await until(
+            lambda: hooks.problem.text() == "Enter the URL that receives the events.",
+            what="the webhook form refused",
+        )
+        assert schedules.problem.text() == "Choose the agent to run."  # not overwritten
+
+        ctl.delete("no-such-trigger")
+        await until(
+            lambda: schedules.problem.text() not in ("", "Choose the agent to run."),
+            what="the server's refusal",
+        )
+        ctl.delete_webhook("no-such-webhook")
+        await until(
+            lambda: hooks.problem.text() not in ("", "Enter the URL that receives the events."),
+            what="the server's refusal of the webhook",
+        )
+
+        made = await client.triggers.create(
+            {"model": "scripted", "input": "[[text: hi]]"},
+            schedule="0 9 * * *", time_zone="UTC", display_name="daily",
+        )  # fmt: skip
+        assert made.id
+        ctl.set_paused(made.id, True)
+        await until(
+            lambda: (
+                schedules.triggers.rowCount() == 1 and _cells(schedules.triggers, 0)[2] == "paused"
+            ),
+            what="the paused trigger listed",
+        )
+        assert "Schedule paused" in said and schedules.problem.text() == ""
+        ctl.delete(made.id)
+        await until(lambda: schedules.triggers.rowCount() == 0, what="the trigger gone")
+
+        hook = await client.webhooks.create(receiver.url, ["interaction.completed"], name="CI")
+        assert hook.id
+        ctl.set_enabled(hook.id, False)
+        await until(
+            lambda: hooks.hooks.rowCount() == 1 and _cells(hooks.hooks, 0)[3] == "disabled",
+            what="the disabled webhook listed",
+        )
+        assert hooks.problem.text() == ""
+        ctl.delete_webhook(hook.id)
+        await until(lambda: hooks.hooks.rowCount() == 0, what="the webhook gone")
+    finally:
+        ctl.timer.stop()
+        await client.aclose()
+        eng.stop()

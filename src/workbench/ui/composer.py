@@ -1,12 +1,13 @@
 """The composer: a multi-line editor, attachment chips, Send/Stop.
 
-The widget never reads files itself: dropped, pasted or picked files are announced with
-``files_requested`` and the controller answers with ``add_attachment`` or ``refuse``. Chips
-show media as media (``composer_media``); their summaries are computed by the feed off the UI
-thread (``summary_wanted`` → ``set_summary``) and kept by content hash, so a restored draft
-does not decode again. While big attachments upload, ``upload_bar`` shows the progress;
-while the local engine starts, ``startup_bar`` does, and a message sent meanwhile is *held*
-(shown as queued, read-only; Esc cancels) until the controller can send it.
+The text field and its keys are ``composer_edit``. The widget never reads files itself:
+dropped, pasted or picked files are announced with ``files_requested`` and the controller
+answers with ``add_attachment`` or ``refuse``. Chips show media as media
+(``composer_media``); their summaries are computed by the feed off the UI thread
+(``summary_wanted`` → ``set_summary``) and kept by content hash, so a restored draft does
+not decode again. While big attachments upload, ``upload_bar`` shows the progress; while the
+local engine starts, ``startup_bar`` does, and a message sent meanwhile is *held* (shown as
+queued, read-only; Esc cancels) until the controller can send it.
 
 Signals:
     send_requested(str, list): the text and the attachments to send.
@@ -22,12 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -39,6 +39,7 @@ from workbench.core.media_info import MediaSummary
 
 from .chat.stall_bar import StallBar
 from .chat.startup_bar import StartupBar
+from .composer_edit import ComposerEdit
 from .composer_media import AttachmentChip, UploadBar
 from .flow_layout import wrapping_container
 from .media_chip import CHIP_MAX_WIDTH
@@ -46,38 +47,6 @@ from .plain import plain_label, plain_tip
 
 __all__ = ["CHIP_MAX_WIDTH", "PLACEHOLDER", "AttachmentChip", "Composer", "Draft"]
 PLACEHOLDER = "Message… (Enter sends, Shift+Enter new line, Esc stops; drop or paste files)"
-
-
-class ComposerEdit(QPlainTextEdit):
-    """Enter sends, Shift+Enter inserts a line, Esc stops; pasted media becomes chips."""
-
-    submitted = Signal()
-    escaped = Signal()
-    media_pasted = Signal(QMimeData)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            mods = event.modifiers()
-            if mods & Qt.KeyboardModifier.ShiftModifier:
-                self.insertPlainText("\n")
-                return
-            if not (mods & Qt.KeyboardModifier.AltModifier):
-                self.submitted.emit()
-                return
-        if key == Qt.Key.Key_Escape:
-            self.escaped.emit()
-            return
-        super().keyPressEvent(event)
-
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:
-        return source.hasImage() or source.hasUrls() or super().canInsertFromMimeData(source)
-
-    def insertFromMimeData(self, source: QMimeData) -> None:
-        if source.hasImage() or (source.hasUrls() and any(u.isLocalFile() for u in source.urls())):
-            self.media_pasted.emit(source)
-            return
-        super().insertFromMimeData(source)
 
 
 @dataclass

@@ -11,8 +11,8 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,6 +27,7 @@ from .webhooks_dock import SecretDialog, WebhooksDock
 
 POLL_MS = 15_000
 DEFAULT_AGENT = "antigravity-preview-05-2026"
+Service = TypeVar("Service", Schedules, WebhookRegistry)
 
 
 class RunFollower(Protocol):
@@ -56,8 +57,6 @@ class SchedulesController(QObject):
         self._connection = connection
         self._triggers: dict[str, Trigger] = {}
         self._seen: set[str] | None = None
-        self._selected = ""
-        self._hook = ""
         schedules.refresh_requested.connect(self.refresh)
         schedules.create_requested.connect(self.create)
         schedules.pause_requested.connect(self.set_paused)
@@ -78,26 +77,38 @@ class SchedulesController(QObject):
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _services(self) -> tuple[Schedules, WebhookRegistry] | None:
+    def _run(
+        self,
+        name: str,
+        service: type[Service],
+        work: Callable[[Service], Awaitable[object]],
+        *,
+        then: Callable[[], object] | None = None,
+        done: str = "",
+    ) -> None:
+        """Start ``work`` on the server's triggers or webhooks as task ``name``.
+
+        On success it says ``done`` (if anything) and calls ``then`` (a refresh, say); a
+        failure, or no connection, is shown in the dock of that ``service``.
+        """
+        dock: SchedulesDock | WebhooksDock = self.dock if service is Schedules else self.hooks_dock
         conn = self._connection()
         if conn is None:
-            return None
-        return Schedules(conn.client), WebhookRegistry(conn.client)
-
-    def _run(self, name: str, work: Callable[[Schedules, WebhookRegistry], Any],
-             dock: SchedulesDock | WebhooksDock) -> None:  # fmt: skip
-        services = self._services()
-        if services is None:
             dock.show_problem("Not connected: connect to a server to manage its schedules.")
             return
 
         async def go() -> None:
             try:
-                await work(*services)
+                await work(service(conn.client))
+                if done:
+                    self.status_message.emit(done)
+                if then is not None:
+                    then()
             except ValueError as exc:
-                dock.show_problem(str(exc).capitalize() + ".")
+                text = str(exc)  # (not capitalize(): it would lower-case "URL")
+                dock.show_problem(text[:1].upper() + text[1:] + ".")
             except Exception as exc:
-                dock.show_problem(explain(exc, services[0].client.base_url))
+                dock.show_problem(explain(exc, conn.client.base_url))
             else:
                 dock.show_problem("")
 
@@ -118,16 +129,18 @@ class SchedulesController(QObject):
 
     # --- schedules -----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
-            triggers = await schedules.all()
-            self._triggers = {t.id: t for t in triggers if t.id}
-            self.dock.set_triggers(triggers)
+    async def _read_triggers(self, schedules: Schedules) -> list[Trigger]:
+        """The server's triggers, remembered by id and shown in the dock."""
+        triggers = await schedules.all()
+        self._triggers = {t.id: t for t in triggers if t.id}
+        self.dock.set_triggers(triggers)
+        return triggers
 
-        self._run("schedules-list", work, self.dock)
+    def refresh(self) -> None:
+        self._run("schedules-list", Schedules, self._read_triggers)
 
     def create(self, fields: dict[str, str]) -> None:
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
+        async def work(schedules: Schedules) -> None:
             made = await schedules.create(
                 agent=fields.get("agent", ""), prompt=fields.get("prompt", ""),
                 schedule=fields.get("schedule", ""), time_zone=fields.get("time_zone", "UTC"),
@@ -135,20 +148,20 @@ class SchedulesController(QObject):
             )  # fmt: skip
             self.status_message.emit(f"Schedule “{made.display_name or made.id}” created")
             self.dock.clear_form()
-            self.refresh()
 
-        self._run("schedules-create", work, self.dock)
+        self._run("schedules-create", Schedules, work, then=self.refresh)
 
     def set_paused(self, trigger_id: str, paused: bool) -> None:
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
-            await schedules.set_paused(trigger_id, paused)
-            self.status_message.emit("Schedule paused" if paused else "Schedule resumed")
-            self.refresh()
-
-        self._run(f"schedules-pause:{trigger_id}", work, self.dock)
+        self._run(
+            f"schedules-pause:{trigger_id}",
+            Schedules,
+            lambda s: s.set_paused(trigger_id, paused),
+            then=self.refresh,
+            done="Schedule paused" if paused else "Schedule resumed",
+        )
 
     def run_now(self, trigger_id: str) -> None:
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
+        async def work(schedules: Schedules) -> None:
             execution = await schedules.run_now(trigger_id)
             if self._seen is not None and execution.id:
                 self._seen.add(execution.id)
@@ -156,27 +169,26 @@ class SchedulesController(QObject):
             self.status_message.emit("Started: it shows in Runs")
             self.select(trigger_id)
 
-        self._run(f"schedules-run:{trigger_id}", work, self.dock)
+        self._run(f"schedules-run:{trigger_id}", Schedules, work)
 
     def delete(self, trigger_id: str) -> None:
         """Delete a trigger (the dock asked the user first); its runs stay."""
-
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
-            await schedules.delete(trigger_id)
-            self.refresh()
-
-        self._run(f"schedules-delete:{trigger_id}", work, self.dock)
+        self._run(
+            f"schedules-delete:{trigger_id}",
+            Schedules,
+            lambda s: s.delete(trigger_id),
+            then=self.refresh,
+        )
 
     def select(self, trigger_id: str) -> None:
-        self._selected = trigger_id
+        """Show the executions of the selected trigger ("" : none selected, nothing to read)."""
         if not trigger_id:
             return
 
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
-            found = await schedules.executions(trigger_id)
-            self.dock.set_executions(trigger_id, found)
+        async def work(schedules: Schedules) -> None:
+            self.dock.set_executions(trigger_id, await schedules.executions(trigger_id))
 
-        self._run("schedules-executions", work, self.dock)
+        self._run("schedules-executions", Schedules, work)
 
     def _follow(self, execution: TriggerExecution) -> str:
         if not execution.interaction_id:
@@ -195,10 +207,8 @@ class SchedulesController(QObject):
     def poll(self) -> None:
         """New executions of any trigger start being followed in the Runs dock."""
 
-        async def work(schedules: Schedules, _hooks: WebhookRegistry) -> None:
-            triggers = await schedules.all()
-            self._triggers = {t.id: t for t in triggers if t.id}
-            self.dock.set_triggers(triggers)
+        async def work(schedules: Schedules) -> None:
+            triggers = await self._read_triggers(schedules)
             first = self._seen is None
             seen = self._seen if self._seen is not None else set()
             for trig in triggers:
@@ -212,25 +222,25 @@ class SchedulesController(QObject):
                         self._follow(execution)
             self._seen = seen  # (set_triggers above re-read the selected one's executions)
 
-        self._run("schedules-poll", work, self.dock)
+        self._run("schedules-poll", Schedules, work)
 
     # --- webhooks ------------------------------------------------------------------------
 
     def refresh_webhooks(self) -> None:
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
+        async def work(hooks: WebhookRegistry) -> None:
             self.hooks_dock.set_webhooks(await hooks.all())
 
-        self._run("webhooks-list", work, self.hooks_dock)
+        self._run("webhooks-list", WebhookRegistry, work)
 
     def register(self, uri: str, events: list[str], name: str) -> None:
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
+        async def work(hooks: WebhookRegistry) -> None:
             made = await hooks.register(uri, events, name)
             self.hooks_dock.clear_form()
             self.refresh_webhooks()
             if made.new_signing_secret:
                 self._show_secret("Webhook registered", made.new_signing_secret)
 
-        self._run("webhooks-register", work, self.hooks_dock)
+        self._run("webhooks-register", WebhookRegistry, work)
 
     def _show_secret(self, title: str, secret: str) -> None:
         dialog = SecretDialog(title, secret, self.hooks_dock)
@@ -238,41 +248,43 @@ class SchedulesController(QObject):
         dialog.open()
 
     def ping(self, webhook_id: str) -> None:
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
+        async def work(hooks: WebhookRegistry) -> None:
             await hooks.ping(webhook_id)
             self.status_message.emit("Ping queued: see the delivery log")
             QTimer.singleShot(1000, lambda: self.select_webhook(webhook_id))
 
-        self._run(f"webhooks-ping:{webhook_id}", work, self.hooks_dock)
+        self._run(f"webhooks-ping:{webhook_id}", WebhookRegistry, work)
 
     def rotate(self, webhook_id: str) -> None:
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
+        async def work(hooks: WebhookRegistry) -> None:
             secret = await hooks.rotate(webhook_id)
             self.refresh_webhooks()
             self._show_secret("New signing secret (the old one works for 24 hours)", secret)
 
-        self._run(f"webhooks-rotate:{webhook_id}", work, self.hooks_dock)
+        self._run(f"webhooks-rotate:{webhook_id}", WebhookRegistry, work)
 
     def set_enabled(self, webhook_id: str, enabled: bool) -> None:
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
-            await hooks.set_enabled(webhook_id, enabled)
-            self.refresh_webhooks()
-
-        self._run(f"webhooks-enable:{webhook_id}", work, self.hooks_dock)
+        self._run(
+            f"webhooks-enable:{webhook_id}",
+            WebhookRegistry,
+            lambda h: h.set_enabled(webhook_id, enabled),
+            then=self.refresh_webhooks,
+        )
 
     def delete_webhook(self, webhook_id: str) -> None:
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
-            await hooks.delete(webhook_id)
-            self.refresh_webhooks()
-
-        self._run(f"webhooks-delete:{webhook_id}", work, self.hooks_dock)
+        self._run(
+            f"webhooks-delete:{webhook_id}",
+            WebhookRegistry,
+            lambda h: h.delete(webhook_id),
+            then=self.refresh_webhooks,
+        )
 
     def select_webhook(self, webhook_id: str) -> None:
-        self._hook = webhook_id
+        """Show the delivery log of the selected webhook ("" : none selected)."""
         if not webhook_id:
             return
 
-        async def work(_schedules: Schedules, hooks: WebhookRegistry) -> None:
+        async def work(hooks: WebhookRegistry) -> None:
             self.hooks_dock.set_deliveries(webhook_id, await hooks.deliveries(webhook_id))
 
-        self._run("webhooks-deliveries", work, self.hooks_dock)
+        self._run("webhooks-deliveries", WebhookRegistry, work)
