@@ -1,6 +1,7 @@
 """Conversations sharing one model: TTFT per turn alone and interleaved, foreground vs background.
 
-    .venv/bin/python benchmarks/engine_chains.py [--turns 20] [--home DIR] [--skip-threads]
+    .venv/bin/python benchmarks/engine_chains.py [--turns 20] [--chain-repeats 3] [--home DIR]
+        [--skip-threads] [--skip-restart]
 
 Everything runs on ``LlamaBackend`` in this process with the default model (Qwen2.5-Coder-0.5B,
 greedy, n_ctx 8192), with the requests the runner builds for a ``previous_interaction_id``
@@ -10,7 +11,12 @@ chain (the whole history as chat messages, each turn adding ~170 tokens of user 
   with 3 other conversations (round robin); TTFT of each turn of the measured chain. Ratios
   interleaved ÷ alone at turn 8 and at the last turn, with the prompt cache, and once without
   it (``prompt_cache_mb=0``: the old single KV cache) for 8 turns with 1 other conversation.
-  Goal: ≤ 1.2 with the cache.
+  Goal: ≤ 1.2 with the cache. ``--chain-repeats N`` runs every chain scenario N times; the
+  ratios are then of the per-turn means (single turns vary by ±15 % on this machine).
+* restart: the alone chain again with the disk cache on (its mean TTFT against the alone
+  chain's shows what writing the files costs), the engine closed, and the next turn's TTFT in
+  a new backend with the disk cache (``prompt_cache_disk_mb``) against one without it (which
+  evaluates the whole history again).
 * foreground: a chat turn's TTFT on the idle engine, then while 2 background "agent runs"
   (background-priority loops of long generations over their own growing context) are active,
   with preemption (the default) and with plain priority ordering (``preempt=False``).
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import sys
@@ -176,6 +183,34 @@ async def foreground(backend: LlamaBackend, repeats: int) -> dict[str, Any]:
     }
 
 
+async def repeated_chains(backend: LlamaBackend, turns: int, others: int, n: int) -> list[float]:
+    """Per-turn mean TTFT of ``n`` runs of ``chains``."""
+    runs = [await chains(backend, turns, others) for _ in range(n)]
+    return [sum(r[i] for r in runs) / n for i in range(turns)]
+
+
+async def restart(home: Path, turns: int) -> dict[str, Any]:
+    """The next turn of a ``turns``-turn chain after an engine restart, disk cache on and off."""
+    root = Path(tempfile.mkdtemp(prefix="chains-restart-"))
+    (root / "models").symlink_to((home / "models").resolve())
+    first = LlamaBackend(root, model=MODEL, prompt_cache_disk_mb=1024)
+    await first.load()
+    chain = Chain(0)  # the text of the "alone" chain: its TTFT shows the writer's cost
+    ttft = [await turn(first, chain) for _ in range(turns)]
+    await first.close()
+    result: dict[str, Any] = {"ttft_alone_disk_on": [round(t, 3) for t in ttft]}
+    for label, disk_mb in (("with_disk_cache", 1024), ("without", 0)):
+        backend = LlamaBackend(root, model=MODEL, prompt_cache_disk_mb=disk_mb)
+        started = time.perf_counter()
+        await backend.load()
+        result[f"{label}_load_s"] = round(time.perf_counter() - started, 2)
+        result[f"{label}_ttft"] = round(await turn(backend, copy.deepcopy(chain)), 3)
+        result[f"{label}_cache"] = backend.prompt_cache.stats()
+        await backend.close()
+    result["ratio"] = round(result["with_disk_cache_ttft"] / result["without_ttft"], 2)
+    return result
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -219,20 +254,26 @@ async def main() -> None:
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--home", type=Path, default=None, help="data dir holding the model")
     parser.add_argument("--repeats", type=int, default=3, help="foreground turns measured")
+    parser.add_argument(
+        "--chain-repeats", type=int, default=1, help="runs of each chain scenario, averaged"
+    )
     parser.add_argument("--skip-threads", action="store_true")
+    parser.add_argument("--skip-restart", action="store_true")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="chains-"))
     model_files.ensure_model_file(model_files.DEFAULT_MODEL, home / "models")
     report: dict[str, Any] = {"load_before": load()}
 
-    backend = LlamaBackend(home, model=MODEL)
+    # No disk cache here: chain 0 is the same text in every scenario, so files written by
+    # one scenario would serve the next one's prefix.
+    backend = LlamaBackend(home, model=MODEL, prompt_cache_disk_mb=0)
     await backend.load()
     report["threads"] = backend.threads
     report["rss_loaded_mb"] = round(rss_mb(), 1)
     marks = sorted({min(8, args.turns), args.turns})
     ttft: dict[int, list[float]] = {}
     for others in (0, 1, 3):
-        ttft[others] = await chains(backend, args.turns, others)
+        ttft[others] = await repeated_chains(backend, args.turns, others, args.chain_repeats)
         print(f"others={others}: " + " ".join(f"{t:.2f}" for t in ttft[others]), flush=True)
     for others in (1, 3):
         report[f"interleaved_{others}"] = {
@@ -255,7 +296,8 @@ async def main() -> None:
     report["prompt_cache_end"] = backend.prompt_cache.stats()
     await backend.close()
 
-    without = LlamaBackend(home, model=MODEL, prompt_cache_mb=0)
+    report["chain_repeats"] = args.chain_repeats
+    without = LlamaBackend(home, model=MODEL, prompt_cache_mb=0, prompt_cache_disk_mb=0)
     await without.load()
     short = min(8, args.turns)
     alone = await chains(without, short, 0)
@@ -266,6 +308,13 @@ async def main() -> None:
         f"turn_{short}": round(mixed[-1] / alone[-1], 2),
     }
     await without.close()
+    if not args.skip_restart:
+        report["restart"] = await restart(home, args.turns)
+        disk_on = report["restart"]["ttft_alone_disk_on"]
+        report["restart"]["alone_disk_on_vs_off"] = round(
+            (sum(disk_on) / len(disk_on)) / (sum(ttft[0]) / len(ttft[0])), 2
+        )
+        print(json.dumps(report["restart"]), flush=True)
     report["load_after"] = load()
     print(json.dumps(report, indent=2))
 

@@ -40,7 +40,8 @@ import httpx
 from httpx_sse import connect_sse
 
 from workbench.engine.backends import model_files
-from workbench.engine.backends.llama import DEFAULT_N_CTX, default_threads
+from workbench.engine.backends.llama import DEFAULT_N_CTX
+from workbench.engine.backends.llama_threads import default_threads
 
 TOKEN = "bench-token"
 MODEL = model_files.DEFAULT_MODEL.id

@@ -35,6 +35,7 @@ from .config import (
     DEFAULT_DETACH_SECONDS,
     DEFAULT_KEEPALIVE_SECONDS,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PROMPT_CACHE_DISK_MB,
     DEFAULT_PROMPT_CACHE_MB,
     FAULTS,
     EngineConfig,
@@ -101,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative_int,
         default=DEFAULT_PROMPT_CACHE_MB,
         help="RAM for each conversation's evaluated prompt prefix (llama backend; 0: off)",
+    )
+    p.add_argument(
+        "--prompt-cache-disk-mb",
+        type=_non_negative_int,
+        default=DEFAULT_PROMPT_CACHE_DISK_MB,
+        help="disk for saved prompt prefixes under <data dir>/prompt-cache, read back after a "
+        "restart (llama backend; 0: off, and the folder is deleted)",
     )
     p.add_argument(
         "--no-preempt",
@@ -434,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_key=os.environ.get("WORKBENCH_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY"),
             model_paths=tuple(p.expanduser() for p in args.model_path),
             prompt_cache_mb=args.prompt_cache_mb,
+            prompt_cache_disk_mb=args.prompt_cache_disk_mb,
             preempt=not args.no_preempt,
         )
     except BackendLoadError as exc:

@@ -24,6 +24,10 @@ DEFAULT_PROMPT_CACHE_MB = 512
 """RAM the llama backend keeps saved prompt prefixes in: ~43 000 tokens of the 0.5B model
 (12 KiB each), ~18 000 of the 1.5B (28 KiB each), i.e. many conversations' histories."""
 
+DEFAULT_PROMPT_CACHE_DISK_MB = 1024
+"""Disk the llama backend keeps saved prompt prefixes in (``<data dir>/prompt-cache``), so a
+conversation reopened after a restart is not read again: twice the RAM budget."""
+
 FAULTS = ("omit-usage", "stall", "delete-no-cancel", "cancel-ignored")
 """The names ``--inject-fault`` accepts."""
 

@@ -55,7 +55,12 @@ def llama_backend(model_data_dir: Path) -> Iterator[object]:
     """One ``LlamaBackend`` with the default model loaded, shared by the session's tests."""
     from workbench.engine.backends.llama import LlamaBackend
 
-    backend = LlamaBackend(model_data_dir, model=model_files.DEFAULT_MODEL.id, n_ctx=4096)
+    backend = LlamaBackend(
+        model_data_dir,
+        model=model_files.DEFAULT_MODEL.id,
+        n_ctx=4096,
+        prompt_cache_disk_mb=0,  # tests of the disk cache make their own backend
+    )
     asyncio.run(backend.load())
     yield backend
     asyncio.run(backend.close())

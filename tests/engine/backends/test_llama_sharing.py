@@ -4,6 +4,7 @@ turn interrupts a background generation, with identical greedy output either way
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,34 @@ def test_a_foreground_turn_interrupts_a_background_generation(
     alone_foreground = asyncio.run(answer(backend, chat(A1)))
     assert background_text == alone_background
     assert foreground_text == alone_foreground
+
+
+def test_a_conversation_reopened_after_a_restart_restores_its_prefix_from_disk(
+    llama_backend: LlamaBackend, model_data_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "models").symlink_to(model_data_dir / "models")
+    follow_up = "Now add type hints."
+
+    async def before_restart() -> str:
+        engine = LlamaBackend(tmp_path, model=MODEL, n_ctx=4096, prompt_cache_disk_mb=64)
+        try:
+            return await answer(engine, chat(A1))
+        finally:
+            await engine.close()  # writes the pending prefix
+
+    async def after_restart(first: str) -> tuple[str, dict[str, object]]:
+        engine = LlamaBackend(tmp_path, model=MODEL, n_ctx=4096, prompt_cache_disk_mb=64)
+        try:
+            text = await answer(engine, chat(A1, first, follow_up))
+            return text, engine.prompt_cache.stats()
+        finally:
+            await engine.close()
+
+    first = asyncio.run(before_restart())
+    assert list((tmp_path / "prompt-cache").rglob("*.kv"))
+    second, stats = asyncio.run(after_restart(first))
+    disk = stats["disk"]
+    assert isinstance(disk, dict) and disk["hits"] == 1
+    llama_backend.prompt_cache.clear()
+    expected = asyncio.run(answer(llama_backend, chat(A1, first, follow_up)))
+    assert second == expected  # the restored cells answer as a full evaluation does

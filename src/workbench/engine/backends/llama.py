@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.engine import progress as engine_progress
-from workbench.engine.backends import model_files
+from workbench.engine.backends import model_files, prompt_disk
 from workbench.engine.backends import prompt_cache as prompts
 from workbench.engine.backends.base import (
     FOREGROUND,
@@ -63,22 +63,11 @@ from workbench.engine.backends.llama_decode import (
 )
 from workbench.engine.backends.llama_jobs import Job, JobQueue
 from workbench.engine.backends.llama_load import open_model, probe_tokens, start_progress, warm_up
-from workbench.engine.backends.llama_threads import ThreadTuner, available_cores
+from workbench.engine.backends.llama_threads import ThreadTuner, configured_threads
 
 log = logging.getLogger("workbench.engine.backends.llama")
 
 DEFAULT_N_CTX = 8192
-
-
-def configured_threads() -> int | None:
-    """``$WORKBENCH_LLAMA_THREADS`` when set to a positive number, else None (measure)."""
-    configured = os.environ.get("WORKBENCH_LLAMA_THREADS", "").strip()
-    return int(configured) if configured.isdigit() and int(configured) > 0 else None
-
-
-def default_threads() -> int:
-    """``$WORKBENCH_LLAMA_THREADS`` when set, else the cores this process may use."""
-    return configured_threads() or available_cores()
 
 
 def default_data_dir() -> Path:
@@ -105,6 +94,9 @@ class LlamaBackend:
         n_batch: prompt tokens evaluated per batch.
         prompt_cache_mb: RAM for saved prompt prefixes (``prompt_cache.py``); 0 keeps only
             the live KV cache, as before.
+        prompt_cache_disk_mb: disk space for saved prompt prefixes under
+            ``<data dir>/prompt-cache`` (``prompt_disk.py``), read back after a restart; 0
+            turns it off and deletes that folder.
         preempt: whether a background generation gives way to a foreground job between two
             tokens (else the foreground job only goes first in the queue).
     """
@@ -121,11 +113,17 @@ class LlamaBackend:
         n_threads: int | None = None,
         n_batch: int = 512,
         prompt_cache_mb: int = prompts.DEFAULT_PROMPT_CACHE_MB,
+        prompt_cache_disk_mb: int = prompts.DEFAULT_PROMPT_CACHE_DISK_MB,
         preempt: bool = True,
     ) -> None:
         if prompt_cache_mb < 0:
             raise BackendError("--prompt-cache-mb cannot be negative", code="invalid_request")
-        self._models_dir = Path(data_dir or default_data_dir()) / "models"
+        if prompt_cache_disk_mb < 0:
+            raise BackendError("--prompt-cache-disk-mb cannot be negative", code="invalid_request")
+        root = Path(data_dir or default_data_dir())
+        self._models_dir = root / "models"
+        self._disk_root = root / "prompt-cache"
+        self._disk_budget = prompt_cache_disk_mb * 1024 * 1024
         paths = [Path(p) for p in model_paths]
         default_path: Path | None = None
         if model and (model.endswith(".gguf") or os.sep in model or Path(model).is_dir()):
@@ -200,6 +198,8 @@ class LlamaBackend:
             current.cancelled.set()
         if thread is not None:
             await asyncio.to_thread(thread.join, 30)
+        # the last turns' prefixes reach the disk
+        await asyncio.to_thread(prompt_disk.detach, self.prompt_cache)
 
     async def generate(
         self, request: GenerationRequest, cancel: asyncio.Event
@@ -407,6 +407,7 @@ class LlamaBackend:
             model, path, n_ctx=n_ctx, n_batch=self._n_batch, threads=self._tuner.threads
         )
         self._loaded = loaded
+        prompt_disk.attach(self.prompt_cache, self._disk_root, path, n_ctx, self._disk_budget)
         self._tuner.tune(loaded.llm, probe_tokens(loaded))
         warm_up(loaded)
         log.info("loaded %s (%s, n_ctx=%d)", model.id, path.name, n_ctx)

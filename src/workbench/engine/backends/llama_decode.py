@@ -211,7 +211,7 @@ class Generation:
         llm = self.llm
         common = common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         if self.cache is not None and self.cache.enabled:
-            snapshot, shared = self.cache.best(tokens)
+            snapshot, shared = self.cache.find(tokens, common)
             worth = snapshot is not None and shared >= common + RESTORE_MIN_TOKENS
             if snapshot is not None and worth:
                 restore(llm, snapshot, shared)

@@ -104,3 +104,14 @@ class ThreadTuner:
     @property
     def needs_retune(self) -> bool:
         return self.enabled and self.slow_runs >= SLOW_RUNS
+
+
+def configured_threads() -> int | None:
+    """``$WORKBENCH_LLAMA_THREADS`` when set to a positive number, else None (measure)."""
+    configured = os.environ.get("WORKBENCH_LLAMA_THREADS", "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
+
+
+def default_threads() -> int:
+    """``$WORKBENCH_LLAMA_THREADS`` when set, else the cores this process may use."""
+    return configured_threads() or available_cores()

@@ -16,6 +16,10 @@ The cache is a least-recently-used dict with a byte budget: a snapshot that anot
 extends (the same conversation one turn later) is dropped when the longer one arrives, and the
 oldest entries go until the total fits. Snapshots are per model; the backend clears the cache
 when it loads another one.
+
+A ``SnapshotStore`` (``prompt_disk.py``) may sit behind the cache: every snapshot kept is
+handed to it too, and ``find`` reads it back when it holds a longer prefix than RAM and the
+live KV cache (after an engine restart, or once RAM evicted it).
 """
 
 from __future__ import annotations
@@ -25,14 +29,22 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from workbench.engine.config import DEFAULT_PROMPT_CACHE_MB
+from workbench.engine.config import DEFAULT_PROMPT_CACHE_DISK_MB, DEFAULT_PROMPT_CACHE_MB
 
-__all__ = ["DEFAULT_PROMPT_CACHE_MB", "PromptCache", "Snapshot", "restore", "save"]
+__all__ = [
+    "DEFAULT_PROMPT_CACHE_DISK_MB",
+    "DEFAULT_PROMPT_CACHE_MB",
+    "PromptCache",
+    "Snapshot",
+    "SnapshotStore",
+    "restore",
+    "save",
+]
 
 log = logging.getLogger("workbench.engine.backends.llama")
 
@@ -52,6 +64,21 @@ class Snapshot:
     @property
     def nbytes(self) -> int:
         return int(ctypes.sizeof(self.data)) + int(self.tokens.nbytes)
+
+
+class SnapshotStore(Protocol):
+    """Where snapshots go beyond RAM (``prompt_disk.DiskPromptCache``)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def best(self, tokens: Sequence[int] | Tokens) -> tuple[Any, int]: ...
+
+    def load(self, entry: Any) -> Snapshot | None: ...
+
+    def put(self, snapshot: Snapshot) -> None: ...
+
+    def stats(self) -> dict[str, object]: ...
 
 
 def common_prefix(a: Sequence[int] | Tokens, b: Sequence[int] | Tokens) -> int:
@@ -114,6 +141,7 @@ class PromptCache:
         self.hits = 0
         self.misses = 0
         self.evictions = 0
+        self.disk: SnapshotStore | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -135,6 +163,21 @@ class PromptCache:
         self._entries.move_to_end(found[0])
         return found[1], shared
 
+    def find(self, tokens: Sequence[int] | Tokens, live: int) -> tuple[Snapshot | None, int]:
+        """Like ``best``, but a longer prefix in the ``disk`` store (by ``RESTORE_MIN_TOKENS``
+        over RAM's and over the ``live`` tokens already in the KV cache) is read back and
+        kept in RAM."""
+        snapshot, shared = self.best(tokens)
+        disk = self.disk
+        if disk is not None and disk.enabled:
+            entry, on_disk = disk.best(tokens)
+            if entry is not None and on_disk >= max(shared, live) + RESTORE_MIN_TOKENS:
+                loaded = disk.load(entry)
+                if loaded is not None:
+                    self._keep(loaded)
+                    return loaded, on_disk
+        return snapshot, shared
+
     def note(self, restored: bool) -> None:
         """Count a lookup: it restored a snapshot (hit), or the live KV cache was as good or
         nothing matched (miss)."""
@@ -144,10 +187,16 @@ class PromptCache:
             self.misses += 1
 
     def put(self, snapshot: Snapshot) -> None:
-        """Keep ``snapshot``; entries it extends go, then the oldest until the budget holds."""
+        """Keep ``snapshot`` (and hand it to the ``disk`` store); entries it extends go, then
+        the oldest until the budget holds."""
+        if self._keep(snapshot) and self.disk is not None:
+            self.disk.put(snapshot)
+
+    def _keep(self, snapshot: Snapshot) -> bool:
+        """Keep ``snapshot`` in RAM (see ``put``); whether it was kept."""
         size = snapshot.nbytes
         if not self.enabled or size > self.budget or len(snapshot.tokens) == 0:
-            return
+            return False
         n = len(snapshot.tokens)
         for key, old in list(self._entries.items()):
             if len(old.tokens) <= n and common_prefix(old.tokens, snapshot.tokens) == len(
@@ -161,14 +210,16 @@ class PromptCache:
             oldest = next(iter(self._entries))
             self._drop(oldest)
             self.evictions += 1
+        return True
 
     def clear(self) -> None:
         self._entries.clear()
         self.nbytes = 0
 
-    def stats(self) -> dict[str, int]:
-        """Entries, bytes, budget, hits, misses and evictions so far (for benchmarks, logs)."""
-        return {
+    def stats(self) -> dict[str, Any]:
+        """Entries, bytes, budget, hits, misses and evictions so far (for benchmarks, logs),
+        and the disk store's own figures."""
+        stats: dict[str, Any] = {
             "entries": len(self._entries),
             "bytes": self.nbytes,
             "budget": self.budget,
@@ -176,6 +227,9 @@ class PromptCache:
             "misses": self.misses,
             "evictions": self.evictions,
         }
+        if self.disk is not None:
+            stats["disk"] = self.disk.stats()
+        return stats
 
     def _drop(self, key: int) -> None:
         snapshot = self._entries.pop(key)

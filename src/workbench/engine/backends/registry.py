@@ -34,6 +34,7 @@ def create_backend(
     api_key: str | None = None,
     model_paths: tuple[Path, ...] = (),
     prompt_cache_mb: int | None = None,
+    prompt_cache_disk_mb: int | None = None,
     preempt: bool | None = None,
 ) -> Backend:
     """Construct backend ``name`` with the options that its constructor accepts.
@@ -41,8 +42,8 @@ def create_backend(
     ``data_dir`` is the engine's data folder (the llama backend assembles packaged models
     under it); ``api_key`` is sent to an OpenAI-compatible server; ``model_paths`` are more GGUF
     files or folders the llama backend serves (the app's imported models);
-    ``prompt_cache_mb`` and ``preempt`` are the llama backend's scheduling options (the others
-    have no queue of their own and ignore them).
+    ``prompt_cache_mb``, ``prompt_cache_disk_mb`` and ``preempt`` are the llama backend's
+    scheduling options (the others have no queue of their own and ignore them).
     """
     if name not in BACKENDS:
         known = ", ".join(sorted(BACKENDS))
@@ -74,6 +75,7 @@ def create_backend(
         "api_key": api_key,
         "model_paths": model_paths or None,
         "prompt_cache_mb": prompt_cache_mb,
+        "prompt_cache_disk_mb": prompt_cache_disk_mb,
         "preempt": preempt,
     }
     try:
