@@ -196,6 +196,7 @@ async def test_a_session_shows_the_sandbox_its_agent_used(qtbot: QtBot, tmp_path
     ctl.session_opened(sid)
     assert ctl.environment_id == "env_9"
     assert "env_9" in dock.where.text()
+    assert "<" not in dock.where.text()  # a plain label: markup would show as written
     assert requested == ["."]  # the root is listed lazily
     await tasks.cancel_all()
     history.close()

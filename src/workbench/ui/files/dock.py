@@ -161,9 +161,7 @@ class FilesDock(QDockWidget):
         self.preview.show_message("Select a file to preview it.")
         self.problem.hide()
         if environment_id:
-            self.where.setText(
-                f"Sandbox <code>{environment_id}</code>" + (f" · {label}" if label else "")
-            )
+            self.where.setText(f"Sandbox {environment_id}" + (f" · {label}" if label else ""))
         else:
             self.where.setText("No sandbox: select a run (or a session) that used one.")
         self._update_buttons()
