@@ -217,8 +217,7 @@ class RunsController(QObject):
             self.status_message.emit(outcome.message)
 
     def _removed(self, run_id: str) -> None:
-        self.dock.model.remove_run(run_id)
-        self.dock._refresh_empty()
+        self.dock.remove_run(run_id)
 
     def keep_waiting(self, run_id: str) -> None:
         run = self.tracker.get(run_id)

@@ -50,6 +50,17 @@ COLUMN_SAMPLES = {
 """The widest text each column usually shows; its starting width (users may resize)."""
 
 
+def summary_words(runs: list[RunRecord]) -> str:
+    """ "2 running (1 stalled) · 1 queued · 1 needs you"; "" when nothing is going on."""
+    running = [r for r in runs if r.status == "in_progress"]
+    stalled = sum(1 for r in running if r.stalled)
+    parts = [f"{len(running)} running" + (f" ({stalled} stalled)" if stalled else "")]
+    parts.append(f"{sum(1 for r in runs if r.status == 'queued')} queued")
+    waiting = sum(1 for r in runs if r.needs_you)
+    parts.append(f"{waiting} {'needs' if waiting == 1 else 'need'} you")
+    return " · ".join(p for p in parts if not p.startswith("0 "))
+
+
 class RunsDock(QDockWidget):
     """A table of runs above the selected run's details and approval cards."""
 
@@ -105,6 +116,13 @@ class RunsDock(QDockWidget):
         )
         bar.addWidget(self.budget)
         outer.addLayout(bar)
+        self.summary = QLabel()
+        self.summary.setObjectName("runsSummary")
+        self.summary.setAccessibleName("Runs in progress")
+        self.summary.setToolTip(
+            "Queued runs wait for a free slot: the engine runs a few background runs at once."
+        )
+        outer.addWidget(self.summary)
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableView()
@@ -207,6 +225,10 @@ class RunsDock(QDockWidget):
         if run.id == self.current_run_id():
             self._show_detail(run)
 
+    def remove_run(self, run_id: str) -> None:
+        self.model.remove_run(run_id)
+        self._refresh_empty()
+
     def select_run(self, run_id: str) -> None:
         row = self.model.row_of(run_id)
         if row >= 0:
@@ -239,6 +261,9 @@ class RunsDock(QDockWidget):
 
     def _refresh_empty(self) -> None:
         self.empty.setVisible(self.model.rowCount() == 0)
+        words = summary_words(self.model.runs())
+        self.summary.setText(words)
+        self.summary.setVisible(bool(words))
 
     def _emit(self, signal: SignalInstance) -> None:
         run_id = self.current_run_id()
