@@ -191,6 +191,12 @@ class RunsController(QObject):
             return
         self.tasks.start(f"cancel:{run_id}", self.tracker.cancel(conn.client, run))
 
+    def cancel_interaction(self, interaction_id: str) -> None:
+        """Cancel the run streaming this interaction (a transcript's stall bar asks)."""
+        run = self.tracker.by_interaction(interaction_id)
+        if run is not None:
+            self.cancel(run.id)
+
     def forget(self, run_id: str) -> None:
         """Drop an ended run from the list; a running one is stopped and deleted first."""
         run = self.tracker.get(run_id)
