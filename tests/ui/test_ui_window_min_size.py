@@ -46,3 +46,23 @@ def test_runs_table_keeps_the_run_column_readable(qtbot: QtBot) -> None:
     table.resize(1400, 200)
     qtbot.waitUntil(lambda: not table.isColumnHidden(6))
     assert table.columnWidth(6) == table.widths[6]  # back at its width
+
+
+def test_header_drops_the_server_address_before_the_title(qtbot: QtBot) -> None:
+    from workbench.ui.header import TITLE_ROOM, SessionHeader
+
+    header = SessionHeader()
+    qtbot.addWidget(header)
+    header.show_title("Research: When was Acme founded")
+    header.show_connection("Local engine · 127.0.0.1:41573", True)
+    header.resize(1000, 30)
+    header.show()
+    qtbot.waitExposed(header)
+    assert header.connection_label.text() == "● Local engine · 127.0.0.1:41573"
+    header.resize(360, 30)
+    qtbot.waitUntil(lambda: header.connection_label.text() == "● Local engine")
+    assert "127.0.0.1:41573" in header.connection_label.toolTip()
+    qtbot.waitUntil(lambda: header.session_title.width() >= TITLE_ROOM - 30)
+    # Words about the connection itself are never dropped.
+    header.show_connection("Local engine · starting 48 %…", False)
+    assert header.connection_label.text() == "○ Local engine · starting 48 %…"
