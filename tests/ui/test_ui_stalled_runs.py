@@ -150,3 +150,42 @@ async def test_a_stalled_chat_turn_offers_cancel_and_keep_waiting(
         assert (await stalling.client.interactions.get(iid)).status == "cancelled"
     finally:
         await w.controller.shutdown()
+
+
+async def test_a_transcript_open_on_a_stalled_background_run_shows_the_stall(
+    make_window: Any, stalling: Connection, until: Any
+) -> None:
+    """Runs dock → Open transcript on a stalled run: the chat's stall bar says so, and its
+    Keep waiting / Cancel act on that background run (as the Runs dock's buttons do)."""
+    w = make_window()
+    await w.start()
+    runs = w.docks.runs
+    runs._connection = lambda: stalling  # the window's background runs go to the stalling engine
+    runs.tracker.stall_seconds = 0.3
+    bar = w.composer.stall_bar
+    try:
+        run_id = runs.launch({"model": "scripted", "input": "[[text: never]]"}, title="stuck")
+        run = runs.tracker.get(run_id)
+        assert run is not None
+        await until(lambda: run.stalled, what="the run stalled")
+        assert bar.isHidden()  # nothing of it is shown yet
+        runs.open_transcript(run_id)
+        await until(lambda: w.controller.live.interaction_id == run.interaction_id, what="live")
+        await until(lambda: not bar.isHidden(), what="the stall bar on the opened transcript")
+        assert "background run may be stuck" in bar.label.text()
+        assert "for 0s:" in bar.label.text()  # the runs' own limit (0.3 s here), not 5 min
+
+        bar.wait_button.click()
+        assert bar.isHidden() and not run.stalled
+        # Stalled again while the transcript is open: no event came, the bar still hears it.
+        await until(lambda: not bar.isHidden(), what="stalled again after waiting")
+        assert _chip(w.docks.runs_dock) == "stalled"
+
+        bar.cancel_button.click()
+        await until(lambda: run.status == "cancelled", what="the cancelled run")
+        assert bar.isHidden()
+        assert (await stalling.client.interactions.get(run.interaction_id)).status == "cancelled"
+        await until(lambda: w.controller.live.interaction_id is None, what="the follow ended")
+        assert bar.isHidden()
+    finally:
+        await w.controller.shutdown()

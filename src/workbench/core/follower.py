@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,20 @@ class Followers:
         return unwatch
 
     def on_keep_waiting(self, interaction_id: str, keep: Callable[[], None] | None) -> None:
-        """The owner's "keep waiting" for a stalled follow (None: it stopped following)."""
+        """The owner's "keep waiting" for a stalled follow (None: no longer stalled, or it
+        stopped following). Watchers hear the change: a transcript open on a background run
+        shows the stall as the Runs dock does, though no event (hence no snapshot) came."""
         if keep is None:
             self._waiting.pop(interaction_id, None)
         else:
             self._waiting[interaction_id] = keep
+        current = self._live.get(interaction_id)
+        if current is not None and current.stalled != (keep is not None):
+            self.publish(replace(current, stalled=keep is not None))
+
+    def stalled(self, interaction_id: str) -> bool:
+        """Whether its owner reports the follow stalled now (a "keep waiting" is on offer)."""
+        return interaction_id in self._waiting
 
     def keep_waiting(self, interaction_id: str) -> bool:
         """A watcher's user chose to wait on a stalled run; False when nobody follows it."""

@@ -117,6 +117,8 @@ def _wire(
     chat.models_listed.connect(lambda _ids: docks.models.connection_changed())
     chat.session_opened.connect(docks.files.session_opened)
     docks.runs.transcript_requested.connect(chat.open_session)
+    chat.cancel_run_requested.connect(docks.runs.cancel_interaction)
+    chat.background_stall_seconds = lambda: docks.runs.tracker.stall_seconds
     # "… is running in the background" is not true any more once it ended.
     docks.runs.run_ended.connect(lambda _run_id: docks.agents_dock.clear_fleeting())
     docks.runs.environment_selected.connect(docks.files.run_selected)

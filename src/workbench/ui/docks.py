@@ -110,7 +110,13 @@ class WorkbenchDocks(QObject):
     def _place(self) -> None:
         w = self.host
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        for dock in (self.schedules_dock, self.webhooks_dock, self.models_dock, self.research_dock):
+        for dock in (
+            self.schedules_dock,
+            self.webhooks_dock,
+            self.models_dock,
+            self.research_dock,
+            self.agents_dock,
+        ):
             _scrolling(dock)
         w.addDockWidget(bottom, self.runs_dock)
         w.addDockWidget(bottom, self.files_dock)

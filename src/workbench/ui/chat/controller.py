@@ -16,6 +16,8 @@ Signals:
     background_started(str, dict, str): a background turn's interaction id, its request
         body and its session id (the Runs dock follows it).
     models_listed(list): the model ids the server offers (after connecting).
+    cancel_run_requested(str): the interaction id of a stalled background run shown live
+        whose stall bar's Cancel was clicked (the Runs dock's controller cancels it).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from workbench.core.history import HistoryStore
 from workbench.core.paths import Paths
 from workbench.core.secrets import SecretStore
 from workbench.core.settings import Settings
+from workbench.core.stall import stall_seconds
 from workbench.core.tasks import TaskManager
 from workbench.core.turns import TurnRunner
 
@@ -59,6 +62,7 @@ class ChatController(QObject):
     session_opened = Signal(str)
     background_started = Signal(str, dict, str)
     models_listed = Signal(list)
+    cancel_run_requested = Signal(str)
 
     def __init__(
         self,
@@ -84,7 +88,18 @@ class ChatController(QObject):
             dock,
         )
         self.followers = followers if followers is not None else Followers()
-        self.live = LiveFollow(self.followers, transcript, lambda sid: self.state.live_ended(sid))
+        self.background_stall_seconds: Callable[[], float] = lambda: stall_seconds(
+            settings.stall_seconds
+        )
+        """The stall limit of the runs a transcript shows live (the main window sets it)."""
+        self.live = LiveFollow(
+            self.followers,
+            transcript,
+            lambda sid: self.state.live_ended(sid),
+            lambda stalled: composer.stall_bar.set_stalled(
+                stalled, self.background_stall_seconds(), "background run"
+            ),
+        )
         self.link = ChatConnection(
             settings,
             secrets,
@@ -142,8 +157,8 @@ class ChatController(QObject):
         self.sending.background_started.connect(self.background_started)
         composer.send_requested.connect(self.sending.send)
         composer.stop_requested.connect(self.sending.stop)
-        composer.stall_bar.cancel_requested.connect(self.sending.stop)
-        composer.stall_bar.keep_waiting_requested.connect(self.sending.keep_waiting)
+        composer.stall_bar.cancel_requested.connect(self._stall_cancel)
+        composer.stall_bar.keep_waiting_requested.connect(self._stall_keep_waiting)
         transcript.answer_requested.connect(self.answer_calls)
 
     # --- the connection ------------------------------------------------------------------
@@ -255,6 +270,23 @@ class ChatController(QObject):
 
     def send(self, text: str, attachments: list[Attachment]) -> None:
         self.sending.send(text, attachments)
+
+    def _stall_cancel(self) -> None:
+        """The stall bar's Cancel: this chat's own turn, or the background run shown live."""
+        iid = self.live.interaction_id
+        if self.live.stalled and iid and not self.busy:
+            self.composer.stall_bar.set_stalled(False)
+            self.status_message.emit("Cancelling the background run…")
+            self.cancel_run_requested.emit(iid)
+        else:
+            self.sending.stop()
+
+    def _stall_keep_waiting(self) -> None:
+        if self.live.stalled and not self.busy:
+            if self.live.keep_waiting():
+                self.status_message.emit("Waiting for the background run.")
+        else:
+            self.sending.keep_waiting()
 
     def stop(self) -> None:
         self.sending.stop()

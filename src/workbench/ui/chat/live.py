@@ -4,7 +4,8 @@ A transcript opened on a running background run (the Runs dock's "Open transcrip
 run's session picked in the list) used to show what the history had when it opened and never
 change. The run tracker owns that interaction's stream (``core/follower.py``); this part only
 *watches* it: each snapshot becomes the transcript's live turn, and when the run ends the
-chat re-reads the session, which the tracker has saved once, with its metrics.
+chat re-reads the session, which the tracker has saved once, with its metrics. A stalled
+run (``core/stall.py``) is reported through ``on_stall`` so the chat shows its stall bar.
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ class LiveFollow:
         followers: Followers,
         transcript: TranscriptView,
         on_end: Callable[[str], None],
+        on_stall: Callable[[bool], None] = lambda _stalled: None,
     ) -> None:
         self.followers = followers
         self.transcript = transcript
         self.on_end = on_end
         """Called with the session id once the watched run ended (the chat re-reads it)."""
+        self.on_stall = on_stall
+        """Called when the watched run becomes stalled (True) or not any more (False)."""
+        self.stalled = False
         self.interaction_id: str | None = None
         self.target = ""
         self._unwatch: Callable[[], None] | None = None
@@ -46,6 +51,7 @@ class LiveFollow:
         first.live = True
         self.transcript.set_live(first)
         self._unwatch = self.followers.watch(interaction_id, self._seen)
+        self._set_stalled(self.followers.stalled(interaction_id))
 
     def stop(self) -> None:
         """Stop watching (another session opened, a new turn is sent)."""
@@ -55,6 +61,16 @@ class LiveFollow:
         if self.interaction_id is not None:
             self.transcript.set_live(None)
         self.interaction_id = None
+        self._set_stalled(False)
+
+    def keep_waiting(self) -> bool:
+        """The user waits on the stalled run another period; False when it is not followed."""
+        return self.interaction_id is not None and self.followers.keep_waiting(self.interaction_id)
+
+    def _set_stalled(self, stalled: bool) -> None:
+        if stalled != self.stalled:
+            self.stalled = stalled
+            self.on_stall(stalled)
 
     def _seen(self, snap: Snapshot) -> None:
         if snap.interaction_id != self.interaction_id:
@@ -62,9 +78,11 @@ class LiveFollow:
         if snap.done:
             self._unwatch = None
             self.interaction_id = None
+            self._set_stalled(False)
             self.transcript.set_live(None)
             self.on_end(snap.session_id)
             return
+        self._set_stalled(snap.stalled)
         if snap.data:
             self.transcript.set_live(
                 TurnEntry(

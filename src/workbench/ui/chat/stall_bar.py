@@ -18,8 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from workbench.core.runs import format_elapsed
 
 STALLED = (
-    "No progress from the server for {limit}: the response may be stuck. "
-    "Cancel it, or keep waiting."
+    "No progress from the server for {limit}: the {what} may be stuck. Cancel it, or keep waiting."
 )
 
 
@@ -49,8 +48,10 @@ class StallBar(QWidget):
         self.wait_button.clicked.connect(self.keep_waiting_requested.emit)
         self.hide()
 
-    def set_stalled(self, stalled: bool, limit_seconds: float = 0.0) -> None:
-        """Show the bar (with how long nothing came) or hide it."""
+    def set_stalled(
+        self, stalled: bool, limit_seconds: float = 0.0, what: str = "response"
+    ) -> None:
+        """Show the bar (how long nothing came for ``what``: this turn, a run shown live)."""
         if stalled:
-            self.label.setText(STALLED.format(limit=format_elapsed(limit_seconds)))
+            self.label.setText(STALLED.format(limit=format_elapsed(limit_seconds), what=what))
         self.setVisible(stalled)

@@ -94,16 +94,18 @@ class FilesDock(QDockWidget):
         self.download_button = QPushButton("Download all (tar)…")
         self.upload_button = QPushButton("Upload…")
         self.attach_button = QPushButton("Attach to next turn")
-        for b in (
-            self.refresh_button,
-            self.save_button,
-            self.download_button,
-            self.upload_button,
-            self.attach_button,
-        ):
+        # Two rows — the whole sandbox, then the selected file: one row of five buttons made
+        # the dock (beside Runs) wider than a 1024-pixel window.
+        for b in (self.refresh_button, self.upload_button, self.download_button):
             bar.addWidget(b)
         bar.addStretch(1)
         outer.addLayout(bar)
+        file_row = QHBoxLayout()
+        file_row.addWidget(QLabel("Selected file:"))
+        file_row.addWidget(self.save_button)
+        file_row.addWidget(self.attach_button)
+        file_row.addStretch(1)
+        outer.addLayout(file_row)
 
         progress_row = QHBoxLayout()
         self.progress = QProgressBar()

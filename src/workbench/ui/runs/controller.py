@@ -191,6 +191,12 @@ class RunsController(QObject):
             return
         self.tasks.start(f"cancel:{run_id}", self.tracker.cancel(conn.client, run))
 
+    def cancel_interaction(self, interaction_id: str) -> None:
+        """Cancel the run streaming this interaction (a transcript's stall bar asks)."""
+        run = self.tracker.by_interaction(interaction_id)
+        if run is not None:
+            self.cancel(run.id)
+
     def forget(self, run_id: str) -> None:
         """Drop an ended run from the list; a running one is stopped and deleted first."""
         run = self.tracker.get(run_id)
@@ -217,8 +223,7 @@ class RunsController(QObject):
             self.status_message.emit(outcome.message)
 
     def _removed(self, run_id: str) -> None:
-        self.dock.model.remove_run(run_id)
-        self.dock._refresh_empty()
+        self.dock.remove_run(run_id)
 
     def keep_waiting(self, run_id: str) -> None:
         run = self.tracker.get(run_id)

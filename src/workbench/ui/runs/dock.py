@@ -20,16 +20,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,17 +34,19 @@ from PySide6.QtWidgets import (
 from workbench.core.runs import PendingCall, RunRecord, format_elapsed
 
 from .approval_card import ApprovalCard
-from .model import COLUMNS, STATUS_COL, ChipDelegate, RunIdRole, RunsModel
+from .model import RunIdRole, RunsModel
+from .table import RunsTable
 
-COLUMN_SAMPLES = {
-    1: "agent deep-research-pro",
-    2: "needs you",
-    3: "00:00:00",
-    4: "9999",
-    5: "~99,999,999",
-    6: "Local engine",
-}
-"""The widest text each column usually shows; its starting width (users may resize)."""
+
+def summary_words(runs: list[RunRecord]) -> str:
+    """ "2 running (1 stalled) · 1 queued · 1 needs you"; "" when nothing is going on."""
+    running = [r for r in runs if r.status == "in_progress"]
+    stalled = sum(1 for r in running if r.stalled)
+    parts = [f"{len(running)} running" + (f" ({stalled} stalled)" if stalled else "")]
+    parts.append(f"{sum(1 for r in runs if r.status == 'queued')} queued")
+    waiting = sum(1 for r in runs if r.needs_you)
+    parts.append(f"{waiting} {'needs' if waiting == 1 else 'need'} you")
+    return " · ".join(p for p in parts if not p.startswith("0 "))
 
 
 class RunsDock(QDockWidget):
@@ -92,7 +91,19 @@ class RunsDock(QDockWidget):
         self.stall_seconds = 300.0
         """The stall limit the details quote (set by the controller)."""
         bar.addStretch(1)
-        bar.addWidget(QLabel("Budget for new runs:"))
+        outer.addLayout(bar)
+        # What is going on, and the budget, on a row of their own: one row of everything
+        # made the dock (beside Sandbox files) wider than a 1024-pixel window.
+        status_row = QHBoxLayout()
+        self.summary = QLabel()
+        self.summary.setObjectName("runsSummary")
+        self.summary.setAccessibleName("Runs in progress")
+        self.summary.setWordWrap(True)
+        self.summary.setToolTip(
+            "Queued runs wait for a free slot: the engine runs a few background runs at once."
+        )
+        status_row.addWidget(self.summary, 1)
+        status_row.addWidget(QLabel("Budget for new runs:"))
         self.budget = QSpinBox()
         self.budget.setRange(0, 100_000_000)
         self.budget.setSingleStep(1000)
@@ -103,31 +114,11 @@ class RunsDock(QDockWidget):
             "Workbench cancels a run when it reaches this many tokens (its own cap, "
             "separate from an agent's max_total_tokens)."
         )
-        bar.addWidget(self.budget)
-        outer.addLayout(bar)
+        status_row.addWidget(self.budget)
+        outer.addLayout(status_row)
 
         split = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTableView()
-        self.table.setObjectName("runsTable")
-        self.table.setAccessibleName("Background runs")
-        self.table.setModel(self.model)
-        self.table.setItemDelegateForColumn(STATUS_COL, ChipDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Fixed widths from typical contents, not ResizeToContents: that re-measures every
-        # row of the column on each update — with 50 runs streaming, hundreds of times a
-        # second, stalling the window for ~0.4 s at a time.
-        metrics = self.table.fontMetrics()
-        for col, sample in COLUMN_SAMPLES.items():
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            text = max(sample, COLUMNS[col], key=metrics.horizontalAdvance)
-            extra = 48 if col == STATUS_COL else 20
-            header.resizeSection(col, metrics.horizontalAdvance(text) + extra)
+        self.table = RunsTable(self.model)
         self.table.doubleClicked.connect(lambda _i: self._emit(self.open_requested))
         split.addWidget(self.table)
 
@@ -175,8 +166,6 @@ class RunsDock(QDockWidget):
         split.setStretchFactor(1, 2)
         split.setSizes([150, 150])
         split.setChildrenCollapsible(False)
-        # At least three rows, whatever the details below need.
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * 30 + 4)
         outer.addWidget(split, 1)
         self.setWidget(body)
 
@@ -206,6 +195,10 @@ class RunsDock(QDockWidget):
         self._refresh_empty()
         if run.id == self.current_run_id():
             self._show_detail(run)
+
+    def remove_run(self, run_id: str) -> None:
+        self.model.remove_run(run_id)
+        self._refresh_empty()
 
     def select_run(self, run_id: str) -> None:
         row = self.model.row_of(run_id)
@@ -239,6 +232,7 @@ class RunsDock(QDockWidget):
 
     def _refresh_empty(self) -> None:
         self.empty.setVisible(self.model.rowCount() == 0)
+        self.summary.setText(summary_words(self.model.runs()))
 
     def _emit(self, signal: SignalInstance) -> None:
         run_id = self.current_run_id()

@@ -105,6 +105,9 @@ class RunsModel(QAbstractTableModel):
         self._rows_of = {r.id: i for i, r in enumerate(self._rows)}  # rows moved: rebuild
         return self._rows_of.get(run_id, -1)
 
+    def runs(self) -> list[RunRecord]:
+        return list(self._rows)
+
     def run_at(self, row: int) -> RunRecord | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 

@@ -165,9 +165,51 @@ def _fold_link(key: str, label: str, open_: bool, theme: Theme) -> str:
     )
 
 
-def _block_html(
-    block: Block, key: str, thinking: bool, state: RenderState, theme: Theme, answerable: bool
+def _thought_label(thoughts: list[Block], thinking: bool) -> str:
+    if thinking:
+        return "Thinking…"
+    durations = [b.duration for b in thoughts]
+    count = f" ({len(thoughts)})" if len(thoughts) > 1 else ""
+    if all(d is not None for d in durations):
+        total = sum(d for d in durations if d is not None)
+        return f"Thought for {total:.1f} s{count}"
+    return f"Thoughts{count}"
+
+
+def thoughts_html(
+    thoughts: list[Block], key: str, thinking: bool, state: RenderState, theme: Theme
 ) -> str:
+    """Consecutive thought summaries as one fold: a single "Thoughts" row, not one per step.
+
+    Opened (or while the model is still thinking), the summaries follow in order with a rule
+    between them.
+    """
+    open_ = thinking or key in state.expanded
+    head = _fold_link(key, _thought_label(thoughts, thinking), open_, theme)
+    body = ""
+    if open_:
+        summaries = [
+            _esc(b.text).replace("\n", "<br>") if b.text else "<i>(no summary was given)</i>"
+            for b in thoughts
+        ]
+        quote = f'<blockquote style="color:{theme.muted}; margin:2px 0 6px 12px">'
+        rule = f'<hr style="color:{theme.border}; background-color:{theme.border}">'
+        body = rule.join(f"{quote}{summary}</blockquote>" for summary in summaries)
+    return f'<p style="margin:4px 0">{head}</p>{body}'
+
+
+def _grouped(blocks: list[Block]) -> list[tuple[int, list[Block]]]:
+    """The blocks with each run of consecutive thoughts gathered, by index of its first."""
+    groups: list[tuple[int, list[Block]]] = []
+    for n, block in enumerate(blocks):
+        if block.kind == "thought" and groups and groups[-1][1][-1].kind == "thought":
+            groups[-1][1].append(block)
+        else:
+            groups.append((n, [block]))
+    return groups
+
+
+def _block_html(block: Block, key: str, state: RenderState, theme: Theme, answerable: bool) -> str:
     if block.kind == "text":
         if not block.annotations:
             return markdown_html(block.text, key, state, theme)
@@ -180,21 +222,7 @@ def _block_html(
         linked = linked_markdown(block.text, block.annotations, href)
         return markdown_html(linked, key, state, theme)
     if block.kind == "thought":
-        label = "Thoughts"
-        if block.duration is not None:
-            label = f"Thought for {block.duration:.1f} s"
-        if thinking:
-            label = "Thinking…"
-        open_ = thinking or key in state.expanded
-        head = _fold_link(key, label, open_, theme)
-        body = ""
-        if open_:
-            summary = _esc(block.text) if block.text else "<i>(no summary was given)</i>"
-            body = (
-                f'<blockquote style="color:{theme.muted}; margin:2px 0 6px 12px">'
-                f"{summary.replace(chr(10), '<br>')}</blockquote>"
-            )
-        return f'<p style="margin:4px 0">{head}</p>{body}'
+        return thoughts_html([block], key, False, state, theme)
     if block.kind == "tool":
         open_ = key in state.expanded
         state_words = "waiting for a result" if block.pending else "done"
@@ -323,10 +351,14 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
         f'<td align="right" style="color:{theme.muted}">{actions}</td></tr></table>'
     )
     last = len(view.blocks) - 1
-    for n, block in enumerate(view.blocks):
-        thinking = turn.live and n == last and block.kind == "thought"
-        answerable = not turn.live and view.status == "requires_action"
-        parts.append(_block_html(block, f"{iid}-{n}", thinking, state, theme, answerable))
+    answerable = not turn.live and view.status == "requires_action"
+    for n, group in _grouped(view.blocks):
+        key = f"{iid}-{n}"
+        if group[0].kind == "thought":
+            thinking = turn.live and n + len(group) - 1 == last
+            parts.append(thoughts_html(group, key, thinking, state, theme))
+        else:
+            parts.append(_block_html(group[0], key, state, theme, answerable))
     if turn.live and not view.blocks:
         parts.append(f'<p style="color:{theme.muted}">Waiting for the first token…</p>')
     words = view.status_words()

@@ -1,0 +1,68 @@
+"""The main window fits a small screen: 1024×640 with its default docks, nothing clipped.
+
+It used to need 1237×722 — Runs and Sandbox files side by side, each with a single row of
+buttons, and the Agents form's height — a tight fit on a 1366×768 laptop with a title bar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytestqt.qtbot import QtBot
+
+from workbench.core.run_records import RunRecord
+from workbench.ui.runs.model import COLUMNS, RunsModel
+from workbench.ui.runs.table import RUN_MIN, RunsTable
+
+
+def test_main_window_minimum_size_fits_1024_by_640(make_window: Any) -> None:
+    w = make_window()
+    w.show()
+    # What appears while working must not widen it either: a stalled run's "Keep waiting",
+    # the runs summary, a transfer's progress row.
+    runs = w.docks.runs_dock
+    runs.wait_button.show()
+    runs.summary.setText("12 running (3 stalled) · 40 queued · 2 need you")
+    w.docks.files_dock.progress_box.show()
+    hint = w.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 640, hint
+    w.resize(1024, 640)
+    assert (w.width(), w.height()) == (1024, 640)
+
+
+def test_runs_table_keeps_the_run_column_readable(qtbot: QtBot) -> None:
+    model = RunsModel()
+    model.set_runs([RunRecord(id="r", profile_id="p", title="Translate the handbook")])
+    table = RunsTable(model)
+    qtbot.addWidget(table)
+    table.resize(1400, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    assert not any(table.isColumnHidden(c) for c in range(len(COLUMNS)))
+    table.resize(520, 200)
+    qtbot.waitUntil(lambda: table.isColumnHidden(6))
+    assert table.columnWidth(0) >= RUN_MIN
+    assert not table.isColumnHidden(1) and not table.isColumnHidden(2)  # target, status stay
+    table.resize(1400, 200)
+    qtbot.waitUntil(lambda: not table.isColumnHidden(6))
+    assert table.columnWidth(6) == table.widths[6]  # back at its width
+
+
+def test_header_drops_the_server_address_before_the_title(qtbot: QtBot) -> None:
+    from workbench.ui.header import TITLE_ROOM, SessionHeader
+
+    header = SessionHeader()
+    qtbot.addWidget(header)
+    header.show_title("Research: When was Acme founded")
+    header.show_connection("Local engine · 127.0.0.1:41573", True)
+    header.resize(1000, 30)
+    header.show()
+    qtbot.waitExposed(header)
+    assert header.connection_label.text() == "● Local engine · 127.0.0.1:41573"
+    header.resize(360, 30)
+    qtbot.waitUntil(lambda: header.connection_label.text() == "● Local engine")
+    assert "127.0.0.1:41573" in header.connection_label.toolTip()
+    qtbot.waitUntil(lambda: header.session_title.width() >= TITLE_ROOM - 30)
+    # Words about the connection itself are never dropped.
+    header.show_connection("Local engine · starting 48 %…", False)
+    assert header.connection_label.text() == "○ Local engine · starting 48 %…"
