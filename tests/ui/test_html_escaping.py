@@ -8,6 +8,7 @@ item-model tooltip in the window is checked to show it literally.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
@@ -16,13 +17,13 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QMessageBox, QWidget
 
 from support.history_seed import save_turn
-from workbench.core.agents import DataSource
+from workbench.core.agents import AgentDefinition, AgentManifest, DataSource
 from workbench.core.models_service import ModelRow
 from workbench.core.runs import RunRecord
 from workbench.core.sandbox_files import Preview, SandboxEntry
 from workbench.protocol.ops import Trigger, Webhook
 from workbench.ui.main_window import MainWindow
-from workbench.ui.plain import plain_tip
+from workbench.ui.plain import plain_label, plain_tip
 
 HOSTILE = "<b>x</b><script>alert(1)</script>"
 
@@ -144,4 +145,35 @@ def test_hostile_text_is_shown_as_text_in_every_panel(
     # The check itself notices a label that would render the text.
     trap = QLabel(HOSTILE, w)
     assert leaks(w) == [f"QLabel() text: {HOSTILE!r}"]
+    trap.deleteLater()
+
+
+_TAG = re.compile(r"</?(?:b|i|code|br|span|p|a)\b[^>]*>", re.I)
+
+
+def tagged_plain_labels(root: QWidget) -> list[str]:
+    """Plain-text labels whose text holds HTML tags: the user would read the tags."""
+    return [
+        f"{type(label).__name__}({label.objectName()}): {label.text()!r}"
+        for label in root.findChildren(QLabel)
+        if label.textFormat() == Qt.TextFormat.PlainText and _TAG.search(label.text())
+    ]
+
+
+def test_plain_labels_carry_no_markup_of_their_own(
+    make_window: Callable[..., MainWindow],
+) -> None:
+    """A label made plain (issue 14) must not be given ``<code>``/``<b>`` by the app itself."""
+    w = make_window()
+    w.show()
+    defn = AgentDefinition(manifest=AgentManifest(name="helper", published_id="agents/helper-1"))
+    w.docks.agents_dock.form.load(defn)
+    assert w.docks.agents_dock.form.published.text() == "Published as agents/helper-1"
+    w.docks.agents_dock.set_notice("Imported “helper”.")
+    w.composer.set_ready(False, "the server is starting")
+    w.docks.schedules_dock.show_problem("no such trigger")
+    assert tagged_plain_labels(w) == []
+    # The check notices a plain label given tags.
+    trap = plain_label(QLabel("Published as <code>agents/x</code>", w))
+    assert len(tagged_plain_labels(w)) == 1
     trap.deleteLater()

@@ -70,7 +70,7 @@ class IdentitySection(FormSection):
             self.model.setText(m.model)
         self.budget.setValue(m.token_budget or 0)
         self.published.setText(
-            f"Published as <code>{m.published_id}</code>" if m.published_id else "Not published"
+            f"Published as {m.published_id}" if m.published_id else "Not published"
         )
 
     def apply_to(self, defn: AgentDefinition) -> None:
