@@ -12,10 +12,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from workbench.protocol import CONTENT_TAGS
+
 from .history import HistoryStore
 from .run_records import RunRecord
 
 log = logging.getLogger(__name__)
+
+
+def input_steps(value: Any) -> list[Any]:
+    """A create's ``input`` as the steps the history keeps (protocol.md §4.1).
+
+    A string, one content block or a list of content blocks is one ``user_input`` step, so
+    the transcript shows it as the user's words; a list of steps is kept as sent.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [{"type": "user_input", "content": [{"type": "text", "text": value}]}]
+    if isinstance(value, dict):
+        return [{"type": "user_input", "content": [value]}]
+    if isinstance(value, list):
+        if value and all(isinstance(i, dict) and i.get("type") in CONTENT_TAGS for i in value):
+            return [{"type": "user_input", "content": list(value)}]
+        return list(value)
+    raise TypeError(f"a run's input must be a string, a content block or a list, not {value!r}")
 
 
 def save_hop(

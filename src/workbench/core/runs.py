@@ -34,7 +34,7 @@ from .errors import explain
 from .follower import Followers, Snapshot
 from .history import HistoryStore
 from .run_events import Thoughts, fold_chat_snapshot, fold_end_state, fold_event, record_end
-from .run_history import save_hop
+from .run_history import input_steps, save_hop
 from .run_records import (
     RUNNING,
     TERMINAL,
@@ -124,7 +124,7 @@ class RunTracker(RunRegistry):
         wire["background"] = True
         wire["store"] = True
         wire.pop("stream", None)
-        inputs = wire.get("input") or []
+        inputs = input_steps(wire.get("input"))
         try:
             await self._follow(client, run, client.interactions.create_stream(wire), inputs)
         except Exception as exc:
