@@ -113,3 +113,41 @@ def test_usage_line() -> None:
         {"ttft": 0.5, "generation_seconds": 2.0, "elapsed": 2.5},
     )
     assert line == "3 in · 10 out · first token 0.50 s · 5.0 tok/s · 2.5 s total"
+
+
+def _thought(text: str) -> dict[str, object]:
+    return {"type": "thought", "summary": [{"type": "text", "text": text}]}
+
+
+def test_consecutive_thoughts_export_as_one_fold(store: HistoryStore) -> None:
+    """As the transcript's "Thoughts (N)" row: one <details> per run of thoughts, in order."""
+    s = store.create_session("Thinking")
+    steps = [
+        _thought("First, the data."),
+        _thought("Then the chart."),
+        _thought("Last, the caption."),
+        {"type": "model_output", "content": [{"type": "text", "text": "Here it is."}]},
+        _thought("Check the units."),
+        {"type": "model_output", "content": [{"type": "text", "text": "Done."}]},
+    ]
+    store.save_interaction(
+        s.id,
+        "v1_t",
+        parent_id=None,
+        input_blocks=[{"type": "user_input", "content": [{"type": "text", "text": "Plot"}]}],
+        request={"model": "m"},
+        data={"id": "v1_t", "status": "completed", "steps": steps},
+        metrics={"thought_seconds": [1.0, 2.0, 0.5, 4.0]},
+    )
+    md = session_markdown(store, store.session(s.id))
+    assert md.count("<details>") == 2
+    assert "<summary>Thought for 3.5 s (3)</summary>" in md
+    assert "<summary>Thought for 4.0 s</summary>" in md
+    fold = md[md.index("Thought for 3.5 s (3)") : md.index("</details>")]
+    assert fold.index("First, the data.") < fold.index("Then the chart.")
+    assert fold.index("Then the chart.") < fold.index("Last, the caption.")
+    assert md.index("</details>") < md.index("Here it is.") < md.index("Check the units.")
+    # The JSON trace keeps every thought step as it was.
+    trace = json.loads(session_json(store, store.session(s.id)))
+    (turn,) = trace["turns"]
+    assert turn["interaction"]["steps"] == steps

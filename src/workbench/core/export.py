@@ -21,7 +21,15 @@ from .attachments import human_size
 from .citations import export_markdown
 from .conversation import ConversationTree
 from .history import HistoryStore, InteractionRecord, SessionInfo
-from .transcript import Block, TurnView, pretty_json, read_turn, usage_line
+from .transcript import (
+    Block,
+    TurnView,
+    grouped_blocks,
+    pretty_json,
+    read_turn,
+    thoughts_label,
+    usage_line,
+)
 
 TRACE_FORMAT = "workbench.trace/1"
 
@@ -41,12 +49,6 @@ def _block_markdown(block: Block) -> str:
     if block.kind == "text":
         # A cited answer keeps its references: numbered list and link definitions.
         return export_markdown(block.text, block.annotations).rstrip("\n")
-    if block.kind == "thought":
-        head = "Thoughts"
-        if block.duration is not None:
-            head = f"Thought for {block.duration:.1f} s"
-        body = block.text or "_(no summary)_"
-        return f"<details>\n<summary>{head}</summary>\n\n{body}\n\n</details>"
     if block.kind == "tool":
         status = " (error)" if block.is_error else ""
         if block.pending:
@@ -74,6 +76,12 @@ def _block_markdown(block: Block) -> str:
     )
 
 
+def _thoughts_markdown(thoughts: list[Block]) -> str:
+    """A run of consecutive thoughts as one fold, summaries in order (as the transcript)."""
+    body = "\n\n---\n\n".join(b.text or "_(no summary)_" for b in thoughts)
+    return f"<details>\n<summary>{thoughts_label(thoughts)}</summary>\n\n{body}\n\n</details>"
+
+
 def turn_markdown(
     view: TurnView, record: InteractionRecord | None = None, *, usage: bool = True
 ) -> str:
@@ -82,7 +90,10 @@ def turn_markdown(
     "Copy as Markdown" passes ``usage=False``: what is pasted elsewhere is the answer, not
     the app's token counts (the session export keeps them, as a record of the run).
     """
-    parts = [_block_markdown(b) for b in view.blocks]
+    parts = [
+        _thoughts_markdown(group) if group[0].kind == "thought" else _block_markdown(group[0])
+        for _, group in grouped_blocks(view.blocks)
+    ]
     if view.status and view.status not in ("completed", "in_progress"):
         words = view.status_words()
         parts.append(f"_Status: {view.status}{' — ' + words if words else ''}_")

@@ -291,3 +291,28 @@ def usage_line(usage: dict[str, Any], metrics: dict[str, Any] | None = None) -> 
         runs = "run" if shared == 1 else "runs"
         parts.append(f"slower: the engine was also working on {shared} background {runs}")
     return " · ".join(parts)
+
+
+def grouped_blocks(blocks: list[Block]) -> list[tuple[int, list[Block]]]:
+    """The blocks with each run of consecutive thoughts gathered, by index of its first.
+
+    The transcript shows such a run as one "Thoughts (N)" row and the Markdown export as one
+    ``<details>``, so both read the same.
+    """
+    groups: list[tuple[int, list[Block]]] = []
+    for n, block in enumerate(blocks):
+        if block.kind == "thought" and groups and groups[-1][1][-1].kind == "thought":
+            groups[-1][1].append(block)
+        else:
+            groups.append((n, [block]))
+    return groups
+
+
+def thoughts_label(thoughts: list[Block]) -> str:
+    """A run of thoughts' heading: "Thought for 3.2 s (2)" when timed, else "Thoughts (2)"."""
+    durations = [b.duration for b in thoughts]
+    count = f" ({len(thoughts)})" if len(thoughts) > 1 else ""
+    if all(d is not None for d in durations):
+        total = sum(d for d in durations if d is not None)
+        return f"Thought for {total:.1f} s{count}"
+    return f"Thoughts{count}"

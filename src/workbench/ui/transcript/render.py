@@ -15,7 +15,15 @@ from typing import Any
 import markdown
 
 from workbench.core.citations import Citation, linked_markdown
-from workbench.core.transcript import Block, TurnView, pretty_json, usage_line, user_images
+from workbench.core.transcript import (
+    Block,
+    TurnView,
+    grouped_blocks,
+    pretty_json,
+    thoughts_label,
+    usage_line,
+    user_images,
+)
 
 _PRE_END = re.compile(r"\n+</code></pre>")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<code>.*?)^(?P=fence)\s*$", re.M | re.S)
@@ -166,14 +174,7 @@ def _fold_link(key: str, label: str, open_: bool, theme: Theme) -> str:
 
 
 def _thought_label(thoughts: list[Block], thinking: bool) -> str:
-    if thinking:
-        return "Thinking…"
-    durations = [b.duration for b in thoughts]
-    count = f" ({len(thoughts)})" if len(thoughts) > 1 else ""
-    if all(d is not None for d in durations):
-        total = sum(d for d in durations if d is not None)
-        return f"Thought for {total:.1f} s{count}"
-    return f"Thoughts{count}"
+    return "Thinking…" if thinking else thoughts_label(thoughts)
 
 
 def thoughts_html(
@@ -196,17 +197,6 @@ def thoughts_html(
         rule = f'<hr style="color:{theme.border}; background-color:{theme.border}">'
         body = rule.join(f"{quote}{summary}</blockquote>" for summary in summaries)
     return f'<p style="margin:4px 0">{head}</p>{body}'
-
-
-def _grouped(blocks: list[Block]) -> list[tuple[int, list[Block]]]:
-    """The blocks with each run of consecutive thoughts gathered, by index of its first."""
-    groups: list[tuple[int, list[Block]]] = []
-    for n, block in enumerate(blocks):
-        if block.kind == "thought" and groups and groups[-1][1][-1].kind == "thought":
-            groups[-1][1].append(block)
-        else:
-            groups.append((n, [block]))
-    return groups
 
 
 def _block_html(block: Block, key: str, state: RenderState, theme: Theme, answerable: bool) -> str:
@@ -352,7 +342,7 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
     )
     last = len(view.blocks) - 1
     answerable = not turn.live and view.status == "requires_action"
-    for n, group in _grouped(view.blocks):
+    for n, group in grouped_blocks(view.blocks):
         key = f"{iid}-{n}"
         if group[0].kind == "thought":
             thinking = turn.live and n + len(group) - 1 == last
