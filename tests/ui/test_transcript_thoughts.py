@@ -60,3 +60,26 @@ def test_live_turn_shows_one_thinking_row(qtbot: QtBot) -> None:
     assert text.count("Thinking…") == 1
     assert "Thoughts" not in text
     assert text.index("first idea") < text.index("second idea")
+
+
+def test_a_watched_live_turn_shows_no_stale_totals(qtbot: QtBot) -> None:
+    """A run's snapshot carries the elapsed time of its last event: while the turn runs that
+    figure stands still, so the footer leaves totals out until the turn has ended."""
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    waiting = {"id": "v1_w", "status": "in_progress", "steps": []}
+    live = TurnEntry("v1_w", USER, waiting, {"elapsed": 0.4}, "agent", live=True)
+    view.set_live(live)
+    view.flush()
+    text = view.toPlainText()
+    assert "Waiting for the first token…" in text
+    assert "s total" not in text
+    done = {
+        **_data(),
+        "id": "v1_w",
+        "usage": {"total_input_tokens": 5, "total_output_tokens": 8},
+    }
+    view.set_live(None)
+    view.set_entries([TurnEntry("v1_w", USER, done, {"elapsed": 2.5}, "agent")])
+    view.flush()
+    assert "2.5 s total" in view.toPlainText()

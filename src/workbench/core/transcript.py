@@ -264,8 +264,15 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def usage_line(usage: dict[str, Any], metrics: dict[str, Any] | None = None) -> str:
-    """The footer under an answer: tokens, time to first token, tokens per second."""
+def usage_line(
+    usage: dict[str, Any], metrics: dict[str, Any] | None = None, *, ended: bool = True
+) -> str:
+    """The footer under an answer: tokens, time to first token, tokens per second.
+
+    A turn still running (``ended`` False) gets no rate and no total time: the figures are
+    those of its last event and would stand still ("0.4 s total" under "Waiting for the first
+    token…") until the next one.
+    """
     metrics = metrics or {}
     parts: list[str] = []
     tin = usage.get("total_input_tokens")
@@ -281,10 +288,16 @@ def usage_line(usage: dict[str, Any], metrics: dict[str, Any] | None = None) -> 
     if isinstance(ttft, int | float):
         parts.append(f"first token {ttft:.2f} s")
     elapsed = metrics.get("generation_seconds")
-    if isinstance(tout, int) and isinstance(elapsed, int | float) and elapsed > 0 and tout:
+    if (
+        ended
+        and isinstance(tout, int)
+        and tout
+        and isinstance(elapsed, int | float)
+        and elapsed > 0
+    ):
         parts.append(f"{tout / elapsed:.1f} tok/s")
     total = metrics.get("elapsed")
-    if isinstance(total, int | float):
+    if ended and isinstance(total, int | float):
         parts.append(f"{total:.1f} s total")
     shared = metrics.get("shared_runs")
     if isinstance(shared, int) and shared > 0:

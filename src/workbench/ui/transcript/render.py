@@ -356,7 +356,7 @@ def turn_html(turn: TurnHtmlInput, state: RenderState, theme: Theme) -> str:
         parts.append(f'<p style="color:{theme.muted}"><i>{_esc(words)}</i></p>')
     if turn.error:
         parts.append(error_html(turn.error, theme))
-    footer = usage_line(view.usage, turn.metrics)
+    footer = usage_line(view.usage, turn.metrics, ended=not turn.live)
     if view.model and not turn.live:
         footer = " · ".join(x for x in (f"model {view.model}", footer) if x)
     if footer:
