@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from workbench.core.run_records import RunRecord
 from workbench.ui.runs.model import COLUMNS, RunsModel
 from workbench.ui.runs.table import RUN_MIN, RunsTable
+from workbench.ui.window_state import side_widths
 
 
 def test_main_window_minimum_size_fits_1024_by_640(make_window: Any) -> None:
@@ -66,3 +68,39 @@ def test_header_drops_the_server_address_before_the_title(qtbot: QtBot) -> None:
     # Words about the connection itself are never dropped.
     header.show_connection("Local engine · starting 48 %…", False)
     assert header.connection_label.text() == "○ Local engine · starting 48 %…"
+
+
+def _transcript_share(w: Any) -> float:
+    return float(w.transcript.width()) / w.width()
+
+
+def test_first_start_on_a_narrow_window_leaves_the_transcript_half(
+    make_window: Any, qtbot: QtBot
+) -> None:
+    """At 1024×640 the right dock's natural 400 px left the transcript a third of the window."""
+    w = make_window()
+    w.resize(1024, 640)
+    w.show()
+    qtbot.waitUntil(lambda: _transcript_share(w) >= 0.5)
+    assert w.dock.width() >= w.dock.minimumWidth()
+    body = w.dock.widget().widget()  # the Run settings form fits: nothing clipped on the right
+    qtbot.waitUntil(lambda: body.width() >= body.minimumSizeHint().width())
+    # A layout the user saved is theirs: widened again, it comes back wide.
+    w.resizeDocks([w.dock], [420], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: w.dock.width() >= 400)
+    w.extras.layout.save()
+    w.hide()
+    again = make_window()
+    again.resize(1024, 640)
+    again.show()
+    assert again.extras.layout.restored
+    qtbot.waitUntil(lambda: again.dock.width() >= 400)
+    qtbot.wait(50)
+    assert again.dock.width() >= 400
+
+
+def test_side_widths_shrink_only_when_the_transcript_would_get_under_half() -> None:
+    assert side_widths(1366, 404, 260) == (404, 260)  # 702 px of 1366 left: as built
+    dock, sessions = side_widths(1024, 404, 260)
+    assert 1024 - dock - sessions >= 512 and dock < 404 and sessions < 260
+    assert side_widths(1024, 200, 100) == (200, 100)  # never widened

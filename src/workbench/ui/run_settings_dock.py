@@ -172,8 +172,10 @@ class RunSettingsDock(QDockWidget):
         mode_box = QGroupBox("Mode")
         mode = QVBoxLayout(mode_box)
         self.stream = QCheckBox("Stream the response")
-        self.background = QCheckBox("Run in the background (survives closing the app)")
-        self.store = QCheckBox("Store on the server (needed to continue a session)")
+        # Two lines each: on one they alone made the dock 370 px wide (clipped at its default
+        # width in a narrow window).
+        self.background = QCheckBox("Run in the background\n(survives closing the app)")
+        self.store = QCheckBox("Store on the server\n(needed to continue a session)")
         for toggle in (self.stream, self.background, self.store):
             mode.addWidget(toggle)
         layout.addWidget(mode_box)

@@ -3,7 +3,9 @@
 Qt's own blobs (``saveGeometry``, ``saveState``) go to ``window-state.json`` through core
 (:class:`~workbench.core.settings.UiState`, base64). Written a moment after the user stops
 moving things (debounced) and when the window closes. A first start (no saved state) keeps
-the default layout; a geometry saved on a bigger screen is shrunk and moved to fit this one.
+the default layout, except that on a narrow window the right docks and the sessions list take
+shares of its width so the transcript keeps half of it; a geometry saved on a bigger screen is
+shrunk and moved to fit this one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import binascii
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
 from workbench.core.settings import UiState, load_ui_state, save_ui_state
@@ -26,6 +28,9 @@ STATE_VERSION = 1
 """Passed to ``saveState``/``restoreState``: bump when the docks change incompatibly."""
 MARGIN_W, MARGIN_H = 16, 48
 """Room left for the window frame and title bar (as ``MainWindow._fit_to_screen``)."""
+DOCK_SHARE, SESSIONS_SHARE = 0.28, 0.18
+"""On a narrow first-start window: the right docks' and the sessions list's share of its width
+(at 1024 px the transcript then gets about 52 %; the docks' own minimums still apply)."""
 
 
 def _b64(data: QByteArray) -> str:
@@ -50,6 +55,17 @@ def fit_rect(rect: QRect, free: QRect) -> QRect:
     return QRect(max(x, free.x()), max(y, free.y()), width, height)
 
 
+def side_widths(window: int, dock: int, sessions: int) -> tuple[int, int]:
+    """Default widths of the right docks and the sessions list in a ``window``-wide window.
+
+    As built (``dock``, ``sessions``) when the transcript keeps at least half the width; on a
+    narrower window each shrinks to its share, never growing.
+    """
+    if window - dock - sessions >= window / 2:
+        return dock, sessions
+    return min(dock, round(window * DOCK_SHARE)), min(sessions, round(window * SESSIONS_SHARE))
+
+
 class WindowStateKeeper(QObject):
     """Restores the window's layout once, then saves it whenever it settles."""
 
@@ -58,6 +74,8 @@ class WindowStateKeeper(QObject):
         self.window, self.path = window, path
         self.state: UiState = load_ui_state(path)
         self.restored = False
+        self._first_show = False
+        """No saved layout: fit the default one to the window when it is first shown."""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_MS)
@@ -84,8 +102,34 @@ class WindowStateKeeper(QObject):
         splitter, sizes = self.splitter, _bytes(self.state.splitter)
         if splitter is not None and sizes is not None and splitter.restoreState(sizes):
             self.restored = True
+        self._first_show = not self.restored
         self._watch()
         return self.restored
+
+    def fit_default_layout(self) -> None:
+        """Narrow the right docks and the sessions list so the transcript keeps half the width.
+
+        Only for the default layout (a first start): a saved one is the user's.
+        """
+        window, splitter = self.window, self.splitter
+        right = [
+            dock
+            for dock in window.findChildren(QDockWidget)
+            if window.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea
+            and dock.isVisible()
+            and not dock.isFloating()
+        ]
+        dock_now = max((dock.width() for dock in right), default=0)
+        sizes = splitter.sizes() if splitter is not None and splitter.count() == 2 else []
+        sessions_now = sizes[0] if sizes else 0
+        dock_w, sessions_w = side_widths(window.width(), dock_now, sessions_now)
+        if right and dock_w < dock_now:
+            window.resizeDocks(right, [dock_w] * len(right), Qt.Orientation.Horizontal)
+            layout = window.layout()
+            if layout is not None:
+                layout.activate()  # now, not at the next event: the splitter gets the room
+        if splitter is not None and sizes and sessions_w < sessions_now:
+            splitter.setSizes([sessions_w, sum(splitter.sizes()) - sessions_w])
 
     def fit_to_screen(self) -> None:
         """Shrink and move the window into its screen's free area."""
@@ -112,6 +156,9 @@ class WindowStateKeeper(QObject):
             kind = event.type()
             if kind in (QEvent.Type.Resize, QEvent.Type.Move):
                 self.save_soon()
+            elif kind == QEvent.Type.Show and self._first_show:
+                self._first_show = False
+                self.fit_default_layout()
             elif kind == QEvent.Type.Close:
                 self.save()  # before anything is hidden by the shutdown
         return False
