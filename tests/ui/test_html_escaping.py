@@ -22,6 +22,7 @@ from workbench.core.models_service import ModelRow
 from workbench.core.runs import RunRecord
 from workbench.core.sandbox_files import Preview, SandboxEntry
 from workbench.protocol.ops import Trigger, Webhook
+from workbench.ui.elided_label import ElidedLabel
 from workbench.ui.main_window import MainWindow
 from workbench.ui.plain import plain_label, plain_tip
 
@@ -63,7 +64,9 @@ def leaks(root: QWidget) -> list[str]:
         texts: list[tuple[str, str, Qt.TextFormat]] = [
             ("tooltip", widget.toolTip(), Qt.TextFormat.AutoText)
         ]
-        if isinstance(widget, QLabel):
+        if isinstance(widget, ElidedLabel):  # it draws what fits of its full text
+            texts.append(("text", widget.full_text(), widget.textFormat()))
+        elif isinstance(widget, QLabel):
             texts.append(("text", widget.text(), widget.textFormat()))
         if isinstance(widget, QMessageBox):
             texts.append(("text", widget.text(), widget.textFormat()))
