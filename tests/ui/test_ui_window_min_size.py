@@ -104,3 +104,27 @@ def test_side_widths_shrink_only_when_the_transcript_would_get_under_half() -> N
     dock, sessions = side_widths(1024, 404, 260)
     assert 1024 - dock - sessions >= 512 and dock < 404 and sessions < 260
     assert side_widths(1024, 200, 100) == (200, 100)  # never widened
+
+
+def test_each_dock_tab_group_shows_one_tab_bar(make_window: Any, qtbot: QtBot) -> None:
+    """Qt leaks a visible tab bar per tabify into a split area before the first layout; the
+    leaked copies ("Sandbox files | Models" drawn over the Runs dock) must stay hidden."""
+    from PySide6.QtWidgets import QTabBar
+
+    w = make_window(backend=None)  # no connection: nothing else re-lays the docks out
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+
+    def shown() -> list[list[str]]:
+        bars = [b for b in w.findChildren(QTabBar) if b.parent() is w and b.isVisible()]
+        return [[b.tabText(i) for i in range(b.count())] for b in bars]
+
+    qtbot.waitUntil(lambda: bool(shown()))  # the first layout pass shows the bars in use
+    titles = [t for tabs in shown() for t in tabs]
+    assert len(titles) == len(set(titles)), shown()
+    assert len(shown()) == 3 and "Runs" in titles and "Sandbox files" in titles
+    w.docks.models_dock.raise_()  # the layout changes: still one bar per group
+    qtbot.wait(50)
+    titles = [t for tabs in shown() for t in tabs]
+    assert len(titles) == len(set(titles)), shown()

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QTabBar
 
 from workbench.core.settings import UiState, load_ui_state, save_ui_state
 
@@ -103,6 +103,7 @@ class WindowStateKeeper(QObject):
         if splitter is not None and sizes is not None and splitter.restoreState(sizes):
             self.restored = True
         self._first_show = not self.restored
+        hide_dock_tab_bars(self.window)
         self._watch()
         return self.restored
 
@@ -188,3 +189,16 @@ class WindowStateKeeper(QObject):
             save_ui_state(self.capture(), self.path)
         except OSError as exc:
             log.warning("window state not saved to %s: %s", self.path, exc.strerror)
+
+
+def hide_dock_tab_bars(window: QMainWindow) -> None:
+    """Hide the dock tab bars, before the window is first shown.
+
+    Qt (6.11) leaks a tab bar each time a dock is tabified into a split dock area before the
+    window has been laid out: the leaked bar stays visible, out of the layout, drawn over the
+    docks ("Sandbox files | Models" twice). The first layout pass shows again every bar it
+    uses, so hiding them all here leaves only the leaked ones hidden.
+    """
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is window:
+            bar.hide()
