@@ -13,7 +13,7 @@ from pydantic import Discriminator, Tag
 
 from ._base import UNKNOWN_TAG, Base64, Bool, Int, Tagged, WireModel, fallback_to, tag_discriminator
 from .content import Annotation, Content
-from .steps import (
+from .tool_records import (
     CodeExecutionArguments,
     CodeExecutionOutput,
     GoogleMapsResult,

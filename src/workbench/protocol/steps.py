@@ -2,7 +2,8 @@
 
 Every ``*_call`` step carries ``id`` and its ``*_result`` step carries the same value as
 ``call_id``. Signatures are opaque base64 strings that must be echoed back unchanged, so they
-stay ``str``. The argument and result records are shared with the stream deltas (§6.5).
+stay ``str``. The argument and result records are shared with the stream deltas (§6.5), so
+they live in ``tool_records`` (and are importable from here too).
 """
 
 from __future__ import annotations
@@ -10,110 +11,64 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, JsonValue, Tag
+from pydantic import Discriminator, Tag
 
 from ._base import UNKNOWN_TAG, Base64, Bool, Tagged, WireModel, fallback_to, tag_discriminator
-from .content import Content, ReviewSnippet, TextContent
+from .content import Content, TextContent
 from .errors import ErrorDetail
+from .tool_records import (
+    CodeExecutionArguments,
+    CodeExecutionOutput,
+    GoogleMapsResult,
+    GoogleSearchResult,
+    MapsPlace,
+    QueryArguments,
+    ToolResultValue,
+    UrlContextArguments,
+    UrlContextResult,
+    code_output_text,
+    join_code_output,
+)
 
-ToolResultValue = Annotated[
-    str | list[Content] | dict[str, Any] | JsonValue,
-    Field(union_mode="left_to_right"),
+__all__ = [
+    "STEP_TAGS",
+    "CodeExecutionArguments",
+    "CodeExecutionCallStep",
+    "CodeExecutionOutput",
+    "CodeExecutionResultStep",
+    "FileSearchCallStep",
+    "FileSearchResultStep",
+    "FunctionCallStep",
+    "FunctionResultStep",
+    "GoogleMapsCallStep",
+    "GoogleMapsResult",
+    "GoogleMapsResultStep",
+    "GoogleSearchCallStep",
+    "GoogleSearchResult",
+    "GoogleSearchResultStep",
+    "MapsPlace",
+    "McpServerToolCallStep",
+    "McpServerToolResultStep",
+    "ModelOutputStep",
+    "ProcessingCallStep",
+    "ProcessingResultStep",
+    "QueryArguments",
+    "RetrievalCallStep",
+    "RetrievalResultStep",
+    "Step",
+    "ThoughtStep",
+    "ToolResultValue",
+    "UnknownStep",
+    "UrlContextArguments",
+    "UrlContextCallStep",
+    "UrlContextResult",
+    "UrlContextResultStep",
+    "UserInputStep",
+    "code_output_text",
+    "join_code_output",
+    "output_text",
+    "pending_function_calls",
 ]
-"""``result`` of function and MCP results: a string, a list of content blocks, or any JSON.
-
-Tried in that order, so a list of content blocks parses as content, and anything else is kept
-verbatim as JSON.
-"""
-
-CodeExecutionOutput = Annotated[str | list[Content], Field(union_mode="left_to_right")]
-"""``code_execution_result.result``: the printed output, or content blocks.
-
-The spec says string, but a run that produces an image comes back from the real service as
-a list of content blocks (text and images), and the SDK accepts both; so do we.
-"""
-
-
-def code_output_text(result: str | Sequence[Any] | None) -> str:
-    """The text of a code execution result, whichever form it took (images are skipped)."""
-    if result is None:
-        return ""
-    if isinstance(result, str):
-        return result
-    return "".join(block.text or "" for block in result if isinstance(block, TextContent))
-
-
-def join_code_output(current: Any, more: Any) -> Any:
-    """Fold a ``code_execution_result`` delta's ``result`` into the step's (wire JSON).
-
-    Text appends to text. When either side is a list of content blocks the result is a list:
-    text becomes a text block, so output printed before an image keeps its place.
-    """
-    if current is None or current == "":
-        return more
-    if more is None:
-        return current
-    if isinstance(current, str) and isinstance(more, str):
-        return current + more
-
-    def blocks(value: Any) -> list[Any]:
-        if isinstance(value, list):
-            return list(value)
-        return [{"type": "text", "text": value if isinstance(value, str) else str(value)}]
-
-    return blocks(current) + blocks(more)
-
-
-# --- argument and result records (shared with deltas) ------------------------------------
-
-
-class CodeExecutionArguments(WireModel):
-    """What a code execution call runs."""
-
-    code: str | None = None
-    language: str | None = None
-
-
-class UrlContextArguments(WireModel):
-    """The URLs a url_context call fetches."""
-
-    urls: list[str] | None = None
-
-
-class QueryArguments(WireModel):
-    """Queries of a google_search, google_maps or retrieval call."""
-
-    queries: list[str] | None = None
-
-
-class UrlContextResult(WireModel):
-    """Outcome of fetching one URL: ``status`` is success/error/paywall/unsafe."""
-
-    url: str | None = None
-    status: str | None = None
-
-
-class GoogleSearchResult(WireModel):
-    """One search result: an HTML snippet of search suggestions."""
-
-    search_suggestions: str | None = None
-
-
-class MapsPlace(WireModel):
-    """A place returned by a Google Maps call."""
-
-    name: str | None = None
-    place_id: str | None = None
-    url: str | None = None
-    review_snippets: list[ReviewSnippet] | None = None
-
-
-class GoogleMapsResult(WireModel):
-    """Places found by one Google Maps query."""
-
-    places: list[MapsPlace] | None = None
-    widget_context_token: str | None = None
-
 
 # --- the 21 steps ------------------------------------------------------------------------
 

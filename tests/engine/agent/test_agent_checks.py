@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from workbench.engine.agent.actions import find_program, program_closed, strip_code
+from workbench.engine.agent.answer_checks import false_file_claims, invented_numbers, says_cannot
 from workbench.engine.agent.files_view import FileInfo, diff, listing, snapshot
 from workbench.engine.agent.task import TaskPlan, locate
-from workbench.engine.agent.verify import false_file_claims, invented_numbers, says_cannot
 
 
 def _files(*paths: str) -> dict[str, FileInfo]:
@@ -157,8 +157,8 @@ def test_an_output_csv_must_carry_the_header_the_task_names(tmp_path: Path) -> N
 
 
 def test_an_answer_that_repeats_the_instruction_loses_those_sentences() -> None:
+    from workbench.engine.agent.answer_checks import without_echo
     from workbench.engine.agent.prompt import FINAL_ANSWER
-    from workbench.engine.agent.verify import without_echo
 
     instruction = FINAL_ANSWER.format(report="")
     echoed = (

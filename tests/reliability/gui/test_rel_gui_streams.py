@@ -22,7 +22,7 @@ from support.cut_proxy import CutProxy
 from support.rel_engine import Engine
 from workbench.client import ResumePolicy
 from workbench.ui.main_window import MainWindow
-from workbench.ui.transcript.view import _theme_for
+from workbench.ui.transcript.entry import theme_for
 
 PROMPT = "[[thought: cut me — ünïcödé]] [[text: answer 日本語 🎉 **bold**]] [[tokens: 40, 0.005]]"
 POST = b"POST /v1beta/interactions "
@@ -33,7 +33,7 @@ def _rendered(w: MainWindow) -> tuple[str, str]:
     """The last turn as the transcript draws it (timings removed), with its id masked."""
     entry = w.transcript.entries()[-1]
     iid = entry.interaction_id or ""
-    html = w.transcript._turn(dataclasses.replace(entry, metrics={}), _theme_for(w.transcript))
+    html = w.transcript._turn(dataclasses.replace(entry, metrics={}), theme_for(w.transcript))
     return _CALL.sub("call_X", html.replace(iid, "IID")), iid
 
 

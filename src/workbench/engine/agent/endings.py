@@ -10,11 +10,12 @@ from workbench.engine.backends.base import Message
 
 from . import prompt
 from .actions import Program, fenced, strip_code
+from .answer_checks import false_file_claims, invented_numbers, says_cannot, without_echo
 from .execute import ProgramRunner
 from .files_view import snapshot
 from .task import TaskPlan
 from .turns import Outcome, harness
-from .verify import Check, false_file_claims, invented_numbers, says_cannot, without_echo
+from .verify import Check
 
 
 class Endings(ProgramRunner):

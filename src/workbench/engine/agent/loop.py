@@ -40,13 +40,14 @@ from workbench.engine.backends.base import FunctionSpec, Message, ToolCall, Tool
 
 from . import prompt
 from .actions import fenced, find_program, strip_code
+from .answer_checks import says_cannot
 from .endings import Endings
 from .files_view import Snapshot, snapshot
 from .second_opinion import SecondOpinion
 from .task import TaskPlan
 from .tools import ToolContext, ToolRegistry
 from .turns import LoopLimits, Outcome, StepSink, Usage, harness
-from .verify import Check, impossible_upfront, says_cannot
+from .verify import Check, impossible_upfront
 
 __all__ = ["AgentLoop", "LoopLimits", "Outcome", "StepSink", "Usage"]
 

@@ -10,6 +10,7 @@
   the second hop of a two-document question;
 * ``claims``   — a model answer as sentences with ``[n]`` citations, checked by the harness;
 * ``loop``     — ``ResearchLoop``: plan → search → read → notes → answer, within a budget;
+* ``calls``    — one narrow model call, counted against the run's call and token budget;
 * ``report``   — the report text, ``file_citation`` / ``url_citation`` annotations (byte
   offsets) and ``report.md``;
 * ``chart``    — ``visualization: auto``: a bar chart of a cited table (matplotlib, optional);

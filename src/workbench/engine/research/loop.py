@@ -21,23 +21,13 @@ asking, writes the report from what it has and lists what was not researched.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from ..agent.prompt import HARNESS
 from ..agent.turns import Outcome, StepSink, Usage
-from ..backends.base import (
-    Backend,
-    BackendError,
-    GenerationRequest,
-    Message,
-    TextChunk,
-    UsageChunk,
-)
-from . import prompts
+from ..backends.base import Backend, BackendError
+from . import calls, prompts
+from .calls import Exhausted
 from .chunking import Chunk, Document, chunk_document
 from .claims import Claim, check, holds, key_values, split_claims
 from .extract import (
@@ -62,13 +52,8 @@ from .plan import (
 )
 from .report import Finding, Report, build, where
 
-log = logging.getLogger("workbench.engine.research")
 ANSWER_RELEVANCE = 0.75
 """An answer must cover this share of what the best note covers of the question's words."""
-
-
-class Exhausted(Exception):
-    """The call or token budget is spent."""
 
 
 @dataclass
@@ -121,42 +106,10 @@ class ResearchLoop:
 
     async def ask(self, question: str, prompt: str, tokens: int) -> str:
         """One narrow model call; raises ``Exhausted`` when the budget allows no more."""
-        if self.usage.turns >= self.limits.max_model_calls:
-            raise Exhausted(f"the budget of {self.limits.max_model_calls} model calls")
-        if self.usage.total >= self.limits.max_total_tokens:
-            raise Exhausted(f"the budget of {self.limits.max_total_tokens} tokens")
-        messages = (
-            Message(role="system", text=prompts.SYSTEM),
-            Message(role="user", text=question),
-            Message(role="user", text=prompt, name=HARNESS),
-        )
-        request = GenerationRequest(
-            messages=messages, model=self.model, max_output_tokens=tokens, temperature=0.0,
-            seed=1, tool_choice="none",
+        return await calls.ask(
+            self.backend, self.model, limits=self.limits, usage=self.usage, cancel=self.cancel,
+            question=question, prompt=prompt, tokens=tokens,
         )  # fmt: skip
-        text = ""
-        usage: UsageChunk | None = None
-        stream = self.backend.generate(request, self.cancel)
-        try:
-            async for chunk in stream:
-                if self.cancel.is_set():
-                    break
-                if isinstance(chunk, TextChunk):
-                    text += chunk.text
-                elif isinstance(chunk, UsageChunk):
-                    usage = chunk
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
-        if usage is not None:
-            self.usage.add(usage.input_tokens, usage.output_tokens, usage.thought_tokens)
-        else:
-            words = sum(len(m.text.split()) for m in messages)
-            self.usage.add(words, len(text.split()), 0)
-        log.debug("research call %d: %r -> %r", self.usage.turns, prompt[:80], text[:300])
-        return text
 
     def think(self, text: str) -> None:
         """A progress summary as its own ``thought`` step (when summaries are on)."""
@@ -402,8 +355,3 @@ class ResearchLoop:
         """A planning conversation runs once the user confirms or sends a list; another
         change request gets a revised plan back (still waiting for a confirmation)."""
         return bool(AFFIRM.match(task.reply) or plan_from_text(task.reply))
-
-
-def report_chunks(text: str) -> list[str]:
-    """The report cut into paragraphs, streamed as separate text deltas."""
-    return [p for p in re.split(r"(?<=\n\n)", text) if p]

@@ -17,6 +17,7 @@ offsets into the UTF-8 text, as the OpenAPI document defines them (end exclusive
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,3 +170,8 @@ def build(
     text = w.text()
     markdown = text + ("\n" + "\n".join(md_refs) + "\n" if md_refs else "")
     return Report(text=text, annotations=notes, references=references, markdown=markdown)
+
+
+def report_chunks(text: str) -> list[str]:
+    """The report cut into paragraphs, streamed as separate text deltas."""
+    return [p for p in re.split(r"(?<=\n\n)", text) if p]

@@ -32,8 +32,8 @@ from ..store import Store
 from . import chart
 from .chunking import Document, Page
 from .loop import ResearchLoop
-from .loop import report_chunks as _paragraphs
 from .plan import ResearchLimits, ResearchSettings, Task, plan_from_text
+from .report import report_chunks as _paragraphs
 from .sources import OUTPUT_DIR, Gathered, input_documents, named_urls, read_folder
 
 PLAN_HEAD = "Research plan for: "

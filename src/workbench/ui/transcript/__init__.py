@@ -1,5 +1,6 @@
 """The transcript: turns rendered as rich text, repainted on a timer while streaming."""
 
-from .view import TranscriptView, TurnEntry
+from .entry import TurnEntry
+from .view import TranscriptView
 
 __all__ = ["TranscriptView", "TurnEntry"]

@@ -13,51 +13,28 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QPalette, QTextDocument, QTextFrame
+from PySide6.QtGui import QGuiApplication, QImage, QTextDocument, QTextFrame
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from workbench.core.capabilities import kinds_words
 from workbench.core.transcript import read_turn
 
-from .frames import FrameDocument
-from .render import (
-    DARK,
-    IMAGE_SCHEME,
-    NOTICE_DETAILS,
-    RenderState,
-    Theme,
-    TurnHtmlInput,
-    error_html,
-    turn_html,
+from .entry import (
+    TurnEntry,
+    earlier_body,
+    entry_body,
+    notice_body,
+    theme_for,
+    welcome_body,
+    wrap,
 )
+from .frames import FrameDocument
+from .render import IMAGE_SCHEME, NOTICE_DETAILS, RenderState, Theme
 
 REPAINT_MS = 40
-
-
-@dataclass
-class TurnEntry:
-    """One turn to show: what was sent, the last snapshot, and where it sits in its branch."""
-
-    interaction_id: str | None
-    input_steps: list[Any]
-    data: dict[str, Any]
-    metrics: dict[str, Any] = field(default_factory=dict)
-    target: str = ""
-    branch_index: int = 1
-    branch_count: int = 1
-    attachments: list[str] = field(default_factory=list)
-    live: bool = False
-    error: str | None = None
-
-
-def _theme_for(widget: QWidget) -> Theme:
-    base = widget.palette().color(QPalette.ColorRole.Base)
-    return DARK if base.lightness() < 128 else Theme()
 
 
 class TranscriptView(QTextBrowser):
@@ -196,30 +173,10 @@ class TranscriptView(QTextBrowser):
 
     def _turn(self, entry: TurnEntry, theme: Theme) -> str:
         self.turns_rendered += 1
-        view = read_turn(entry.data, entry.input_steps, entry.metrics)
-        if entry.interaction_id and not view.interaction_id:
-            view.interaction_id = entry.interaction_id
-        body = turn_html(
-            TurnHtmlInput(
-                view=view,
-                target=entry.target,
-                metrics=entry.metrics,
-                branch_index=entry.branch_index,
-                branch_count=entry.branch_count,
-                live=entry.live,
-                error=entry.error,
-                attachments=entry.attachments,
-                input_steps=entry.input_steps,
-                editing=self.editing,
-            ),
-            self._state,
-            theme,
-        )
-        return self._wrap(body, theme)
+        return self._wrap(entry_body(entry, self._state, theme, editing=self.editing), theme)
 
     def _wrap(self, body: str, theme: Theme) -> str:
-        size = self.font().pointSize() + 1
-        return f'<div style="color:{theme.text}; font-size:{size}pt">{body}</div>'
+        return wrap(body, theme, self.font().pointSize() + 1)
 
     def _finished(self, entry: TurnEntry, theme: Theme) -> str:
         """A finished turn's HTML, from the cache while the entry is unchanged."""
@@ -235,7 +192,7 @@ class TranscriptView(QTextBrowser):
         return html_
 
     def _repaint(self) -> None:
-        theme = _theme_for(self)
+        theme = theme_for(self)
         if theme != self._theme:  # light/dark switch: every cached turn is stale
             self._theme = theme
             self._html.clear()
@@ -310,13 +267,7 @@ class TranscriptView(QTextBrowser):
                 self._doc.remove(self._head)
                 self._head = None
             return
-        label = f"Show {self._first} earlier turn{'s' if self._first != 1 else ''}"
-        body = self._wrap(
-            f'<p align="center" style="color:{theme.muted}">'
-            f'<a href="wb:earlier/" style="color:{theme.link}; text-decoration:none">'
-            f"▴ {label}</a> · or scroll up</p>",
-            theme,
-        )
+        body = self._wrap(earlier_body(self._first, theme), theme)
         if self._head is None:
             anchor = self._frames[0] if self._frames else self._tail
             self._head = (
@@ -338,7 +289,7 @@ class TranscriptView(QTextBrowser):
         """Put the ``count`` turns (a page) above the first one shown into the document."""
         if self._first == 0 or not self._frames:
             return
-        theme = self._theme or _theme_for(self)
+        theme = self._theme or theme_for(self)
         bar = self.verticalScrollBar()
         before = bar.maximum() - bar.value()  # distance from the bottom stays the same
         start = max(0, self._first - (count or self.PAGE))
@@ -374,27 +325,21 @@ class TranscriptView(QTextBrowser):
         if self._live is not None:
             parts.append(self._turn(self._live, theme))
         if not self._entries and self._live is None and not self._notice:
-            parts.append(self._wrap(self._welcome(theme), theme))
-        if self._notice and self._notice_problem:
-            notice = error_html(self._notice, theme, self._notice_details, self._state)
-            parts.append(self._wrap(notice, theme))
-        elif self._notice:
-            notice = f'<p style="color:{theme.muted}"><i>{html.escape(self._notice)}</i></p>'
+            parts.append(self._wrap(welcome_body(theme, self._accepts), theme))
+        if self._notice:
+            notice = notice_body(
+                self._notice,
+                theme,
+                problem=self._notice_problem,
+                details=self._notice_details,
+                state=self._state,
+            )
             parts.append(self._wrap(notice, theme))
         body = "".join(parts)
         if self._tail is None:
             self._tail = self._doc.append(body)
         else:
             self._doc.replace(self._tail, body)
-
-    def _welcome(self, theme: Theme) -> str:
-        return (
-            f'<div style="color:{theme.muted}; margin-top:40px" align="center">'
-            '<p style="font-size:large">Start a conversation</p>'
-            "<p>Type below and press <b>Enter</b> to send · <b>Shift+Enter</b> for a new line"
-            f" · <b>Esc</b> stops a response.<br>Attach {html.escape(self._accepts)}"
-            " with <b>+</b>, drag-and-drop or paste.</p></div>"
-        )
 
     # --- actions -------------------------------------------------------------------------
 
