@@ -8,6 +8,7 @@ import ctypes
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from workbench.engine.backends.prompt_cache import RESTORE_MIN_TOKENS, PromptCache, Snapshot
 from workbench.engine.backends.prompt_disk import DiskPromptCache, attach, detach
@@ -149,3 +150,29 @@ def test_put_writes_through_and_attach_detach_follow_the_budget(tmp_path: Path) 
     assert isinstance(cache.disk, DiskPromptCache) and len(cache.disk) == 0
     attach(cache, tmp_path / "prompt-cache", model, 4096, 0)
     assert not (tmp_path / "prompt-cache").exists()
+
+
+def test_a_disk_that_falls_behind_drops_the_oldest_waiting_snapshots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from workbench.engine.backends import prompt_disk
+
+    disk = DiskPromptCache(tmp_path, "key", 1 << 24)
+    gate = threading.Event()
+    real_write = DiskPromptCache._write
+
+    def slow_write(self: DiskPromptCache, snap: Snapshot) -> None:
+        gate.wait(10)
+        real_write(self, snap)
+
+    monkeypatch.setattr(DiskPromptCache, "_write", slow_write)
+    total = prompt_disk.MAX_PENDING + 4
+    for i in range(total):  # different conversations: none extends another
+        disk.put(snapshot([i] * 100, 1000))
+    gate.set()
+    disk.flush()
+    assert disk.dropped >= 3  # one may have been taken by the writer before the gate
+    assert disk.writes == total - disk.dropped
+    assert disk.best([total - 1] * 100)[1] == 100  # the newest were kept

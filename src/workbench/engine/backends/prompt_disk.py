@@ -46,6 +46,9 @@ HEADER = struct.Struct("<4sHIQI")  # magic, version, tokens, cell bytes, CRC-32
 SUFFIX = ".kv"
 MIN_TOKENS = 64
 """Shorter prefixes are cheaper to evaluate again than to write and read back."""
+MAX_PENDING = 8
+"""Snapshots waiting for a slow disk beyond this many are dropped, oldest first: each one holds
+its KV cells in memory until written, outside the RAM cache's budget."""
 
 
 def model_key(model_file: Path, n_ctx: int) -> str:
@@ -87,6 +90,7 @@ class DiskPromptCache:
         self.budget = budget
         self.hits = 0
         self.writes = 0
+        self.dropped = 0  # snapshots never written: the disk fell behind (MAX_PENDING)
         self.failed = ""  # why the disk cache stopped (a full disk, no permission)
         self._entries: dict[str, Entry] = {}
         self._lock = threading.Lock()
@@ -173,6 +177,9 @@ class DiskPromptCache:
             if self._closed:
                 return
             self._pending.append(snapshot)
+            if len(self._pending) > MAX_PENDING:
+                del self._pending[0]
+                self.dropped += 1
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._writer, name="prompt-cache-writer", daemon=True
@@ -201,6 +208,7 @@ class DiskPromptCache:
             "budget": self.budget,
             "hits": self.hits,
             "writes": self.writes,
+            "dropped": self.dropped,
             "failed": self.failed,
         }
 
