@@ -65,3 +65,15 @@ async def test_a_run_shows_what_it_was_sent(tmp_path: Path) -> None:
     finally:
         history.close()
         await engine.stop()
+
+
+def test_a_long_prompt_makes_a_title_cut_at_a_word() -> None:
+    from workbench.core.run_records import run_title
+
+    prompt = "Read sales.csv and write the total of the amount column to total.txt please"
+    title = run_title(prompt)
+    assert title == "Read sales.csv and write the total of the amount column to…"
+    assert len(title) <= 60
+    assert run_title("  short\n prompt ") == "short prompt"
+    assert run_title("x" * 80) == "x" * 59 + "…"  # one long word: cut where it must
+    assert run_title("") == ""

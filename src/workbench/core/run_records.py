@@ -125,6 +125,21 @@ class RunRecord(BaseModel):
         return max(0.0, end - self.created)
 
 
+TITLE_CHARS = 60
+
+
+def run_title(text: str, limit: int = TITLE_CHARS) -> str:
+    """A one-line title from a prompt: whitespace collapsed, cut at a word with "…" when long
+    (a title cut mid-word, "…the amount column to t", reads as a typo)."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def format_elapsed(seconds: float) -> str:
     s = int(seconds)
     if s < 60:

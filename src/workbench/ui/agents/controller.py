@@ -30,6 +30,7 @@ from workbench.core.agents import (
 )
 from workbench.core.connection import Connection
 from workbench.core.errors import explain
+from workbench.core.run_records import run_title
 from workbench.core.tasks import TaskManager
 
 from .panel import AgentsDock
@@ -334,7 +335,9 @@ class AgentsController(QObject):
         if problems:
             self.dock.set_notice(f"Fix the form first: {problems[0].message}", problem=True)
             return ""
-        run_id = self._launch(run_body(self.current, prompt), title=prompt[:60], agent_name=name)
+        run_id = self._launch(
+            run_body(self.current, prompt), title=run_title(prompt), agent_name=name
+        )
         if run_id:
             self.dock.set_notice(
                 f"“{name}” is running in the background — see the Runs dock.", fleeting=True

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from workbench.core.attachments import Attachment
 from workbench.core.history import AttachmentInfo, HistoryStore
+from workbench.core.run_records import run_title
 from workbench.core.run_settings import RunSettings, build_request, user_turn
 from workbench.core.settings import Settings
 from workbench.core.tasks import TaskManager
@@ -124,7 +125,7 @@ class TurnSender(QObject):
             return
         session_id = state.session_id
         if session_id is None:
-            title = " ".join(text.split())[:60] or (attachments[0].name if attachments else "")
+            title = run_title(text) or (attachments[0].name if attachments else "")
             session_id = state.start_session(title, self.settings.active_profile)
         infos = [
             AttachmentInfo(a.name, a.mime_type, a.size, a.sha256, a.sent_as) for a in attachments

@@ -28,6 +28,7 @@ from workbench.core.connection import Connection
 from workbench.core.errors import explain
 from workbench.core.follower import Followers
 from workbench.core.history import HistoryStore
+from workbench.core.run_records import run_title
 from workbench.core.runs import RUNNING, PendingCall, RunRecord, RunTracker
 from workbench.core.tasks import TaskManager
 
@@ -147,7 +148,7 @@ class RunsController(QObject):
             body,
             profile_id=conn.profile.id,
             server=conn.profile.name,
-            title=" ".join(text.split())[:60] or "Chat turn",
+            title=run_title(text) or "Chat turn",
             budget=self.budget,
             session_id=session_id,
         )
