@@ -2,7 +2,7 @@
 
 A run's title is what people look for; in a narrow dock (a 1024-pixel window, Runs beside
 Sandbox files) the stretching Run column was squeezed to a few letters behind a horizontal
-scroll bar. Now the least needed columns step aside first — Server, Steps, Elapsed, Tokens —
+scroll bar. Now the least needed columns step aside first — Server, Steps, Tokens, Elapsed —
 and come back when there is room; the row's tooltip and the details below still say them.
 """
 
@@ -23,7 +23,7 @@ COLUMN_SAMPLES = {
 }
 """The widest text each column usually shows; its starting width (users may resize)."""
 
-DROP_ORDER = (6, 4, 3, 5)
+DROP_ORDER = (6, 4, 5, 3)
 """Columns hidden, in this order, when the Run column would get less than ``RUN_MIN``."""
 
 RUN_MIN = 180
