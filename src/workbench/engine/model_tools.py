@@ -56,7 +56,7 @@ from .errors import bad_request
 from .live_run import Outcome, Run
 from .model_run import Hop, announce_notes, final_status, generate
 from .parsing import SANDBOX_TOOLS
-from .sandbox import EnvironmentRecord, SandboxError
+from .sandbox import EnvironmentRecord, SandboxError, materialize
 from .sandbox.network import NetworkPolicy
 from .store import InteractionRecord
 
@@ -178,7 +178,7 @@ class ModelTools:
         if any(t["type"] in SANDBOX_TOOLS for t in req.builtin_tools):
             spec = await self._environment_spec(req, prev)
             try:
-                env = await self.envs.materialize(spec)
+                env = await materialize(self.envs, spec)
             except SandboxError as exc:
                 raise sandbox_error(exc) from exc
             except ValidationError as exc:

@@ -14,7 +14,7 @@ from workbench.core.models_service import ImportStore
 from workbench.core.paths import Paths
 from workbench.core.profiles import Profile, check_profile
 from workbench.engine.backends.registry import create_backend
-from workbench.engine.cli import build_parser
+from workbench.engine.cli_args import build_parser
 
 
 def test_the_cli_takes_repeated_model_paths() -> None:

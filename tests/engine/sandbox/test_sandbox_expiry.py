@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from workbench.engine.sandbox import EnvironmentStore, NotFound
+from workbench.engine.sandbox import EnvironmentStore, NotFound, materialize
 from workbench.engine.sandbox.expiry import EnvironmentSweeper, last_activity, utc_now
 
 INLINE = [{"type": "inline", "target": "workspace/a.txt", "content": "A"}]
@@ -63,7 +63,7 @@ async def test_an_environment_expires_seven_days_after_its_last_activity(
     with pytest.raises(NotFound, match="expired"):
         await store.get(env.id)
     with pytest.raises(NotFound, match="expired"):
-        await store.materialize(env.id)  # an interaction naming it gets 404
+        await materialize(store, env.id)  # an interaction naming it gets 404
     with pytest.raises(NotFound):
         await store.fork(env.id)
 
@@ -104,7 +104,7 @@ async def test_activity_restarts_the_clock(store: EnvironmentStore) -> None:
     idle = await store.create()
     for env in (used, parent, updated, idle):
         await _backdate(store, env.id, 10)
-    await store.materialize(used.id)  # an interaction naming it
+    await materialize(store, used.id)  # an interaction naming it
     await store.touch(updated.id, modified=True)  # a file written through the files API
     await store.create(from_environment=parent.id)  # a fork (a saved agent's base) uses it
     report = await _sweeper(store, Clock()).sweep()

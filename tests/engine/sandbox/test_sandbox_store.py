@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.sandbox import EnvironmentStore, InvalidRequest, NotFound
+from workbench.engine.sandbox import EnvironmentStore, InvalidRequest, NotFound, materialize
 from workbench.engine.sandbox.network import parse_network
 from workbench.protocol import EnvironmentConfig, InlineSource
 
@@ -206,34 +206,35 @@ async def test_network_validation_and_policy(store: EnvironmentStore) -> None:
 
 
 async def test_materialize(store: EnvironmentStore) -> None:
-    fresh = await store.materialize("remote")
+    fresh = await materialize(store, "remote")
     assert fresh.sources == []
-    reused = await store.materialize(fresh.id)
+    reused = await materialize(store, fresh.id)
     assert reused.id == fresh.id
     with pytest.raises(NotFound):
-        await store.materialize("env_nope")
+        await materialize(store, "env_nope")
     base = {
         "type": "remote",
         "sources": [{"type": "inline", "target": ".agents/AGENTS.md", "content": "base"}],
         "network": {"allowlist": [{"domain": "pypi.org"}]},
     }
-    one = await store.materialize("remote", base=base)
-    two = await store.materialize(None, base=EnvironmentConfig.model_validate(base))
+    one = await materialize(store, "remote", base=base)
+    two = await materialize(store, None, base=EnvironmentConfig.model_validate(base))
     assert one.id != two.id  # every invocation starts clean
     assert (store.root(one.id) / ".agents/AGENTS.md").read_text() == "base"
     # a per-call network replaces the saved rules, sources stay
-    three = await store.materialize({"type": "remote", "network": "disabled"}, base=base)
+    three = await materialize(store, {"type": "remote", "network": "disabled"}, base=base)
     assert three.network == "disabled"
     assert (store.root(three.id) / ".agents/AGENTS.md").exists()
     # base given as an environment id: forked
-    four = await store.materialize("remote", base=one.id)
+    four = await materialize(store, "remote", base=one.id)
     assert four.forked_from == one.id
     # a config with environment_id updates that environment in place
-    upd = await store.materialize(
+    upd = await materialize(
+        store,
         {
             "environment_id": one.id,
             "sources": [{"type": "inline", "target": "new.txt", "content": "n"}],
-        }
+        },
     )
     assert upd.id == one.id and (store.root(one.id) / "new.txt").read_text() == "n"
     assert len(upd.sources) == 2

@@ -10,7 +10,7 @@ saved agent (404 otherwise). ``AgentRuns.prepare`` turns a validated create into
 2. the model: ``agent_config.model`` when the backend serves it, otherwise the backend's
    default model (so code written for Gemini, naming a Gemini model, runs unchanged);
 3. the tools (``agent.build_registry``), the conversation as chat messages;
-4. the sandbox (``EnvironmentStore.materialize``): a fresh one, a fresh fork of the saved
+4. the sandbox (``sandbox.materialize``): a fresh one, a fresh fork of the saved
    agent's ``base_environment``, a reused id, or an updated config;
 5. the workspace's ``.agents/AGENTS.md`` and skills (with the ``load_skill`` tool), and the
    short system prompt of ``agent/prompt.py``;
@@ -39,7 +39,7 @@ from ..create_request import CreateRequest
 from ..errors import ApiError, bad_request, not_found
 from ..live_run import Outcome, Run
 from ..research.runs import ResearchRuns
-from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError
+from ..sandbox import CodeRunner, EnvironmentRecord, EnvironmentStore, SandboxError, materialize
 from ..sandbox.egress_proxy import EgressGrant
 from ..sandbox.network import NetworkPolicy
 from . import (
@@ -225,7 +225,7 @@ class AgentRuns:
         )  # fmt: skip
         spec = req.body.get("environment")
         try:
-            env = await self.envs.materialize(spec, base=(saved or {}).get("base_environment"))
+            env = await materialize(self.envs, spec, base=(saved or {}).get("base_environment"))
         except SandboxError as exc:
             raise sandbox_error(exc) from exc
         except ValidationError as exc:

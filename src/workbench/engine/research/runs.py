@@ -27,7 +27,7 @@ from ..convert import new_call_id
 from ..create_request import CreateRequest
 from ..errors import ApiError, bad_request
 from ..live_run import Outcome, Run
-from ..sandbox import EnvironmentStore, NetworkPolicy, SandboxError
+from ..sandbox import EnvironmentStore, NetworkPolicy, SandboxError, materialize
 from ..store import Store
 from . import chart
 from .chunking import Document, Page
@@ -139,7 +139,7 @@ class ResearchRuns:
         spec = await self._environment_spec(req)
         fresh = spec is None or (isinstance(spec, dict) and not spec.get("environment_id"))
         try:
-            env = await self.envs.materialize(spec)
+            env = await materialize(self.envs, spec)
         except SandboxError as exc:
             raise ApiError(exc.http_status, f"environment: {exc.message}", exc.code) from exc
         except ValidationError as exc:

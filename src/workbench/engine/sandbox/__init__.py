@@ -3,7 +3,10 @@
 Modules (each small, each usable on its own):
 
 * ``paths``     — the wire path model (§9.4): resolve a path inside a root, refuse escapes;
-* ``store``     — ``EnvironmentStore``: create / fork / list / get / delete / materialize;
+* ``records``   — ``EnvironmentRecord`` (the metadata file), id, ``env`` and page-token checks;
+* ``store``     — ``EnvironmentStore``: create / fork / update / list / get / delete;
+* ``folders``   — make / copy (fork) / remove an environment's folder;
+* ``materialize`` — the environment an interaction runs in (reuse, fork, create, update);
 * ``sources``   — inline and repository sources;
 * ``network``   — ``NetworkPolicy`` from the wire ``network`` value;
 * ``files``     — list / stat / read / write / delete inside a root;
@@ -19,8 +22,10 @@ Failures are ``errors.SandboxError`` subclasses carrying the HTTP status to answ
 from .errors import Conflict, InvalidRequest, NotFound, SandboxError, SandboxPathError, Unavailable
 from .exec import CodeRunner, ExecLimits, ExecResult
 from .isolation import Isolation, Mechanism
+from .materialize import materialize
 from .network import NetworkPolicy, parse_network
-from .store import EnvironmentRecord, EnvironmentStore, bare_id, check_env_vars
+from .records import EnvironmentRecord, bare_id, check_env_vars
+from .store import EnvironmentStore
 from .upload import ChunkResult, UploadManager, UploadSession
 
 __all__ = [
@@ -43,5 +48,6 @@ __all__ = [
     "UploadSession",
     "bare_id",
     "check_env_vars",
+    "materialize",
     "parse_network",
 ]

@@ -25,7 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import NotFound, SandboxError
-from .store import EnvironmentRecord, EnvironmentStore, _remove_tree
+from .folders import remove_tree
+from .records import EnvironmentRecord
+from .store import EnvironmentStore
 
 log = logging.getLogger("workbench.engine.sandbox")
 
@@ -61,7 +63,7 @@ def _remove_files(folder: Path) -> bool:
     """Remove an environment's files, keeping its metadata; whether there were any."""
     parts = [folder / p for p in FILE_PARTS if os.path.lexists(folder / p)]
     for part in parts:
-        _remove_tree(part)
+        remove_tree(part)
     return bool(parts)
 
 

@@ -11,132 +11,42 @@ Layout of ``<data_dir>/environments/<env_id>/``:
 
 Structural operations on one environment (create, fork, update, delete, upload finalize) are
 serialised by a per-environment ``asyncio.Lock``. Blocking disk work runs in worker threads.
+The metadata format and request checks are ``records.py``, whole-folder disk operations
+``folders.py``, and what an interaction's ``environment`` means ``materialize.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import os
 import shutil
-import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.protocol import Environment, EnvironmentConfig
+from workbench.protocol import Environment
 
 from . import files
 from . import sources as srcmod
 from ._util import atomic_write_json, new_id, rfc3339
 from .errors import InvalidRequest, NotFound
+from .folders import copy_tree, make_folder, remove_tree
 from .network import DEFAULT_WHEN_OMITTED, NetworkPolicy, parse_network, validate_network
+from .records import (
+    META,
+    EnvironmentRecord,
+    bare_id,
+    check_env_vars,
+    decode_page_token,
+    encode_page_token,
+    plain,
+)
 
-META = "environment.json"
 ENV_PAGE_DEFAULT = 50
 ENV_PAGE_MAX = 1000
-_UNSET: Any = object()
-
-
-@dataclass
-class EnvironmentRecord:
-    """What the store knows about one environment (the metadata file's content)."""
-
-    id: str
-    created: str
-    updated: str
-    last_accessed: str
-    status: str = "active"
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    network: Any = None
-    env: dict[str, Any] | None = None
-    forked_from: str | None = None
-    expired_at: str | None = None
-    """When the sweeper (``expiry.py``) removed its files; the metadata goes a grace later."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The metadata file's content."""
-        data: dict[str, Any] = {
-            "id": self.id,
-            "created": self.created,
-            "updated": self.updated,
-            "last_accessed": self.last_accessed,
-            "status": self.status,
-            "sources": self.sources,
-        }
-        for key in ("network", "env", "forked_from", "expired_at"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> EnvironmentRecord:
-        """Read a metadata file's content."""
-        return cls(
-            id=str(data["id"]),
-            created=str(data["created"]),
-            updated=str(data.get("updated", data["created"])),
-            last_accessed=str(data.get("last_accessed", data["created"])),
-            status=str(data.get("status", "active")),
-            sources=list(data.get("sources") or []),
-            network=data.get("network"),
-            env=data.get("env"),
-            forked_from=data.get("forked_from"),
-            expired_at=data.get("expired_at"),
-        )
-
-
-def bare_id(value: str) -> str:
-    """``environments/{id}`` or ``{id}`` → ``{id}`` (400 when it is not a plausible id)."""
-    env_id = value.strip().removeprefix("environments/")
-    if not env_id or "/" in env_id or env_id in (".", "..") or len(env_id) > 128:
-        raise InvalidRequest(f"{value!r} is not an environment id.")
-    if not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in env_id):
-        raise InvalidRequest(f"{value!r} is not an environment id.")
-    return env_id
-
-
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    return dump(mode="json", exclude_none=True) if callable(dump) else value
-
-
-def check_env_vars(env: Any) -> dict[str, Any] | None:
-    """``env`` as ``NAME: value`` strings or ``NAME: {"credential": id}`` references.
-
-    Values are strings, the object form ``{"value": …}``, or ``{"credential": id}``: the
-    reference is kept as it is (never the secret) and resolved from the keyring when code
-    runs (``ops/credentials.py``). ``InvalidRequest`` for what a run would refuse. Saved
-    agents are checked with this when they are saved.
-    """
-    env = _plain(env)
-    if env is None:
-        return None
-    if not isinstance(env, dict):
-        raise InvalidRequest("env must be an object of NAME: value.")
-    out: dict[str, Any] = {}
-    for name, value in env.items():
-        if not isinstance(name, str) or not name or "=" in name or "\x00" in name:
-            raise InvalidRequest(f"env has an invalid variable name {name!r}.")
-        value = _plain(value)  # the object form {"value": …} arrives as a parsed EnvVar
-        if isinstance(value, dict):
-            credential = value.get("credential")
-            if credential is not None:
-                if not isinstance(credential, str) or not credential:
-                    raise InvalidRequest(f"env {name}: credential must be a credential id.")
-                if value.get("value") is not None:
-                    raise InvalidRequest(f"env {name}: give a value or a credential, not both.")
-                out[name] = {"credential": credential}
-                continue
-            value = value.get("value")
-        if not isinstance(value, str) or "\x00" in value:
-            raise InvalidRequest(f"env {name} must have a string value.")
-        out[name] = value
-    return out
+UNSET: Any = object()
+"""``update``/``fork`` argument default: keep what the environment has."""
 
 
 class EnvironmentStore:
@@ -261,13 +171,13 @@ class EnvironmentStore:
     ) -> tuple[list[EnvironmentRecord], str | None]:
         """One page of environments, newest first, and the next page's token."""
         size = files.page_size_of(page_size, ENV_PAGE_DEFAULT, ENV_PAGE_MAX)
-        after = _decode_token(page_token) if page_token else None
+        after = decode_page_token(page_token) if page_token else None
         records = await asyncio.to_thread(self._all)
         if after is not None:
             records = [r for r in records if (r.created, r.id) < after]
         page = records[:size]
         more = len(records) > size
-        token = _encode_token(page[-1]) if more and page else None
+        token = encode_page_token(page[-1]) if more and page else None
         return page, token
 
     async def to_wire(self, record: EnvironmentRecord, *, counts: bool = True) -> Environment:
@@ -312,7 +222,7 @@ class EnvironmentStore:
         Everything is validated before any work; a failure while applying sources (a clone
         that fails) removes the half-made environment and raises ``InvalidRequest``.
         """
-        network = _plain(network)
+        network = plain(network)
         if network is not None:
             validate_network(network)
         env_vars = check_env_vars(env)
@@ -333,7 +243,7 @@ class EnvironmentStore:
         )
         async with self.lock(record.id):
             folder = self.folder(record.id)
-            await asyncio.to_thread(_make_folder, folder)
+            await asyncio.to_thread(make_folder, folder)
             try:
                 await srcmod.apply(
                     folder / "root",
@@ -348,7 +258,7 @@ class EnvironmentStore:
         return record
 
     async def fork(
-        self, env_id: str, *, network: Any = _UNSET, env: Any = _UNSET
+        self, env_id: str, *, network: Any = UNSET, env: Any = UNSET
     ) -> EnvironmentRecord:
         """A new environment with a copy of another's files, sources, network and env."""
         parent = await self.get(env_id)
@@ -359,8 +269,8 @@ class EnvironmentStore:
             updated=now,
             last_accessed=now,
             sources=list(parent.sources),
-            network=parent.network if network is _UNSET or network is None else network,
-            env=parent.env if env is _UNSET or env is None else env,
+            network=parent.network if network is UNSET or network is None else network,
+            env=parent.env if env is UNSET or env is None else env,
             forked_from=parent.id,
         )
         async with self.lock(parent.id), self.lock(record.id):
@@ -371,10 +281,8 @@ class EnvironmentStore:
             await asyncio.to_thread(self._write, parent)
             folder = self.folder(record.id)
             try:
-                await asyncio.to_thread(_make_folder, folder, with_root=False)
-                await asyncio.to_thread(
-                    _copy_tree, self.folder(parent.id) / "root", folder / "root"
-                )
+                await asyncio.to_thread(make_folder, folder, with_root=False)
+                await asyncio.to_thread(copy_tree, self.folder(parent.id) / "root", folder / "root")
                 await asyncio.to_thread(self._write, record)
             except BaseException:
                 await asyncio.to_thread(shutil.rmtree, folder, True)
@@ -386,20 +294,20 @@ class EnvironmentStore:
         env_id: str,
         *,
         sources: Sequence[Any] | None = None,
-        network: Any = _UNSET,
-        env: Any = _UNSET,
+        network: Any = UNSET,
+        env: Any = UNSET,
     ) -> EnvironmentRecord:
         """Add sources to an existing environment and replace its network / env when given."""
-        network = _UNSET if network is _UNSET else _plain(network)
-        if network is not _UNSET and network is not None:
+        network = UNSET if network is UNSET else plain(network)
+        if network is not UNSET and network is not None:
             validate_network(network)
-        env_vars = _UNSET if env is _UNSET or env is None else check_env_vars(env)
+        env_vars = UNSET if env is UNSET or env is None else check_env_vars(env)
         prepared = srcmod.prepare(sources)
         async with self.lock(bare_id(env_id)):
             record = await self.get(env_id)
-            if network is not _UNSET and network is not None:
+            if network is not UNSET and network is not None:
                 record.network = network
-            if env_vars is not _UNSET:
+            if env_vars is not UNSET:
                 record.env = env_vars
             await srcmod.apply(
                 self.folder(record.id) / "root",
@@ -420,117 +328,5 @@ class EnvironmentStore:
             folder = self.folder(env_id)
             # Make it invisible first, then remove the tree.
             await asyncio.to_thread(os.unlink, folder / META)
-            await asyncio.to_thread(_remove_tree, folder)
+            await asyncio.to_thread(remove_tree, folder)
         self._locks.pop(env_id, None)
-
-    # --- interactions (§3.7, §8) ----------------------------------------------------------
-
-    async def materialize(self, spec: Any, *, base: Any = None) -> EnvironmentRecord:
-        """The environment an interaction runs in.
-
-        Args:
-            spec: the request's ``environment``: None or ``"remote"`` (a fresh sandbox, or a
-                fresh fork of ``base``), an id / ``environments/{id}`` (reuse, files kept), or
-                a config (object or ``EnvironmentConfig``): with ``environment_id`` it updates
-                that environment, otherwise it makes a new one from ``base`` plus its own
-                sources, and its ``network`` replaces the saved rules.
-            base: a custom agent's ``base_environment`` (same three forms), or None.
-
-        Raises:
-            NotFound: an id that does not exist (or has expired).
-            InvalidRequest: bad sources, network or env.
-        """
-        if isinstance(spec, str) and spec.strip().lower() != "remote":
-            return await self.touch(spec)
-        config = _config(spec)
-        if config is not None and config.environment_id:
-            return await self.update(
-                config.environment_id,
-                sources=config.sources,
-                network=config.network if config.network is not None else _UNSET,
-                env=config.env if config.env is not None else _UNSET,
-            )
-        base_config = _config(base)
-        if isinstance(base, str) and base.strip().lower() != "remote":
-            record = await self.fork(base)
-        elif base_config is not None and base_config.environment_id:
-            record = await self.fork(base_config.environment_id, network=base_config.network)
-        elif base_config is not None:
-            record = await self.create(
-                sources=base_config.sources, network=base_config.network, env=base_config.env
-            )
-        else:
-            record = await self.create()
-        if config is not None and (config.sources or config.network is not None or config.env):
-            try:
-                record = await self.update(
-                    record.id,
-                    sources=config.sources,
-                    network=config.network if config.network is not None else _UNSET,
-                    env=config.env if config.env is not None else _UNSET,
-                )
-            except BaseException:
-                await self.delete(record.id)
-                raise
-        return record
-
-
-def _config(spec: Any) -> EnvironmentConfig | None:
-    if spec is None or isinstance(spec, str):
-        return None
-    if isinstance(spec, EnvironmentConfig):
-        return spec
-    if isinstance(spec, dict):
-        return EnvironmentConfig.model_validate(spec)
-    raise InvalidRequest("environment must be 'remote', an environment id or a config object.")
-
-
-def _make_folder(folder: Path, *, with_root: bool = True) -> None:
-    folder.mkdir(mode=0o700)
-    if with_root:
-        (folder / "root").mkdir()
-
-
-def _copy_tree(src: Path, dst: Path) -> None:
-    """Copy a workspace: symlinks stay links, sockets/FIFOs/devices are left out."""
-
-    def skip_special(directory: str, names: list[str]) -> list[str]:
-        skipped = []
-        for name in names:
-            try:
-                mode = os.lstat(os.path.join(directory, name)).st_mode
-            except OSError:
-                skipped.append(name)
-                continue
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
-                skipped.append(name)
-        return skipped
-
-    shutil.copytree(src, dst, symlinks=True, ignore=skip_special)
-
-
-def _remove_tree(folder: Path) -> None:
-    def make_writable(func: Any, path: str, _exc: Any) -> None:
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
-            func(path)
-        except OSError:
-            pass
-
-    shutil.rmtree(folder, onerror=make_writable)
-
-
-def _encode_token(record: EnvironmentRecord) -> str:
-    raw = json.dumps([record.created, record.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        created, env_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidRequest("page_token is not valid.") from exc
-    if not isinstance(created, str) or not isinstance(env_id, str):
-        raise InvalidRequest("page_token is not valid.")
-    return created, env_id
