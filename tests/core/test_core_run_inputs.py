@@ -27,7 +27,7 @@ def test_input_forms_become_steps() -> None:
         {"type": "user_input", "content": [{"type": "text", "text": "hello"}]}
     ]
     assert input_steps(text) == [{"type": "user_input", "content": [text]}]
-    assert input_steps([text, text]) == [{"type": "user_input", "content": [text, text]}]
+    assert input_steps([text, text]) == [text, text]  # content blocks: the transcript reads them
     assert input_steps(STEPS) == STEPS
     assert input_steps(None) == [] and input_steps([]) == []
     with pytest.raises(TypeError, match="a run's input must be"):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from workbench.protocol import CONTENT_TAGS
-
 from .history import HistoryStore
 from .run_records import RunRecord
 
@@ -23,8 +21,9 @@ log = logging.getLogger(__name__)
 def input_steps(value: Any) -> list[Any]:
     """A create's ``input`` as the steps the history keeps (protocol.md §4.1).
 
-    A string, one content block or a list of content blocks is one ``user_input`` step, so
-    the transcript shows it as the user's words; a list of steps is kept as sent.
+    A string or one content block is one ``user_input`` step, so the transcript shows it as
+    the user's words (a string used to be kept as its characters); a list — of content
+    blocks or of steps, both of which the transcript reads — is kept as sent.
     """
     if value is None:
         return []
@@ -33,8 +32,6 @@ def input_steps(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [{"type": "user_input", "content": [value]}]
     if isinstance(value, list):
-        if value and all(isinstance(i, dict) and i.get("type") in CONTENT_TAGS for i in value):
-            return [{"type": "user_input", "content": list(value)}]
         return list(value)
     raise TypeError(f"a run's input must be a string, a content block or a list, not {value!r}")
 
