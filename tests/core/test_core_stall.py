@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from support.engine_client import scripted_engine
 from support.qt_harness import wait_until as _until
 from workbench.client import Client
-from workbench.core.engine_process import EngineProcess, read_engine_file
 from workbench.core.follower import Followers, Snapshot
 from workbench.core.history import HistoryStore
 from workbench.core.runs import RunRecord, RunTracker
@@ -27,20 +27,9 @@ LIMIT = 0.3
 
 @pytest.fixture
 async def stalling(tmp_path: Path) -> AsyncIterator[Client]:
-    engine = EngineProcess(
-        tmp_path / "engine",
-        backend="scripted",
-        extra_args=("--inject-fault", "stall", "--keepalive-seconds", "0.1"),
-    )
-    await engine.start()
-    info = read_engine_file(tmp_path / "engine")
-    assert info is not None
-    client = Client(info.url, api_key=info.token)
-    try:
+    flags = ("--inject-fault", "stall", "--keepalive-seconds", "0.1")
+    async with scripted_engine(tmp_path / "engine", *flags) as client:
         yield client
-    finally:
-        await client.aclose()
-        await engine.stop()
 
 
 async def test_a_stuck_run_is_marked_stalled_and_can_be_cancelled(

@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from workbench.client import Client
+from support.engine_client import scripted_engine
 from workbench.core.approvals import AllowList
 from workbench.core.connection import Connection
-from workbench.core.engine_process import EngineProcess, read_engine_file
 from workbench.core.history import HistoryStore
 from workbench.core.profiles import default_profiles
 from workbench.core.tasks import TaskManager
@@ -31,23 +30,9 @@ from workbench.ui.runs.notifier import Notifier
 
 @pytest.fixture
 async def stalling(tmp_path: Path) -> AsyncIterator[Connection]:
-    engine = EngineProcess(
-        tmp_path / "engine",
-        backend="scripted",
-        extra_args=(
-            "--inject-fault", "stall", "--inject-fault", "delete-no-cancel",
-            "--keepalive-seconds", "0.1",
-        ),
-    )  # fmt: skip
-    await engine.start()
-    info = read_engine_file(tmp_path / "engine")
-    assert info is not None
-    client = Client(info.url, api_key=info.token)
-    try:
-        yield Connection(default_profiles()[0], client)
-    finally:
-        await client.aclose()
-        await engine.stop()
+    flags = ("--inject-fault", "stall", "--inject-fault", "delete-no-cancel")
+    async with scripted_engine(tmp_path / "engine", *flags, "--keepalive-seconds", "0.1") as c:
+        yield Connection(default_profiles()[0], c)
 
 
 def _chip(dock: RunsDock) -> str:
