@@ -92,6 +92,11 @@ def common_prefix(a: Sequence[int] | Tokens, b: Sequence[int] | Tokens) -> int:
     return int(differ[0]) if differ.size else n
 
 
+def extends(longer: Sequence[int] | Tokens, shorter: Sequence[int] | Tokens) -> bool:
+    """Whether ``shorter`` is a prefix of ``longer`` (the same conversation, fewer turns)."""
+    return len(shorter) <= len(longer) and common_prefix(shorter, longer) == len(shorter)
+
+
 def save(llm: Any) -> Snapshot:
     """The live sequence of ``llm`` (a ``llama_cpp.Llama``) as a snapshot."""
     import llama_cpp
@@ -197,11 +202,8 @@ class PromptCache:
         size = snapshot.nbytes
         if not self.enabled or size > self.budget or len(snapshot.tokens) == 0:
             return False
-        n = len(snapshot.tokens)
         for key, old in list(self._entries.items()):
-            if len(old.tokens) <= n and common_prefix(old.tokens, snapshot.tokens) == len(
-                old.tokens
-            ):
+            if extends(snapshot.tokens, old.tokens):
                 self._drop(key)
         self._entries[self._next] = snapshot
         self._next += 1

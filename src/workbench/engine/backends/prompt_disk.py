@@ -29,6 +29,7 @@ import os
 import shutil
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,7 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.engine.backends.prompt_cache import PromptCache, Snapshot, Tokens, common_prefix
+from workbench.engine.backends.prompt_cache import (
+    PromptCache,
+    Snapshot,
+    Tokens,
+    common_prefix,
+    extends,
+)
 
 log = logging.getLogger("workbench.engine.backends.llama")
 
@@ -93,6 +100,7 @@ class DiskPromptCache:
         self.dropped = 0  # snapshots never written: the disk fell behind (MAX_PENDING)
         self.failed = ""  # why the disk cache stopped (a full disk, no permission)
         self._entries: dict[str, Entry] = {}
+        self._others: list[tuple[float, int, Path]] = []  # other model keys' files
         self._lock = threading.Lock()
         self._pending: list[Snapshot] = []
         self._wake = threading.Condition(self._lock)
@@ -105,6 +113,7 @@ class DiskPromptCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._scan()
+            self._others = _files_beside(root, self.folder)
             self._trim()
         except OSError as exc:
             self._fail(f"cannot use {self.folder}: {exc}")
@@ -160,7 +169,7 @@ class DiskPromptCache:
             return None
         self.hits += 1
         with self._lock:
-            entry.used = _now()
+            entry.used = time.time()
         with contextlib.suppress(OSError):
             os.utime(entry.path)
         return Snapshot(tokens=tokens, data=data)
@@ -221,7 +230,7 @@ class DiskPromptCache:
                 if not self._pending:
                     return
                 snapshot = self._pending.pop(0)
-                if any(_extends(later.tokens, snapshot.tokens) for later in self._pending):
+                if any(extends(later.tokens, snapshot.tokens) for later in self._pending):
                     self._wake.notify_all()
                     continue  # the same conversation a turn later is waiting: write that one
                 self._writing = True
@@ -249,12 +258,12 @@ class DiskPromptCache:
             f.write(tokens.tobytes())
             f.write(memoryview(snapshot.data))
         os.replace(tmp, path)
-        entry = Entry(tokens.astype(np.intc), path, path.stat().st_size, _now())
+        entry = Entry(tokens.astype(np.intc), path, path.stat().st_size, time.time())
         with self._lock:
             shorter = [
                 e.path
                 for e in self._entries.values()
-                if e.path != path and _extends(tokens, e.tokens)
+                if e.path != path and extends(tokens, e.tokens)
             ]
             self._entries[str(path)] = entry
         for old in shorter:
@@ -290,26 +299,22 @@ class DiskPromptCache:
 
     def _trim(self) -> None:
         """Delete the least recently used files (of any model key) until the budget holds."""
-        others: list[tuple[float, int, Path]] = []
-        for folder in self.root.iterdir() if self.root.is_dir() else ():
-            if folder == self.folder or not folder.is_dir():
-                continue
-            for path in folder.iterdir():
-                with contextlib.suppress(OSError):
-                    stat = path.stat()
-                    others.append((stat.st_mtime, stat.st_size, path))
         with self._lock:
             mine = [(e.used, e.size, e.path) for e in self._entries.values()]
-        files = sorted(others + mine)
+        files = sorted(self._others + mine)
         total = sum(size for _, size, _ in files)
-        for _, size, path in files:
+        for used, size, path in files:
             if total <= self.budget:
                 break
-            self._forget(path)
+            if path.parent == self.folder:
+                self._forget(path)
+            else:
+                self._others.remove((used, size, path))
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    if not any(path.parent.iterdir()):
+                        path.parent.rmdir()
             total -= size
-        for folder in self.root.iterdir():
-            if folder != self.folder and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
 
     def _forget(self, path: Path) -> None:
         with self._lock:
@@ -321,6 +326,23 @@ class DiskPromptCache:
         if not self.failed:
             log.warning("prompt cache on disk turned off: %s", why)
         self.failed = why
+
+
+def _files_beside(root: Path, folder: Path) -> list[tuple[float, int, Path]]:
+    """The files of the other model keys under ``root``: (mtime, size, path), read once;
+    their empty folders go."""
+    found: list[tuple[float, int, Path]] = []
+    for other in root.iterdir():
+        if other == folder or not other.is_dir():
+            continue
+        files = list(other.iterdir())
+        if not files:
+            other.rmdir()
+        for path in files:
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                found.append((stat.st_mtime, stat.st_size, path))
+    return found
 
 
 def attach(cache: PromptCache, root: Path, model_file: Path, n_ctx: int, budget: int) -> None:
@@ -337,14 +359,3 @@ def detach(cache: PromptCache) -> None:
     disk, cache.disk = cache.disk, None
     if isinstance(disk, DiskPromptCache):
         disk.close()
-
-
-def _extends(longer: Tokens, shorter: Tokens) -> bool:
-    """Whether ``shorter`` is a prefix of ``longer`` (and not longer than it)."""
-    return len(shorter) <= len(longer) and common_prefix(shorter, longer) == len(shorter)
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
